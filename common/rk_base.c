@@ -30,8 +30,13 @@ rk_status rk_err_wrap(rk_err *e, const char *fmt, ...)
     va_end(ap);
     size_t used = n < 0 ? 0 : RK_MIN((size_t)n, sizeof e->msg - 1);
     /* A truncated message is acceptable; the outer context comes first. */
-    if (used + 3 < sizeof e->msg)
-        snprintf(e->msg + used, sizeof e->msg - used, ": %s", old);
+    size_t room = sizeof e->msg - used;
+    if (room > 3) {
+        size_t keep = strnlen(old, room - 3);
+        memcpy(e->msg + used, ": ", 2);
+        memcpy(e->msg + used + 2, old, keep);
+        e->msg[used + 2 + keep] = 0;
+    }
     return e->status;
 }
 

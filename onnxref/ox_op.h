@@ -56,6 +56,18 @@ rk_status ox_attr_tensor(const ox_node *n, const char *name, rk_tensor *out, rk_
 /* Number of worker threads the kernel may use (>= 1). */
 int ox_ctx_threads(const ox_ctx *c);
 
+/* Parallel for: calls fn(arg, begin, end) on disjoint ranges covering
+ * [0, n), using up to ox_ctx_threads(c) threads (the calling thread is one
+ * of them; the others come from a persistent process-wide pool, so a call
+ * costs a wake-up, not a thread creation), and returns when all ranges are
+ * done.  Ranges are at least `grain` long (except the last) and there are
+ * at most 4 per thread; a loop of <= grain elements runs inline with no
+ * thread overhead: pick grain ~ the work worth ~20 us.  fn must only write
+ * disjoint data per range; nested calls (from inside fn) run inline.  Works
+ * with c == NULL (runs inline). */
+typedef void (*ox_range_fn)(void *arg, int64_t begin, int64_t end);
+void ox_parallel_for(ox_ctx *c, int64_t n, int64_t grain, ox_range_fn fn, void *arg);
+
 typedef rk_status (*ox_kernel_fn)(ox_ctx *ctx, const ox_node *n,
                                   const rk_tensor *const *in, int nin,
                                   rk_tensor *out, int nout, rk_err *e);
@@ -76,6 +88,7 @@ extern const ox_op_def ox_ops_nn[];
 extern const ox_op_def ox_ops_shape[];
 extern const ox_op_def ox_ops_reduce[];
 extern const ox_op_def ox_ops_misc[];
+extern const ox_op_def ox_ops_loss[]; /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss */
 
 /* Broadcasting helper for kernels (numpy rules): computes the output shape
  * of a and b, or fails naming the node. */

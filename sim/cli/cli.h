@@ -24,6 +24,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_ref(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* Print "rksim CMD: msg" for a failed status and return the exit code. */
 int cli_fail(const char *cmd, const rk_err *e);

@@ -18,6 +18,7 @@ static const struct {
     {"run", cmd_run, "execute a .rknn model at the register level"},
     {"ref", cmd_ref, "run an ONNX model with the float reference interpreter"},
     {"compare", cmd_compare, "per-layer accuracy report: .rknn (simulated) vs ONNX (float)"},
+    {"convert", cmd_convert, "compile an ONNX model to a .rknn (int8/fp16, RK3588)"},
 };
 
 static void print_usage(FILE *out)

@@ -1,0 +1,54 @@
+/*
+ * convert.c - rk_convert_onnx: load, passes, calibration, lowering,
+ * container; then every regcmd entry is run through the ISA validator so a
+ * file we write never fails `rksim check`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv_internal.h"
+
+/* Validate every entry of the program we made (belt and braces: each field
+ * was packed with the width check already). */
+static rk_status validate_program(const rknn_model *m, rk_soc soc, rk_err *e)
+{
+    for (size_t i = 0; i < m->n_regcmd; i++) {
+        isa_violation v[4];
+        size_t n = isa_validate_entry(soc, m->regcmd[i], v, 4);
+        for (size_t k = 0; k < n && k < 4; k++)
+            if (!isa_violation_is_note(v[k].kind))
+                return rk_errf(e, RK_EINTERNAL,
+                               "compiler bug: regcmd entry %zu (%s) fails validation: %s %s", i,
+                               v[k].reg ? v[k].reg->name : "?", isa_violation_kind_name(v[k].kind), v[k].detail);
+    }
+    return RK_OK;
+}
+
+rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rknn_model **out,
+                          rk_convert_report *rep, rk_err *e)
+{
+    *out = NULL;
+    if (opts->soc != RK_SOC_RK3588)
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "convert: only --soc rk3588 is lowered in this milestone (%s register layouts differ: "
+                       "sim/SEMANTICS.md 'Open')",
+                       rk_soc_name(opts->soc));
+    ox_model *om = NULL;
+    cv_graph g;
+    memset(&g, 0, sizeof(g));
+    rk_status st = ox_model_load_file(onnx_path, &om, e);
+    if (st)
+        return st;
+    if ((st = cv_graph_build(om, &g, rep, e)) || (st = cv_calibrate(om, &g, opts, rep, e)) ||
+        (st = cv_build_model(&g, opts, out, rep, e)))
+        goto done;
+    if ((st = validate_program(*out, opts->soc, e))) {
+        rknn_free(*out);
+        *out = NULL;
+    }
+done:
+    cv_graph_free(&g);
+    ox_model_free(om);
+    return st;
+}

@@ -1,0 +1,70 @@
+/*
+ * convert.h - rksim's ONNX-to-.rknn compiler (issue 8, first milestone).
+ *
+ * Pipeline (each stage in its own file):
+ *   cv_graph.c  ONNX graph -> a list of NPU ops: BatchNormalization folded
+ *               into the preceding Conv, Relu / Clip fused into Conv or Add,
+ *               Identity / Dropout aliased; every other op is collected into
+ *               one "unsupported" error listing op type, node name and hint.
+ *   cv_quant.c  calibration (min/max, "normal") by running the float model
+ *               with onnxref over an HDF5 calibration set or a deterministic
+ *               input; asymmetric int8 activations per tensor, symmetric
+ *               int8 weights per output channel.
+ *   cv_emit.c   lowering to RK3588 register tasks: Conv / depthwise Conv on
+ *               CNA+CORE+DPU (with CBUF row tiling and column tiling for
+ *               widths the 11-bit CNA / 13-bit DPU fields cannot hold), Add
+ *               on the DPU with the second operand from DPU_RDMA (ERDMA),
+ *               MaxPool / AveragePool on the PPU.  Every field goes through
+ *               the ISA packer; an overflow becomes the vendor's REGTASK line
+ *               plus an explanation naming the ONNX node.
+ *   cv_build.c  the .rknn container (InputOperator -> NPU nodes ->
+ *               OutputOperator, NC1HWC2 activations in one pool, weights and
+ *               DPU per-channel data as const buffers, relocations).
+ *
+ * Only RK3588 is lowered in this milestone (RK3566's register layouts differ,
+ * see sim/SEMANTICS.md "Open").  Library code never prints: notes for the
+ * user (tiling decisions, fused ops) are returned in rk_convert_report.
+ */
+#ifndef RKSIM_CONVERT_H
+#define RKSIM_CONVERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "isa.h"
+#include "rk_base.h"
+#include "rknn.h"
+
+typedef enum rk_convert_dtype {
+    RK_CONVERT_INT8 = 0,
+    RK_CONVERT_FP16 = 1
+} rk_convert_dtype;
+
+typedef struct rk_convert_opts {
+    rk_soc soc;               /* RK_SOC_RK3588 only, for now */
+    rk_convert_dtype dtype;
+    const char *calib_h5;     /* NULL: deterministic input (see cv_quant.c) */
+    bool no_tiling;           /* stop with the REGTASK line instead of tiling */
+} rk_convert_opts;
+
+/* What the compiler did, for the CLI to print.  notes: one sentence each. */
+typedef struct rk_convert_report {
+    size_t n_npu_ops;
+    size_t n_tasks;
+    size_t n_tiled_ops;
+    size_t n_fused;           /* BatchNorm folds + activation fusions */
+    char **notes;
+    size_t n_notes;
+} rk_convert_report;
+
+void rk_convert_report_free(rk_convert_report *r);
+
+/* Compile `onnx_path`.  On success *out is a complete model (write it with
+ * rknn_write_file).  Errors: RK_EINPUT unreadable model / calibration file,
+ * RK_EUNSUPPORTED for ops or shapes outside the milestone (one message
+ * listing every unsupported node), RK_ECHECK for a register field overflow
+ * under no_tiling (message starts with the vendor REGTASK line). */
+rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rknn_model **out,
+                          rk_convert_report *rep, rk_err *e);
+
+#endif

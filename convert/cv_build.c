@@ -1,0 +1,435 @@
+/*
+ * cv_build.c - quantised data, lowering calls and the .rknn container.
+ *
+ * int8 conv arithmetic (the scheme of the vendor RK3588 files, confirmed by
+ * the simulator on multiple_input_demo: sim/SEMANTICS.md D-BSDATA, D-MUL,
+ * D-OUT; datasets/make_tiny.py uses the same):
+ *   wq[k]  = round(w / ws[k]), ws[k] = max|w[k]| / 127     (per channel)
+ *   acc    = sum wq * q_in          (pad cells hold zp_in: PAD_CON1)
+ *   BS ALU alu[k] = round(b[k] / (s_in ws[k])) - zp_in * sum(wq[k])
+ *   BS MUL mul[k] = round(2^14 ws[k] / ws_ref), >> 14, ws_ref = max ws
+ *   BN     ReLU when fused
+ *   OUT    y = rshift(v * scale, shift) + zp_out, scale / 2^shift =
+ *          s_in ws_ref / s_out, scale in [2^14, 2^15) (int16 field)
+ * Add (DPU, operand b through ERDMA): both sides brought to a common unit
+ * u = max(s_a, s_b) / 2^14 - a by BS ALU (-zp_a) and MUL (s_a/u), b by the
+ * EW converter ((b - zp_b) * s_b/u) - summed, then OUT_CVT to (s_out, zp_out).
+ * fp16: weights as fp16, DPU in fp32 with OUT_CVT identity and
+ * FP32TOFP16_EN (vendor dual_residual, SEMANTICS D-FP).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv_internal.h"
+#include "sim_regs.h"
+
+/* scale/2^shift ~ m with scale in [2^14, 2^15). */
+static rk_status fixed_point(double m, const char *what, const cv_op *op, int16_t *scale, int *shift, rk_err *e)
+{
+    if (!(m > 0) || !isfinite(m))
+        return rk_errf(e, RK_EINPUT, "%s: %s multiplier %g is not positive", op->label, what, m);
+    int sh = 14 - (int)floor(log2(m));
+    long sc = lround(m * ldexp(1.0, sh));
+    if (sc >= 32768) {
+        sc = lround(m * ldexp(1.0, sh - 1));
+        sh--;
+    }
+    if (sh < 0 || sh > 63)
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: %s multiplier %g needs a shift of %d (0..63 supported)", op->label,
+                       what, m, sh);
+    *scale = (int16_t)sc;
+    *shift = sh;
+    return RK_OK;
+}
+
+static int esz_of(rk_convert_dtype d) { return d == RK_CONVERT_INT8 ? 1 : 2; }
+
+/* ------------------------------------------------------------ tensors */
+
+static rk_status add_rknn_tensor(rknn_model *m, const cv_tensor *t, rk_convert_dtype dt, uint32_t *idx, rk_err *e)
+{
+    int esz = esz_of(dt), c2 = 16 / esz;
+    int32_t nat[5] = {1, (t->c + c2 - 1) / c2, t->h, t->w, c2}, shp[4] = {1, t->c, t->h, t->w};
+    float sc = t->scale, mn = t->min, mx = t->max;
+    int32_t zp = t->zp;
+    rknn_tensor r;
+    memset(&r, 0, sizeof(r));
+    r.name = t->name;
+    r.dtype = dt == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16;
+    r.dtype_raw = (uint8_t)r.dtype;
+    r.layout = RKNN_LAYOUT_NC1HWC2;
+    r.kind = t->is_input ? RKNN_KIND_INPUT : t->is_output ? RKNN_KIND_OUTPUT : RKNN_KIND_INTERNAL;
+    r.native_shape = nat;
+    r.n_native_shape = 5;
+    r.shape = shp;
+    r.n_shape = 4;
+    r.size = (int32_t)t->bytes;
+    r.pool_offset = (int32_t)t->pool_off;
+    if (dt == RK_CONVERT_INT8) {
+        r.quant.method = (char *)"layer";
+        r.quant.dtype = (char *)"int8";
+        r.quant.scale = &sc;
+        r.quant.n_scale = 1;
+        r.quant.zero_point = &zp;
+        r.quant.n_zero_point = 1;
+        r.quant.min = &mn;
+        r.quant.n_min = 1;
+        r.quant.max = &mx;
+        r.quant.n_max = 1;
+    }
+    return rknn_add_tensor(m, &r, idx, e);
+}
+
+static rk_status add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t layout, const int32_t *shp,
+                           uint32_t ns, const void *data, size_t len, rk_err *e)
+{
+    uint32_t b, idx;
+    int32_t nat[1] = {(int32_t)len};
+    rk_status st = rknn_add_buffer(m, data, len, &b, e);
+    if (st)
+        return st;
+    rknn_tensor r;
+    memset(&r, 0, sizeof(r));
+    r.name = (char *)name;
+    r.dtype = dt;
+    r.dtype_raw = (uint8_t)dt;
+    r.layout = layout;
+    r.kind = RKNN_KIND_CONST;
+    r.native_shape = nat;
+    r.n_native_shape = 1;
+    r.shape = (int32_t *)shp;
+    r.n_shape = ns;
+    r.size = (int32_t)len;
+    r.buffer_index = (int32_t)b;
+    return rknn_add_tensor(m, &r, &idx, e);
+}
+
+/* ------------------------------------------------------------ conv data */
+
+static rk_status conv_int8(const cv_graph *g, const cv_op *op, uint8_t **wn, size_t *wl, uint8_t **bs, size_t *bl,
+                           cv_conv_q *q, rk_err *e)
+{
+    const cv_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
+    int k = op->k, per = op->wpk;
+    int8_t *wq = malloc((size_t)k * (size_t)per);
+    double *ws = calloc((size_t)k, sizeof(double));
+    int32_t *alu = calloc((size_t)k, sizeof(int32_t));
+    int16_t *mul = calloc((size_t)k, sizeof(int16_t));
+    rk_status st = RK_OK;
+    if (!wq || !ws || !alu || !mul) {
+        st = rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        goto out;
+    }
+    double ws_ref = 0;
+    for (int c = 0; c < k; c++) {
+        double mx = 0;
+        for (int i = 0; i < per; i++)
+            mx = fmax(mx, fabs(op->w[(size_t)c * per + i]));
+        ws[c] = mx > 0 ? mx / 127.0 : 1.0;
+        ws_ref = fmax(ws_ref, ws[c]);
+    }
+    for (int c = 0; c < k; c++) {
+        int64_t sum = 0;
+        for (int i = 0; i < per; i++) {
+            long v = lround(op->w[(size_t)c * per + i] / ws[c]);
+            wq[(size_t)c * per + i] = (int8_t)RK_MAX(-127, RK_MIN(127, v));
+            sum += wq[(size_t)c * per + i];
+        }
+        double a = (double)lround(op->b[c] / ((double)x->scale * ws[c])) - (double)x->zp * (double)sum;
+        if (fabs(a) > 2147483647.0) {
+            st = rk_errf(e, RK_EUNSUPPORTED, "%s: channel %d bias %g does not fit the int32 BS ALU operand at "
+                         "input scale %g", op->label, c, op->b[c], x->scale);
+            goto out;
+        }
+        alu[c] = (int32_t)a;
+        mul[c] = (int16_t)lround(16384.0 * ws[c] / ws_ref);
+    }
+    if ((st = fixed_point((double)x->scale * ws_ref / y->scale, "output", op, &q->out_scale, &q->out_shift, e)) ||
+        (st = sim_asm_pack_weights(RK_SOC_RK3588, SIM_PREC_INT8, op->depthwise, k, x->c, op->kh, op->kw, wq, wn, wl,
+                                   e)) ||
+        (st = sim_asm_pack_bs(5, k, alu, NULL, mul, bs, bl, e)))
+        goto out;
+    q->prec = SIM_PREC_INT8;
+    q->bs_use = 5; /* ALU + MUL: the vendor's DATA_USE for int8 convs (SEMANTICS D-BSDATA) */
+    q->pad_value = (uint32_t)x->zp;
+    q->out_offset = y->zp;
+out:
+    free(wq);
+    free(ws);
+    free(alu);
+    free(mul);
+    return st;
+}
+
+static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, size_t *wl, uint8_t **bs, size_t *bl,
+                           cv_conv_q *q, rk_convert_report *rep, rk_err *e)
+{
+    const cv_tensor *x = &g->tensors[op->in[0]];
+    size_t nw = (size_t)op->k * (size_t)op->wpk;
+    uint16_t *wh = malloc(nw * sizeof(uint16_t));
+    if (!wh)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (size_t i = 0; i < nw; i++)
+        wh[i] = rk_f32_to_f16(op->w[i]);
+    rk_status st = sim_asm_pack_weights(RK_SOC_RK3588, SIM_PREC_FP16, op->depthwise, op->k, x->c, op->kh, op->kw, wh,
+                                        wn, wl, e);
+    free(wh);
+    if (st)
+        return st;
+    q->prec = SIM_PREC_FP16;
+    q->out_scale = 1;
+    bool any_bias = false;
+    for (int c = 0; c < op->k; c++)
+        any_bias |= op->b[c] != 0.0f;
+    if (any_bias) {
+        /* fp32 bias bits in the ALU slots (inferred: the DPU works in fp32 for
+         * fp16 convs); rksim run does not simulate a float BS stage yet. */
+        int32_t *alu = malloc((size_t)op->k * sizeof(int32_t));
+        if (!alu)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        memcpy(alu, op->b, (size_t)op->k * sizeof(int32_t));
+        st = sim_asm_pack_bs(1, op->k, alu, NULL, NULL, bs, bl, e);
+        free(alu);
+        q->bs_use = 1;
+        cv_note(rep, "%s: fp16 bias programmed in the DPU BS ALU as fp32 (inferred layout; `rksim run` does not "
+                "simulate float BS/BN stages yet, sim/SEMANTICS.md D-FP)", op->label);
+    }
+    if (op->relu)
+        cv_note(rep, "%s: fp16 fused ReLU in DPU BN (not simulated for float yet, SEMANTICS D-FP)", op->label);
+    return st;
+}
+
+static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,
+                            uint32_t op_idx, rk_convert_report *rep, rk_err *e)
+{
+    uint8_t *wn = NULL, *bs = NULL;
+    size_t wl = 0, bl = 0;
+    cv_conv_q q;
+    memset(&q, 0, sizeof(q));
+    char wname[200], bname[200];
+    snprintf(wname, sizeof(wname), "%s.weight", op->name);
+    snprintf(bname, sizeof(bname), "%s.bias", op->name);
+    rk_status st = o->dtype == RK_CONVERT_INT8 ? conv_int8(g, op, &wn, &wl, &bs, &bl, &q, e)
+                                               : conv_fp16(g, op, &wn, &wl, &bs, &bl, &q, rep, e);
+    int32_t wshape[4] = {op->k, op->depthwise ? 1 : g->tensors[op->in[0]].c, op->kh, op->kw};
+    int32_t bshape[1] = {op->k};
+    if (!st)
+        st = add_const(m, wname, o->dtype == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16, RKNN_LAYOUT_NATIVE_WEIGHT,
+                       wshape, 4, wn, wl, e);
+    if (!st && bs)
+        st = add_const(m, bname, RK_DT_I32, RKNN_LAYOUT_NONE, bshape, 1, bs, bl, e);
+    q.in_name = g->tensors[op->in[0]].name;
+    q.out_name = g->tensors[op->out].name;
+    q.w_name = wname;
+    q.bs_name = bname;
+    int tiles = 0;
+    if (!st)
+        st = cv_emit_conv(a, g, op, &q, o->no_tiling, op_idx, &tiles, e);
+    if (!st && tiles > 1) {
+        rep->n_tiled_ops++;
+        cv_note(rep, "%s: %d tasks (CBUF/width tiling, output %dx%d)", op->label, tiles, g->tensors[op->out].h,
+                g->tensors[op->out].w);
+    }
+    free(wn);
+    free(bs);
+    return st;
+}
+
+static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o, uint32_t op_idx,
+                           rk_err *e)
+{
+    if (o->dtype != RK_CONVERT_INT8)
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "%s: fp16 Add on the DPU needs a float EW stage, which rksim does not simulate yet "
+                       "(sim/SEMANTICS.md D-FP); convert with --dtype int8",
+                       op->label);
+    const cv_tensor *ta = &g->tensors[op->in[0]], *tb = &g->tensors[op->in[1]], *ty = &g->tensors[op->out];
+    double u = fmax(ta->scale, tb->scale) / 16384.0;
+    sim_asm_ew w;
+    memset(&w, 0, sizeof(w));
+    w.w = ty->w;
+    w.h = ty->h;
+    w.c = ty->c;
+    w.a_tensor = ta->name;
+    w.b_tensor = tb->name;
+    w.out_tensor = ty->name;
+    w.a_alu = -ta->zp;
+    w.a_mul = (int16_t)lround(ta->scale / u);
+    w.b_cvt_offset = -tb->zp;
+    w.b_cvt_scale = (int16_t)lround(tb->scale / u);
+    w.algo = 2; /* add (TRM EW_ALU_ALGO) */
+    w.relu = op->relu;
+    w.out_offset = ty->zp;
+    rk_status st = fixed_point(u / ty->scale, "output", op, &w.out_scale, &w.out_shift, e);
+    if (st)
+        return st;
+    sim_asm_ew_task(a, &w, op_idx);
+    if (a->st) {
+        *e = a->err;
+        return rk_err_wrap(e, "%s", op->label);
+    }
+    return RK_OK;
+}
+
+static rk_status build_pool(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,
+                            uint32_t op_idx, rk_err *e)
+{
+    const cv_tensor *x = &g->tensors[op->in[0]];
+    bool i8 = o->dtype == RK_CONVERT_INT8;
+    sim_asm_pool p;
+    memset(&p, 0, sizeof(p));
+    p.prec = i8 ? SIM_PREC_INT8 : SIM_PREC_FP16;
+    p.in_w = x->w;
+    p.in_h = x->h;
+    p.c = x->c;
+    p.kw = op->kw;
+    p.kh = op->kh;
+    p.sx = op->sx;
+    p.sy = op->sy;
+    p.pad_top = op->pt;
+    p.pad_left = op->pl;
+    p.pad_bottom = op->pb;
+    p.pad_right = op->pr;
+    p.method = op->kind == CV_MAXPOOL ? 1 : 0; /* TRM POOLING_METHOD */
+    /* pad cells: the smallest value for max, real zero (zp) for average */
+    p.pad_value = op->kind == CV_MAXPOOL ? (i8 ? (uint32_t)-128 : 0xFC00u) : (i8 ? (uint32_t)x->zp : 0u);
+    p.in_tensor = x->name;
+    p.out_tensor = g->tensors[op->out].name;
+    sim_asm_pool_task(a, &p, op_idx);
+    if (a->st) {
+        *e = a->err;
+        return rk_err_wrap(e, "%s (PPU pooling)", op->label);
+    }
+    return RK_OK;
+}
+
+/* ------------------------------------------------------------ nodes */
+
+static const char *node_type(const cv_op *op)
+{
+    switch (op->kind) {
+    case CV_CONV: return op->relu ? "ConvRelu" : "Conv";
+    case CV_ADD: return op->relu ? "AddRelu" : "Add";
+    case CV_MAXPOOL: return "MaxPool";
+    case CV_AVGPOOL: return "AveragePool";
+    }
+    return "?";
+}
+
+static rk_status add_io_node(rknn_model *m, const char *type, const char *tname, int32_t ti, bool is_in, rk_err *e)
+{
+    char nm[200];
+    snprintf(nm, sizeof(nm), "%s:%s", type, tname);
+    rknn_node n;
+    memset(&n, 0, sizeof(n));
+    n.type = (char *)type;
+    n.name = nm;
+    if (is_in) {
+        n.outputs = &ti;
+        n.n_outputs = 1;
+    } else {
+        n.inputs = &ti;
+        n.n_inputs = 1;
+    }
+    uint32_t idx;
+    return rknn_add_node(m, &n, &idx, e);
+}
+
+static rk_status add_op_node(rknn_model *m, const cv_graph *g, const cv_op *op, rk_err *e)
+{
+    char nm[200], wn[200], bn[200];
+    snprintf(nm, sizeof(nm), "%s:%s", op->kind == CV_CONV ? "Conv" : node_type(op), op->name);
+    int32_t ins[4];
+    uint32_t ni = 0;
+    for (int i = 0; i < op->n_in; i++)
+        ins[ni++] = g->tensors[op->in[i]].rknn_index;
+    if (op->kind == CV_CONV) {
+        snprintf(wn, sizeof(wn), "%s.weight", op->name);
+        snprintf(bn, sizeof(bn), "%s.bias", op->name);
+        int32_t wi = rknn_find_tensor(m, wn), bi = rknn_find_tensor(m, bn);
+        if (wi >= 0)
+            ins[ni++] = wi;
+        if (bi >= 0)
+            ins[ni++] = bi;
+    }
+    int32_t out = g->tensors[op->out].rknn_index;
+    rknn_node n;
+    memset(&n, 0, sizeof(n));
+    n.type = (char *)node_type(op);
+    n.name = nm;
+    n.inputs = ins;
+    n.n_inputs = ni;
+    n.outputs = &out;
+    n.n_outputs = 1;
+    uint32_t idx;
+    return rknn_add_node(m, &n, &idx, e);
+}
+
+static void plan_pool(cv_graph *g, rk_convert_dtype dt)
+{
+    uint32_t off = 0;
+    int esz = esz_of(dt);
+    for (int i = 0; i < g->n_tensors; i++) {
+        cv_tensor *t = &g->tensors[i];
+        uint32_t c1 = (uint32_t)((t->c * esz + 15) / 16);
+        t->bytes = c1 * (uint32_t)t->h * (uint32_t)t->w * 16u;
+        t->pool_off = off;
+        off = (uint32_t)RK_ALIGN_UP(off + t->bytes, 64);
+    }
+}
+
+rk_status cv_build_model(const cv_graph *gc, const rk_convert_opts *o, rknn_model **out, rk_convert_report *rep,
+                         rk_err *e)
+{
+    cv_graph *g = (cv_graph *)gc; /* pool offsets and rknn indices are filled in here */
+    rknn_model *m = NULL;
+    sim_asm a;
+    sim_asm_init(&a, RK_SOC_RK3588);
+    *out = NULL;
+    plan_pool(g, o->dtype);
+    rk_status st = rknn_new("RKNPU v2", "rk3588", &m, e);
+    for (int i = 0; !st && i < g->n_tensors; i++) {
+        uint32_t idx;
+        st = add_rknn_tensor(m, &g->tensors[i], o->dtype, &idx, e);
+        g->tensors[i].rknn_index = (int32_t)idx;
+    }
+    /* node order: inputs, NPU ops (op_idx = node index), outputs */
+    uint32_t node = 0;
+    for (int i = 0; !st && i < g->n_inputs; i++, node++)
+        st = add_io_node(m, "InputOperator", g->tensors[g->inputs[i]].name, g->tensors[g->inputs[i]].rknn_index,
+                         true, e);
+    for (int i = 0; !st && i < g->n_ops; i++, node++) {
+        const cv_op *op = &g->ops[i];
+        size_t before = a.nt;
+        if (op->kind == CV_CONV)
+            st = build_conv(m, &a, g, op, o, node, rep, e);
+        else if (op->kind == CV_ADD)
+            st = build_add(&a, g, op, o, node, e);
+        else
+            st = build_pool(&a, g, op, o, node, e);
+        if (!st)
+            st = add_op_node(m, g, op, e);
+        rep->n_npu_ops++;
+        (void)before;
+    }
+    for (int i = 0; !st && i < g->n_outputs; i++)
+        st = add_io_node(m, "OutputOperator", g->tensors[g->outputs[i]].name, g->tensors[g->outputs[i]].rknn_index,
+                         false, e);
+    for (int i = 0; !st && i < g->n_inputs; i++)
+        st = rknn_add_graph_input(m, g->tensors[g->inputs[i]].rknn_index, e);
+    for (int i = 0; !st && i < g->n_outputs; i++)
+        st = rknn_add_graph_output(m, g->tensors[g->outputs[i]].rknn_index, e);
+    if (!st)
+        st = sim_asm_install(&a, m, e);
+    if (!st)
+        rep->n_tasks = a.nt;
+    sim_asm_free(&a);
+    if (st) {
+        rknn_free(m);
+        return st;
+    }
+    *out = m;
+    return RK_OK;
+}

@@ -1,0 +1,558 @@
+/*
+ * cv_graph.c - ONNX graph -> NPU op list, with the graph passes of the
+ * first milestone: BatchNormalization folded into the Conv before it, Relu
+ * and Clip fused into the Conv/Add before them.  Shapes are derived here
+ * (input shape from the model, conv/pool output sizes by the ONNX formulas)
+ * so models without value_info convert.  Every op outside the milestone is
+ * collected, and one error lists them all with node names and hints.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cv_internal.h"
+
+void cv_note(rk_convert_report *rep, const char *fmt, ...)
+{
+    if (!rep)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    char **p = realloc(rep->notes, (rep->n_notes + 1) * sizeof(*p));
+    if (!p)
+        return;
+    rep->notes = p;
+    if ((p[rep->n_notes] = strdup(buf)))
+        rep->n_notes++;
+}
+
+void rk_convert_report_free(rk_convert_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_notes; i++)
+        free(r->notes[i]);
+    free(r->notes);
+    memset(r, 0, sizeof(*r));
+}
+
+void cv_graph_free(cv_graph *g)
+{
+    for (int i = 0; i < g->n_tensors; i++)
+        free(g->tensors[i].name);
+    for (int i = 0; i < g->n_ops; i++) {
+        free(g->ops[i].name);
+        free(g->ops[i].label);
+        free(g->ops[i].w);
+        free(g->ops[i].b);
+    }
+    free(g->tensors);
+    free(g->ops);
+    free(g->inputs);
+    free(g->outputs);
+    memset(g, 0, sizeof(*g));
+}
+
+int cv_find_tensor(const cv_graph *g, const char *name)
+{
+    for (int i = 0; i < g->n_tensors; i++)
+        if (strcmp(g->tensors[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static rk_status add_tensor(cv_graph *g, const char *name, int c, int h, int w, int *idx, rk_err *e)
+{
+    if (g->n_tensors == g->cap_tensors) {
+        int cap = g->cap_tensors ? g->cap_tensors * 2 : 16;
+        cv_tensor *p = realloc(g->tensors, (size_t)cap * sizeof(*p));
+        if (!p)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        g->tensors = p;
+        g->cap_tensors = cap;
+    }
+    cv_tensor *t = &g->tensors[g->n_tensors];
+    memset(t, 0, sizeof(*t));
+    if (!(t->name = strdup(name)))
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    t->c = c;
+    t->h = h;
+    t->w = w;
+    t->rknn_index = -1;
+    *idx = g->n_tensors++;
+    return RK_OK;
+}
+
+static rk_status add_op(cv_graph *g, const ox_node *n, cv_kind kind, cv_op **out, rk_err *e)
+{
+    if (g->n_ops == g->cap_ops) {
+        int cap = g->cap_ops ? g->cap_ops * 2 : 16;
+        cv_op *p = realloc(g->ops, (size_t)cap * sizeof(*p));
+        if (!p)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        g->ops = p;
+        g->cap_ops = cap;
+    }
+    cv_op *op = &g->ops[g->n_ops++];
+    memset(op, 0, sizeof(*op));
+    op->kind = kind;
+    op->clip_lo = -INFINITY;
+    op->clip_hi = INFINITY;
+    op->in[0] = op->in[1] = op->out = -1;
+    char nm[160];
+    snprintf(nm, sizeof(nm), "%s", ox_node_name(n)[0] ? ox_node_name(n) : ox_node_output_name(n, 0));
+    op->name = strdup(nm);
+    op->label = strdup(ox_node_label(n));
+    if (!op->name || !op->label)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    *out = op;
+    return RK_OK;
+}
+
+/* ---------------------------------------------------- unsupported ledger */
+
+/* Accumulates "  Type 'name': hint" lines; the error lists all of them. */
+typedef struct cv_unsup {
+    char *text;
+    size_t len;
+    int count;
+} cv_unsup;
+
+static void unsupported(cv_unsup *u, const ox_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void unsupported(cv_unsup *u, const ox_node *n, const char *fmt, ...)
+{
+    char hint[384], line[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(hint, sizeof(hint), fmt, ap);
+    va_end(ap);
+    int k = snprintf(line, sizeof(line), "\n  %s: %s", ox_node_label(n), hint);
+    if (k < 0)
+        return;
+    char *p = realloc(u->text, u->len + (size_t)k + 1);
+    if (!p)
+        return;
+    memcpy(p + u->len, line, (size_t)k + 1);
+    u->text = p;
+    u->len += (size_t)k;
+    u->count++;
+}
+
+static const char *hint_for(const char *type)
+{
+    static const struct {
+        const char *type, *hint;
+    } hints[] = {
+        {"Relu", "a Relu that does not directly follow a Conv or Add cannot be fused; NPU Relu on its own is not in this milestone"},
+        {"Clip", "a Clip that does not directly follow a Conv or Add (or has non-constant bounds) cannot be fused"},
+        {"BatchNormalization", "BatchNormalization is folded only into a Conv whose output feeds nothing else"},
+        {"Gemm", "Gemm/MatMul lowering (as 1x1 conv) is the next milestone; export as Conv 1x1 meanwhile"},
+        {"MatMul", "MatMul lowering is the next milestone of issue 8"},
+        {"Mul", "elementwise Mul on the DPU is the next milestone (only same-shape Add is lowered)"},
+        {"Concat", "Concat needs layout planning (channel offsets in one NC1HWC2 buffer): next milestone"},
+        {"Resize", "Resize is a CPU fallback in the vendor runtime; rksim's CPU-op path does not run it yet"},
+        {"Softmax", "CPU fallback op; rksim's simulator CPU path runs only Reshape and custom ops so far"},
+        {"Reshape", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
+        {"Flatten", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
+        {"Sigmoid", "activation LUTs on the DPU are not simulated yet (sim/SEMANTICS.md D-LUT)"},
+        {"LeakyRelu", "PReLU/LeakyRelu fusion is the next milestone"},
+        {"ConvTranspose", "deconvolution is not simulated (sim/SEMANTICS.md Open)"},
+    };
+    for (size_t i = 0; i < RK_ARRAY_LEN(hints); i++)
+        if (strcmp(hints[i].type, type) == 0)
+            return hints[i].hint;
+    return "no NPU lowering in this milestone and no CPU fallback in the simulator yet";
+}
+
+/* --------------------------------------------------------------- helpers */
+
+static int n_consumers(const ox_model *m, const char *name, int *only)
+{
+    int cnt = 0;
+    for (int i = 0; i < ox_model_num_nodes(m); i++) {
+        const ox_node *n = ox_model_node(m, i);
+        for (int k = 0; k < ox_node_num_inputs(n); k++)
+            if (strcmp(ox_node_input_name(n, k), name) == 0) {
+                cnt++;
+                *only = i;
+                break;
+            }
+    }
+    for (int i = 0; i < ox_model_num_outputs(m); i++)
+        if (strcmp(ox_model_output(m, i)->name, name) == 0)
+            cnt += 2; /* a graph output must stay visible */
+    return cnt;
+}
+
+static const rk_tensor *f32_init(const ox_model *m, const ox_node *n, int k)
+{
+    if (k >= ox_node_num_inputs(n) || !ox_node_input_name(n, k)[0])
+        return NULL;
+    const rk_tensor *t = ox_model_initializer(m, ox_node_input_name(n, k));
+    return t && t->dtype == RK_DT_F32 ? t : NULL;
+}
+
+static int attr2(const ox_node *n, const char *name, int i, int dflt)
+{
+    const int64_t *v;
+    int cnt = ox_attr_ints(n, name, &v);
+    return cnt > i ? (int)v[i] : dflt;
+}
+
+/* ONNX pads / auto_pad for one spatial axis (i = 0 H, 1 W). */
+static void pads_for(const ox_node *n, int i, int in, int k, int s, int *pa, int *pb)
+{
+    const char *ap = ox_attr_string_or(n, "auto_pad", "NOTSET");
+    if (strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0) {
+        int out = (in + s - 1) / s;
+        int total = RK_MAX((out - 1) * s + k - in, 0);
+        *pa = strcmp(ap, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
+        *pb = total - *pa;
+        return;
+    }
+    if (strcmp(ap, "VALID") == 0) {
+        *pa = *pb = 0;
+        return;
+    }
+    *pa = attr2(n, "pads", i, 0);
+    *pb = attr2(n, "pads", i + 2, 0);
+}
+
+/* --------------------------------------------------------------- Conv */
+
+static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv_unsup *u, bool *done,
+                            rk_err *e)
+{
+    *done = false;
+    int xi = cv_find_tensor(g, ox_node_input_name(n, 0));
+    const rk_tensor *w = f32_init(m, n, 1), *b = f32_init(m, n, 2);
+    if (xi < 0) {
+        unsupported(u, n, "input '%s' is not produced by an NPU op of this milestone", ox_node_input_name(n, 0));
+        return RK_OK;
+    }
+    if (!w || w->ndim != 4) {
+        unsupported(u, n, "weights must be a float32 OIHW initializer (constant folding of weight subgraphs is not in this milestone)");
+        return RK_OK;
+    }
+    if (ox_node_num_inputs(n) > 2 && ox_node_input_name(n, 2)[0] && !b) {
+        unsupported(u, n, "bias must be a float32 initializer");
+        return RK_OK;
+    }
+    const cv_tensor *x = &g->tensors[xi];
+    int group = (int)ox_attr_int_or(n, "group", 1);
+    int k = (int)w->dims[0], ci = (int)w->dims[1], kh = (int)w->dims[2], kw = (int)w->dims[3];
+    bool dw = group > 1 && group == x->c && k == x->c && ci == 1;
+    if (group != 1 && !dw) {
+        unsupported(u, n, "group=%d: only group 1 and depthwise (group = channels = outputs) are lowered; split grouped convs before export", group);
+        return RK_OK;
+    }
+    if (!dw && ci != x->c) {
+        unsupported(u, n, "weights have %d input channels, input has %d", ci, x->c);
+        return RK_OK;
+    }
+    if (attr2(n, "dilations", 0, 1) != 1 || attr2(n, "dilations", 1, 1) != 1) {
+        unsupported(u, n, "dilated conv: ATROUS registers are only assumed (sim/SEMANTICS.md C-DIL), not lowered yet");
+        return RK_OK;
+    }
+    cv_op *op;
+    rk_status st = add_op(g, n, CV_CONV, &op, e);
+    if (st)
+        return st;
+    op->depthwise = dw;
+    op->k = k;
+    op->kh = kh;
+    op->kw = kw;
+    op->sy = attr2(n, "strides", 0, 1);
+    op->sx = attr2(n, "strides", 1, 1);
+    pads_for(n, 0, x->h, kh, op->sy, &op->pt, &op->pb);
+    pads_for(n, 1, x->w, kw, op->sx, &op->pl, &op->pr);
+    op->in[0] = xi;
+    op->n_in = 1;
+    size_t nw = (size_t)w->nelem;
+    op->w = malloc(nw * sizeof(float));
+    op->b = calloc((size_t)k, sizeof(float));
+    if (!op->w || !op->b)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    memcpy(op->w, w->data, nw * sizeof(float));
+    op->wpk = (int)(nw / (size_t)k);
+    if (b) {
+        if (b->nelem != k)
+            return rk_errf(e, RK_EINPUT, "%s: bias has %lld values for %d outputs", ox_node_label(n),
+                           (long long)b->nelem, k);
+        memcpy(op->b, b->data, (size_t)k * sizeof(float));
+        op->has_bias = true;
+    }
+    *done = true;
+    return RK_OK;
+}
+
+/* Fold BatchNormalization y = (x - mean) / sqrt(var + eps) * gamma + beta
+ * into the conv's weights and bias (per output channel). */
+static bool fold_bn(const ox_model *m, const ox_node *bn, cv_op *op)
+{
+    const rk_tensor *ga = f32_init(m, bn, 1), *be = f32_init(m, bn, 2), *mu = f32_init(m, bn, 3),
+                    *va = f32_init(m, bn, 4);
+    if (!ga || !be || !mu || !va || ga->nelem != op->k || be->nelem != op->k || mu->nelem != op->k ||
+        va->nelem != op->k)
+        return false;
+    float eps = ox_attr_float_or(bn, "epsilon", 1e-5f);
+    const float *g = ga->data, *bb = be->data, *mm = mu->data, *vv = va->data;
+    for (int c = 0; c < op->k; c++) {
+        if (vv[c] + eps <= 0.0f)
+            return false;
+        float f = g[c] / sqrtf(vv[c] + eps);
+        for (int i = 0; i < op->wpk; i++)
+            op->w[(size_t)c * (size_t)op->wpk + (size_t)i] *= f;
+        op->b[c] = (op->b[c] - mm[c]) * f + bb[c];
+    }
+    op->has_bias = true;
+    return true;
+}
+
+/* Clip bounds: inputs 1/2 (opset >= 11, initializers) or attributes. */
+static bool clip_bounds(const ox_model *m, const ox_node *n, float *lo, float *hi)
+{
+    *lo = ox_attr_float_or(n, "min", -INFINITY);
+    *hi = ox_attr_float_or(n, "max", INFINITY);
+    for (int k = 1; k <= 2 && k < ox_node_num_inputs(n); k++) {
+        if (!ox_node_input_name(n, k)[0])
+            continue;
+        const rk_tensor *t = f32_init(m, n, k);
+        if (!t || t->nelem != 1)
+            return false;
+        *(k == 1 ? lo : hi) = ((const float *)t->data)[0];
+    }
+    return *lo <= 0.0f && *lo < *hi;
+}
+
+/* Follow the op's output through BatchNormalization (conv only) and one
+ * Relu/Clip; returns the name of the final tensor.  used[] marks fused
+ * nodes. */
+static const char *fuse_followers(const ox_model *m, cv_op *op, const char *cur, bool *used,
+                                  rk_convert_report *rep)
+{
+    for (;;) {
+        int j = -1;
+        if (n_consumers(m, cur, &j) != 1)
+            return cur;
+        const ox_node *n = ox_model_node(m, j);
+        const char *t = ox_node_op_type(n);
+        if (op->kind == CV_CONV && !op->relu && strcmp(t, "BatchNormalization") == 0 &&
+            ox_node_num_outputs(n) >= 1 && fold_bn(m, n, op)) {
+            cv_note(rep, "%s folded into %s", ox_node_label(n), op->label);
+            rep->n_fused++;
+        } else if (!op->relu && strcmp(t, "Relu") == 0) {
+            op->relu = true;
+            op->clip_lo = 0.0f;
+            cv_note(rep, "%s fused into %s (DPU ReLU)", ox_node_label(n), op->label);
+            rep->n_fused++;
+        } else if (!op->relu && strcmp(t, "Clip") == 0 && clip_bounds(m, n, &op->clip_lo, &op->clip_hi)) {
+            op->relu = op->clip_lo >= 0.0f;
+            cv_note(rep, "%s [%g, %g] fused into %s (ReLU + saturation of the int8 output range)",
+                    ox_node_label(n), op->clip_lo, op->clip_hi, op->label);
+            rep->n_fused++;
+        } else {
+            return cur;
+        }
+        used[j] = true;
+        cur = ox_node_output_name(n, 0);
+        if (strcmp(t, "BatchNormalization") != 0)
+            return cur; /* one activation ends the fused group */
+    }
+}
+
+static rk_status lower_add(const ox_model *m, const ox_node *n, cv_graph *g, cv_unsup *u, bool *done,
+                           rk_err *e)
+{
+    *done = false;
+    int a = cv_find_tensor(g, ox_node_input_name(n, 0)), b = cv_find_tensor(g, ox_node_input_name(n, 1));
+    if (a < 0 || b < 0) {
+        unsupported(u, n, "only Add of two activations produced by NPU ops is lowered (constant operands: next milestone)");
+        return RK_OK;
+    }
+    const cv_tensor *ta = &g->tensors[a], *tb = &g->tensors[b];
+    if (ta->c != tb->c || ta->h != tb->h || ta->w != tb->w) {
+        unsupported(u, n, "broadcasting Add (%dx%dx%d + %dx%dx%d) is not lowered; only same-shape Add", ta->c, ta->h,
+                    ta->w, tb->c, tb->h, tb->w);
+        return RK_OK;
+    }
+    cv_op *op;
+    rk_status st = add_op(g, n, CV_ADD, &op, e);
+    if (st)
+        return st;
+    op->in[0] = a;
+    op->in[1] = b;
+    op->n_in = 2;
+    *done = true;
+    (void)m;
+    return RK_OK;
+}
+
+static rk_status lower_pool(const ox_model *m, const ox_node *n, cv_graph *g, cv_unsup *u, bool *done,
+                            rk_err *e)
+{
+    *done = false;
+    const char *t = ox_node_op_type(n);
+    bool global = strcmp(t, "GlobalAveragePool") == 0 || strcmp(t, "GlobalMaxPool") == 0;
+    bool maxp = strcmp(t, "MaxPool") == 0 || strcmp(t, "GlobalMaxPool") == 0;
+    int xi = cv_find_tensor(g, ox_node_input_name(n, 0));
+    if (xi < 0) {
+        unsupported(u, n, "input is not produced by an NPU op of this milestone");
+        return RK_OK;
+    }
+    const cv_tensor *x = &g->tensors[xi];
+    if (ox_node_num_outputs(n) > 1 && ox_node_output_used(n, 1)) {
+        unsupported(u, n, "MaxPool Indices output is not supported");
+        return RK_OK;
+    }
+    if (!global && (attr2(n, "dilations", 0, 1) != 1 || attr2(n, "dilations", 1, 1) != 1 ||
+                    ox_attr_int_or(n, "ceil_mode", 0) != 0)) {
+        unsupported(u, n, "dilated or ceil_mode pooling is not lowered");
+        return RK_OK;
+    }
+    cv_op *op;
+    rk_status st = add_op(g, n, maxp ? CV_MAXPOOL : CV_AVGPOOL, &op, e);
+    if (st)
+        return st;
+    op->in[0] = xi;
+    op->n_in = 1;
+    op->kh = global ? x->h : attr2(n, "kernel_shape", 0, 1);
+    op->kw = global ? x->w : attr2(n, "kernel_shape", 1, 1);
+    op->sy = global ? 1 : attr2(n, "strides", 0, 1);
+    op->sx = global ? 1 : attr2(n, "strides", 1, 1);
+    if (!global) {
+        pads_for(n, 0, x->h, op->kh, op->sy, &op->pt, &op->pb);
+        pads_for(n, 1, x->w, op->kw, op->sx, &op->pl, &op->pr);
+    }
+    op->count_include_pad = ox_attr_int_or(n, "count_include_pad", 0) != 0;
+    if (!maxp && !op->count_include_pad && (op->pt | op->pb | op->pl | op->pr)) {
+        /* The PPU divides by the full kernel (RECIP_KERNEL_*, TRM), i.e. it
+         * counts pad cells; ONNX's default excludes them. */
+        g->n_ops--;
+        free(op->name);
+        free(op->label);
+        unsupported(u, n, "padded AveragePool with count_include_pad=0: the PPU divides by the whole kernel (TRM RECIP_KERNEL_*); export with count_include_pad=1");
+        return RK_OK;
+    }
+    *done = true;
+    (void)m;
+    return RK_OK;
+}
+
+/* Shape of the op's output; fails for empty outputs. */
+static rk_status out_shape(const cv_graph *g, const cv_op *op, int *c, int *h, int *w, rk_err *e)
+{
+    const cv_tensor *x = &g->tensors[op->in[0]];
+    *c = op->kind == CV_CONV ? op->k : x->c;
+    if (op->kind == CV_ADD) {
+        *h = x->h;
+        *w = x->w;
+    } else {
+        *h = sim_asm_conv_out(x->h, op->kh, op->sy, 1, op->pt, op->pb);
+        *w = sim_asm_conv_out(x->w, op->kw, op->sx, 1, op->pl, op->pr);
+    }
+    if (*h <= 0 || *w <= 0 || op->sy <= 0 || op->sx <= 0)
+        if (op->kind != CV_ADD)
+            return rk_errf(e, RK_EINPUT, "%s: output would be empty (input %dx%d, kernel %dx%d, stride %d,%d)",
+                           op->label, x->h, x->w, op->kh, op->kw, op->sy, op->sx);
+    return RK_OK;
+}
+
+static rk_status add_inputs(const ox_model *m, cv_graph *g, rk_err *e)
+{
+    g->inputs = calloc((size_t)ox_model_num_inputs(m) + 1, sizeof(int));
+    if (!g->inputs)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int i = 0; i < ox_model_num_inputs(m); i++) {
+        const ox_value_info *vi = ox_model_input(m, i);
+        if (ox_model_initializer(m, vi->name))
+            continue; /* old-style models list initializers as inputs */
+        if (vi->dtype != RK_DT_F32 || vi->ndim != 4 || vi->dims[0] != 1 || vi->dims[1] <= 0 ||
+            vi->dims[2] <= 0 || vi->dims[3] <= 0)
+            return rk_errf(e, RK_EUNSUPPORTED,
+                           "input '%s': only float32 NCHW inputs with N = 1 and fixed dims are converted "
+                           "(dynamic shapes are a later milestone of issue 8)",
+                           vi->name);
+        int idx;
+        rk_status st = add_tensor(g, vi->name, (int)vi->dims[1], (int)vi->dims[2], (int)vi->dims[3], &idx, e);
+        if (st)
+            return st;
+        g->tensors[idx].is_input = true;
+        g->inputs[g->n_inputs++] = idx;
+    }
+    if (!g->n_inputs)
+        return rk_errf(e, RK_EINPUT, "the model has no non-constant input");
+    return RK_OK;
+}
+
+static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, bool *used,
+                            rk_convert_report *rep, rk_err *e)
+{
+    const ox_node *n = ox_model_node(m, i);
+    const char *t = ox_node_op_type(n);
+    bool done = false;
+    rk_status st = RK_OK;
+    if (ox_node_domain(n)[0])
+        unsupported(u, n, "custom-domain op '%s' (domain %s): no lowering", t, ox_node_domain(n));
+    else if (strcmp(t, "Conv") == 0)
+        st = lower_conv(m, n, g, u, &done, e);
+    else if (strcmp(t, "Add") == 0 || strcmp(t, "Sum") == 0)
+        st = ox_node_num_inputs(n) == 2 ? lower_add(m, n, g, u, &done, e) : RK_OK;
+    else if (strcmp(t, "MaxPool") == 0 || strcmp(t, "AveragePool") == 0 || strcmp(t, "GlobalAveragePool") == 0 ||
+             strcmp(t, "GlobalMaxPool") == 0)
+        st = lower_pool(m, n, g, u, &done, e);
+    else
+        unsupported(u, n, "%s", hint_for(t));
+    if (st || !done)
+        return st;
+    cv_op *op = &g->ops[g->n_ops - 1];
+    const char *final = op->kind == CV_CONV || op->kind == CV_ADD
+                            ? fuse_followers(m, op, ox_node_output_name(n, 0), used, rep)
+                            : ox_node_output_name(n, 0);
+    int c, h, w, idx;
+    if ((st = out_shape(g, op, &c, &h, &w, e)) || (st = add_tensor(g, final, c, h, w, &idx, e)))
+        return st;
+    g->ops[g->n_ops - 1].out = idx;
+    return RK_OK;
+}
+
+rk_status cv_graph_build(const ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e)
+{
+    memset(g, 0, sizeof(*g));
+    cv_unsup u = {0};
+    int nn = ox_model_num_nodes(m);
+    bool *used = calloc((size_t)nn + 1, sizeof(bool));
+    rk_status st = used ? add_inputs(m, g, e) : rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int i = 0; !st && i < nn; i++)
+        if (!used[i])
+            st = lower_node(m, i, g, &u, used, rep, e);
+    if (!st && u.count)
+        st = rk_errf(e, RK_EUNSUPPORTED, "%d node%s cannot be converted:%s", u.count, u.count > 1 ? "s" : "",
+                     u.text ? u.text : "");
+    if (!st) {
+        g->outputs = calloc((size_t)ox_model_num_outputs(m) + 1, sizeof(int));
+        if (!g->outputs)
+            st = rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        for (int i = 0; !st && i < ox_model_num_outputs(m); i++) {
+            int ti = cv_find_tensor(g, ox_model_output(m, i)->name);
+            if (ti < 0 || g->tensors[ti].is_input)
+                st = rk_errf(e, RK_EUNSUPPORTED, "output '%s' is not produced by a converted op",
+                             ox_model_output(m, i)->name);
+            else {
+                g->tensors[ti].is_output = true;
+                g->outputs[g->n_outputs++] = ti;
+            }
+        }
+    }
+    free(used);
+    free(u.text);
+    if (!st && g->n_ops == 0)
+        st = rk_errf(e, RK_EUNSUPPORTED, "the model has no op the NPU lowering handles");
+    return st;
+}

@@ -1,0 +1,144 @@
+/*
+ * sim_internal.h - state shared by the simulator's modules (sequencer,
+ * functional units, CPU ops).  Not a public interface.
+ */
+#ifndef RKSIM_SIM_INTERNAL_H
+#define RKSIM_SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem.h"
+#include "sim.h"
+#include "sim_regs.h"
+
+/* Register file: one 32-bit slot per 4-byte offset of the NPU register
+ * space 0x0000-0x7FFF (PC, CNA, 0x2000 block, CORE, DPU, DPU_RDMA, PPU,
+ * PPU_RDMA).  `written` marks slots a task has set at least once, so a unit
+ * can tell "never programmed" from "programmed 0" in error messages. */
+#define SIM_NREGS (0x8000 / 4)
+
+/*
+ * The CNA+CORE result handed to the DPU on a conv task (flying data, never
+ * in DRAM).  Invariants: planar [c][h*w]; exactly one of i32/f32 is used
+ * (is_float); xsum (int8 path only) holds, per output pixel, the sum of the
+ * input values under the kernel window over all real input channels
+ * (depthwise: per channel, [c][h*w]) for the BS "CPEND"/OW stage.
+ */
+typedef struct sim_cube {
+    int c, h, w;
+    bool is_float;
+    int32_t *i32;
+    float *f32;
+    int32_t *xsum;
+    bool xsum_per_channel;
+    size_t cap_i32, cap_f32, cap_xsum;
+} sim_cube;
+
+/* Why the current work is being done, for error messages. */
+typedef struct sim_where {
+    long task;         /* task index, -1 outside tasks */
+    const char *layer; /* node name or "" */
+} sim_where;
+
+struct sim {
+    const rknn_model *model;
+    const rknn_graph *g;
+    rk_soc soc;
+    const isa_soc_info *soc_info;
+    sim_options opt;
+
+    sim_mem mem;
+    const sim_region *pool;
+    uint32_t *tensor_addr;   /* per graph tensor: DMA address of byte 0, or 0 */
+    const sim_region **tensor_region;
+
+    uint64_t *regcmd;        /* relocated copy of the command stream */
+    size_t n_regcmd;
+    const rknn_task *tasks;
+    size_t n_tasks;
+    long *chain_head;        /* per task: first task of its PC chain */
+    bool *chain_done;        /* per chain head */
+    long *task_node;         /* per task: node index (op_idx) or -1 */
+
+    rk_tensor *user_inputs;  /* per graph input, NCHW as given */
+    bool *user_nhwc;
+
+    uint32_t regs[SIM_NREGS];
+    bool written[SIM_NREGS];
+    sim_where where;
+    bool skip_unit; /* set by sim_skip in lenient mode, cleared by the unit */
+
+    /* CNA weight cache for CBUF_CON0.WEIGHT_REUSE: the address and size of
+     * the weights the previous conv task loaded. */
+    uint32_t last_weight_addr;
+    uint32_t last_weight_bytes;
+    bool have_weights;
+
+    sim_cube cube;
+    float *scratch_f;        /* conv im2col / weight staging */
+    size_t scratch_cap;
+    float *scratch_w;
+    size_t scratch_wcap;
+
+    char **issues;
+    size_t n_issues, cap_issues;
+
+    bool *node_done;
+    rk_tensor_list layers;
+    sim_stats stats;
+    size_t tasks_total_planned;
+};
+
+static inline uint32_t sim_reg(const sim *s, uint16_t off)
+{
+    return s->regs[off >> 2];
+}
+
+/* Record a problem.  Strict mode: returns RK_EUNSUPPORTED with the message
+ * prefixed by "task N (layer L): ".  Lenient mode: stores it, returns RK_OK
+ * so the caller continues with its documented fallback. */
+rk_status sim_problem(sim *s, rk_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like sim_problem for problems after which the unit cannot do its work:
+ * lenient mode records it, sets skip_unit (the unit returns without
+ * touching memory) and returns RK_OK. */
+rk_status sim_skip(sim *s, rk_err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A hard error (bad DMA, malformed stream): always fails, prefixed. */
+rk_status sim_fail(sim *s, rk_err *e, rk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Host pointer for a DMA of `len` bytes at `addr` read/written through
+ * register `reg` ("CNA_FEATURE_DATA_ADDR"); fails naming task, register and
+ * address when the range is not inside one region. */
+rk_status sim_dma(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t **p,
+                  rk_err *e);
+
+/* Sequencer (sim_seq.c): walk the PC chain that starts at task `head`. */
+rk_status sim_seq_run_chain(sim *s, size_t head, rk_err *e);
+
+/* Functional units, run on the current register state by an op_en entry. */
+rk_status sim_unit_conv(sim *s, uint32_t en, rk_err *e);   /* CNA + CORE -> s->cube */
+rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e);    /* DPU + DPU_RDMA */
+rk_status sim_unit_ppu(sim *s, uint32_t en, rk_err *e);    /* PPU + PPU_RDMA */
+
+/* Number helpers (sim_num.c). */
+int64_t sim_round_shift(int64_t v, int shift, bool half_up);
+static inline int32_t sim_sat32(int64_t v)
+{
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+/* Elements per 16-byte atom for a CNA/DPU precision code; 0 if unknown. */
+int sim_prec_c2(uint32_t prec);
+size_t sim_prec_bytes(uint32_t prec);
+const char *sim_prec_name(uint32_t prec);
+rk_status sim_cube_reserve(sim_cube *c, int ch, int h, int w, bool is_float, bool xsum,
+                           bool xsum_per_channel, rk_err *e);
+void sim_cube_free(sim_cube *c);
+
+/* CPU side (cpuops.c). */
+rk_status sim_cpu_node(sim *s, uint32_t node, rk_err *e);
+/* Tensor <-> float NCHW conversion through the DRAM image. */
+rk_status sim_tensor_to_float(sim *s, int32_t ti, rk_tensor *out, rk_err *e);
+rk_status sim_tensor_from_float(sim *s, int32_t ti, const rk_tensor *in, rk_err *e);
+
+#endif

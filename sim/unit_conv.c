@@ -1,0 +1,501 @@
+/*
+ * unit_conv.c - CNA + CORE: direct and depthwise convolution.
+ *
+ * Reads the feature cube and the weights through the CNA registers, and
+ * leaves the CORE result (int32 accumulators for int8, fp32 for fp16/bf16)
+ * in s->cube for the DPU, planar [channel][row*col].  Every layout rule
+ * used here is listed with its source in sim/SEMANTICS.md (C-* rules).
+ *
+ * Speed: the direct convolution is im2col + OpenBLAS sgemm over whole tiles.
+ * int8 products are at most 2^14 in magnitude, so a float sum of up to 1024
+ * of them is an exact integer (< 2^24); the reduction dimension is cut into
+ * chunks of at most 1024 and the chunks are added in int32, which makes the
+ * int8 result bit-exact.  fp16 operands are exact in fp32 and the products
+ * (22 significant bits) too; the fp32 accumulation order is not the
+ * hardware's (unknown), see SEMANTICS.md C-ACC.
+ */
+#include "sim_internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything the registers say about one conv task. */
+typedef struct conv_cfg {
+    uint32_t mode;       /* 0 direct, 3 depthwise */
+    uint32_t in_prec, proc_prec;
+    uint32_t argb;       /* 0 or 8..11 */
+    bool group_line_off;
+    int in_w, in_h, in_c_reg, in_c_real;
+    int kw, kh, kernels;
+    int stride_x, stride_y, dil_x, dil_y;
+    int pad_top, pad_left;
+    uint32_t pad_value;
+    int out_w, out_h, out_c;
+    uint32_t feat_addr, weight_addr;
+    uint32_t line_stride, surf_stride;
+    int truncate;
+    bool truncate_half_up;
+    size_t esize;        /* bytes per input element */
+    int atom;            /* feature atom bytes: 16 RK3588, 8 RK3566 (inferred) */
+    bool lite;
+} conv_cfg;
+
+static rk_status read_cfg(sim *s, conv_cfg *c, rk_err *e)
+{
+    rk_status st;
+    uint32_t con1 = sim_reg(s, R_CNA_CONV_CON1);
+    uint32_t con3 = sim_reg(s, R_CNA_CONV_CON3);
+    c->mode = SIM_FLD(con1, 3, 0);
+    c->in_prec = SIM_FLD(con1, 6, 4);
+    /* RK3566/68 ("lite") stores PROC_PRECISION one bit higher: its fp16
+     * streams write 0xA220 where RK3588 writes 0xA120 (inferred, vendor). */
+    c->proc_prec = s->soc == RK_SOC_RK3566 ? SIM_FLD(con1, 10, 8) : SIM_FLD(con1, 9, 7);
+    c->argb = SIM_FLD(con1, 15, 12);
+    c->group_line_off = SIM_FLD(con1, 29, 29);
+    if (c->mode != 0 && c->mode != 3)
+        return sim_skip(s, e, "CNA_CONV_CON1.CONV_MODE = %u: only 0 (direct) and 3 (depthwise) are "
+                           "defined (TRM)", c->mode);
+    if (SIM_FLD(con1, 16, 16))
+        if ((st = sim_problem(s, e, "CNA_CONV_CON1.DECONV = 1: deconvolution is not simulated")))
+            return st;
+    if (c->in_prec != c->proc_prec ||
+        (c->in_prec != SIM_PREC_INT8 && c->in_prec != SIM_PREC_FP16))
+        return sim_skip(s, e, "CNA_CONV_CON1 IN_PRECISION=%u (%s), PROC_PRECISION=%u (%s): rksim "
+                           "simulates int8 and fp16 convolutions", c->in_prec,
+                           sim_prec_name(c->in_prec), c->proc_prec, sim_prec_name(c->proc_prec));
+    if (c->argb && (c->argb < 8 || c->argb > 11))
+        return sim_skip(s, e, "CNA_CONV_CON1.ARGB_IN = %u: defined values are 0 and 8..11 (TRM)",
+                           c->argb);
+    c->esize = sim_prec_bytes(c->in_prec);
+    uint32_t ds0 = sim_reg(s, R_CNA_DATA_SIZE0), ds1 = sim_reg(s, R_CNA_DATA_SIZE1);
+    c->in_w = (int)SIM_FLD(ds0, 26, 16);
+    c->in_h = (int)SIM_FLD(ds0, 10, 0);
+    c->in_c_reg = (int)SIM_FLD(ds1, 15, 0);
+    c->in_c_real = (int)SIM_FLD(ds1, 29, 16) + 1;
+    uint32_t ws2 = sim_reg(s, R_CNA_WEIGHT_SIZE2);
+    c->kw = (int)SIM_FLD(ws2, 28, 24);
+    c->kh = (int)SIM_FLD(ws2, 20, 16);
+    c->kernels = (int)SIM_FLD(ws2, 13, 0);
+    c->stride_x = (int)SIM_FLD(con3, 2, 0);
+    c->stride_y = (int)SIM_FLD(con3, 5, 3);
+    uint32_t dx = SIM_FLD(con3, 20, 16), dy = SIM_FLD(con3, 25, 21);
+    c->dil_x = dx ? (int)dx : 1; /* inferred: 0 and 1 both mean no dilation */
+    c->dil_y = dy ? (int)dy : 1;
+    if (SIM_FLD(con3, 13, 8))
+        if ((st = sim_problem(s, e, "CNA_CONV_CON3.DECONV_X/Y_STRIDE = 0x%x: deconvolution is not simulated",
+                              SIM_FLD(con3, 13, 8))))
+            return st;
+    uint32_t pad0 = sim_reg(s, R_CNA_PAD_CON0);
+    c->pad_top = (int)SIM_FLD(pad0, 3, 0);
+    c->pad_left = (int)SIM_FLD(pad0, 7, 4);
+    c->pad_value = sim_reg(s, R_CNA_PAD_CON1);
+    /* lite: the CORE registers sit one slot lower (0x3010 holds the output
+     * H-1/W-1, 0x3014 C-1: 0x00090009 / 0x7 for a 10x10x8 fp16 conv) */
+    uint16_t r_o0 = s->soc == RK_SOC_RK3566 ? R_CORE_MISC_CFG : R_CORE_DATAOUT_SIZE_0;
+    uint16_t r_o1 = s->soc == RK_SOC_RK3566 ? R_CORE_DATAOUT_SIZE_0 : R_CORE_DATAOUT_SIZE_1;
+    uint32_t o0 = sim_reg(s, r_o0);
+    c->out_h = (int)SIM_FLD(o0, 31, 16) + 1;
+    c->out_w = (int)SIM_FLD(o0, 15, 0) + 1;
+    c->out_c = (int)SIM_FLD(sim_reg(s, r_o1), 15, 0) + 1;
+    c->atom = s->soc == RK_SOC_RK3566 ? 8 : 16;
+    c->feat_addr = sim_reg(s, R_CNA_FEATURE_DATA_ADDR);
+    c->weight_addr = sim_reg(s, R_CNA_DCOMP_ADDR0);
+    c->line_stride = SIM_FLD(sim_reg(s, R_CNA_DMA_CON1), 27, 0);
+    c->surf_stride = SIM_FLD(sim_reg(s, R_CNA_DMA_CON2), 27, 0);
+    uint32_t clip = sim_reg(s, R_CORE_CLIP_TRUNCATE);
+    c->truncate = s->soc == RK_SOC_RK3566 ? 0 : (int)SIM_FLD(clip, 4, 0);
+    c->lite = s->soc == RK_SOC_RK3566;
+    c->truncate_half_up = SIM_FLD(clip, 6, 6);
+    if (s->soc == RK_SOC_RK3588) {
+        uint32_t misc = sim_reg(s, R_CORE_MISC_CFG);
+        if (SIM_FLD(misc, 10, 8) != c->proc_prec)
+            if ((st = sim_problem(s, e, "CORE_MISC_CFG.PROC_PRECISION = %u but CNA_CONV_CON1.PROC_PRECISION = %u",
+                                  SIM_FLD(misc, 10, 8), c->proc_prec)))
+                return st;
+        if (SIM_FLD(misc, 1, 1) != (c->mode == 3))
+            if ((st = sim_problem(s, e, "CORE_MISC_CFG.DW_EN = %u disagrees with CNA CONV_MODE %u",
+                                  SIM_FLD(misc, 1, 1), c->mode)))
+                return st;
+    }
+    if (!SIM_FLD(sim_reg(s, R_CNA_CVT_CON0), 0, 0))
+        if ((st = sim_problem(s, e, "CNA_CVT_CON0.CVT_BYPASS = 0: the CNA input converter is not simulated")))
+            return st;
+    if (c->argb)
+        c->in_c_real = (int)c->argb - 7;
+    if (c->in_w <= 0 || c->in_h <= 0 || c->kw <= 0 || c->kh <= 0 || c->kernels <= 0 ||
+        c->stride_x <= 0 || c->stride_y <= 0 || c->in_c_reg <= 0)
+        return sim_fail(s, e, RK_EINPUT,
+                        "conv registers describe an empty problem: input %dx%dx%d, kernel %dx%dx%d, "
+                        "stride %dx%d (CNA_DATA_SIZE0/1, CNA_WEIGHT_SIZE2, CNA_CONV_CON3)",
+                        c->in_w, c->in_h, c->in_c_reg, c->kw, c->kh, c->kernels, c->stride_x,
+                        c->stride_y);
+    if (c->in_c_real > c->in_c_reg)
+        return sim_fail(s, e, RK_EINPUT, "CNA_DATA_SIZE1: DATAIN_CHANNEL_REAL+1 = %d exceeds DATAIN_CHANNEL = %d",
+                        c->in_c_real, c->in_c_reg);
+    if (c->mode == 3 && c->kernels != 1 && c->kernels != c->in_c_reg && c->kernels != c->in_c_real)
+        if ((st = sim_problem(s, e, "depthwise conv with %d kernels for %d input channels", c->kernels,
+                              c->in_c_reg)))
+            return st;
+    return RK_OK;
+}
+
+/* Byte layout of the input feature cube (SEMANTICS.md C-FEAT-*). */
+typedef struct feat_layout {
+    uint64_t line_bytes, surf_bytes, pixel_bytes;
+    int c2;
+} feat_layout;
+
+static void feature_layout(const conv_cfg *c, feat_layout *fl)
+{
+    if (c->argb) {
+        int nch = (int)c->argb - 7;
+        fl->c2 = nch;
+        fl->pixel_bytes = (uint64_t)nch * c->esize;
+        if (c->lite) /* lite: LINE_STRIDE in 8-byte units (int8 3ch W=128: 0x30) */
+            fl->line_bytes = (uint64_t)c->line_stride * 8;
+        else /* rows 16-pixel aligned (vendor dual_residual fp16 W=10: 96 B/row) */
+            fl->line_bytes = (uint64_t)RK_ALIGN_UP(c->in_w, 16) * fl->pixel_bytes;
+        fl->surf_bytes = fl->line_bytes * (uint64_t)c->in_h;
+    } else if (c->lite) {
+        /* lite: 8-byte atoms, LINE/SURF_STRIDE in 8-byte units (8x1024 int8:
+         * 0x8 / 0x2000) */
+        fl->c2 = (int)(8 / c->esize);
+        fl->pixel_bytes = 8;
+        fl->line_bytes = (uint64_t)c->line_stride * 8;
+        fl->surf_bytes = (uint64_t)c->surf_stride * 8;
+    } else if (c->group_line_off) {
+        fl->c2 = (int)(16 / c->esize);
+        fl->pixel_bytes = 16;
+        fl->line_bytes = (uint64_t)c->line_stride * 16;
+        fl->surf_bytes = ((uint64_t)c->surf_stride + c->line_stride - 1) * 16;
+    } else {
+        fl->c2 = (int)(16 / c->esize);
+        fl->pixel_bytes = 16;
+        fl->line_bytes = (uint64_t)c->line_stride * 4;
+        fl->surf_bytes = ((uint64_t)c->surf_stride + c->line_stride) * 16;
+    }
+}
+
+/* Gather the real input channels into a zero-offset CHW float plane with the
+ * padding applied: X[c][Hp][Wp], pad cells hold the pad value. */
+static rk_status load_input(sim *s, const conv_cfg *c, int hp, int wp, float *x, rk_err *e)
+{
+    feat_layout fl;
+    feature_layout(c, &fl);
+    int c1 = (c->in_c_real + fl.c2 - 1) / fl.c2;
+    uint64_t extent = (uint64_t)(c1 - 1) * fl.surf_bytes + (uint64_t)(c->in_h - 1) * fl.line_bytes +
+                      (uint64_t)c->in_w * fl.pixel_bytes;
+    uint8_t *base;
+    rk_status st = sim_dma(s, c->feat_addr, extent, "CNA_FEATURE_DATA_ADDR", &base, e);
+    if (st)
+        return st;
+    float padv;
+    if (c->in_prec == SIM_PREC_INT8)
+        padv = (float)(int8_t)(c->pad_value & 0xFF);
+    else
+        padv = rk_f16_to_f32((uint16_t)(c->pad_value & 0xFFFF));
+    size_t plane = (size_t)hp * (size_t)wp;
+    for (int ch = 0; ch < c->in_c_real; ch++) {
+        float *xp = x + (size_t)ch * plane;
+        for (size_t i = 0; i < plane; i++)
+            xp[i] = padv;
+        const uint8_t *sp = base + (uint64_t)(ch / fl.c2) * fl.surf_bytes + (uint64_t)(ch % fl.c2) * c->esize;
+        for (int h = 0; h < c->in_h; h++) {
+            int yy = h + c->pad_top;
+            if (yy >= hp)
+                break;
+            const uint8_t *row = sp + (uint64_t)h * fl.line_bytes;
+            float *dst = xp + (size_t)yy * wp + c->pad_left;
+            int wn = RK_MIN(c->in_w, wp - c->pad_left);
+            if (c->in_prec == SIM_PREC_INT8) {
+                for (int w = 0; w < wn; w++)
+                    dst[w] = (float)(int8_t)row[(uint64_t)w * fl.pixel_bytes];
+            } else {
+                for (int w = 0; w < wn; w++) {
+                    const uint8_t *p = row + (uint64_t)w * fl.pixel_bytes;
+                    dst[w] = rk_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
+                }
+            }
+        }
+    }
+    return RK_OK;
+}
+
+/* Weight group sizes (SEMANTICS.md C-WT-*): kernels per group and input
+ * channels per group of the native weight layout. */
+static void weight_groups(const sim *s, const conv_cfg *c, int *co_grp, int *ci_grp)
+{
+    bool fp = c->in_prec != SIM_PREC_INT8;
+    if (s->soc == RK_SOC_RK3566)
+        *co_grp = fp ? 8 : 16;
+    else
+        *co_grp = fp ? 16 : 32;
+    *ci_grp = fp && s->soc == RK_SOC_RK3566 ? 16 : 32;
+}
+
+static float weight_value(const conv_cfg *c, const uint8_t *p)
+{
+    if (c->in_prec == SIM_PREC_INT8)
+        return (float)(int8_t)p[0];
+    return rk_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
+}
+
+/* Direct conv weights -> W[k][ci][ky][kx] (float), from the native layout
+ * [co1][ci1][kh][kw][co2][ci2] with partial last groups. */
+static rk_status load_weights_direct(sim *s, const conv_cfg *c, float *w, rk_err *e)
+{
+    int co_grp, ci_grp;
+    weight_groups(s, c, &co_grp, &ci_grp);
+    int cin = c->in_c_reg; /* weights are laid out for the aligned channel count */
+    uint64_t total = (uint64_t)c->kernels * (uint64_t)cin * (uint64_t)c->kh * (uint64_t)c->kw * c->esize;
+    uint32_t addr = c->weight_addr;
+    if (SIM_FLD(sim_reg(s, R_CNA_CBUF_CON0), 13, 13) && s->have_weights)
+        addr = s->last_weight_addr; /* WEIGHT_REUSE: CBUF still holds them */
+    uint8_t *base;
+    rk_status st = sim_dma(s, addr, total, "CNA_DCOMP_ADDR0 (weights)", &base, e);
+    if (st)
+        return st;
+    s->last_weight_addr = addr;
+    s->last_weight_bytes = (uint32_t)total;
+    s->have_weights = true;
+    int taps = c->kh * c->kw;
+    uint64_t off = 0;
+    for (int k0 = 0; k0 < c->kernels; k0 += co_grp) {
+        int kn = RK_MIN(co_grp, c->kernels - k0);
+        for (int i0 = 0; i0 < cin; i0 += ci_grp) {
+            int in = RK_MIN(ci_grp, cin - i0);
+            for (int t = 0; t < taps; t++)
+                for (int k = 0; k < kn; k++)
+                    for (int i = 0; i < in; i++) {
+                        int ci = i0 + i;
+                        if (ci < c->in_c_real)
+                            w[(((size_t)(k0 + k) * c->in_c_real + ci) * taps) + t] =
+                                weight_value(c, base + off);
+                        off += c->esize;
+                    }
+        }
+    }
+    return RK_OK;
+}
+
+/* Depthwise weights -> W[c][ky][kx] from [c1][kh][kw][c2], c2 = 64 int8
+ * channels (32 fp16) or fewer for the last group. */
+static rk_status load_weights_dw(sim *s, const conv_cfg *c, float *w, rk_err *e)
+{
+    int grp = (c->in_prec == SIM_PREC_INT8 ? 64 : 32) / (c->lite ? 2 : 1); /* lite: assumed */
+    int ch = c->in_c_reg;
+    int taps = c->kh * c->kw;
+    uint64_t total = (uint64_t)ch * (uint64_t)taps * c->esize;
+    uint8_t *base;
+    rk_status st = sim_dma(s, c->weight_addr, total, "CNA_DCOMP_ADDR0 (weights)", &base, e);
+    if (st)
+        return st;
+    uint64_t off = 0;
+    for (int c0 = 0; c0 < ch; c0 += grp) {
+        int cn = RK_MIN(grp, ch - c0);
+        for (int t = 0; t < taps; t++)
+            for (int i = 0; i < cn; i++) {
+                if (c0 + i < c->in_c_real)
+                    w[(size_t)(c0 + i) * taps + t] = weight_value(c, base + off);
+                off += c->esize;
+            }
+    }
+    return RK_OK;
+}
+
+static rk_status grow(float **p, size_t *cap, size_t n, rk_err *e)
+{
+    if (n <= *cap)
+        return RK_OK;
+    float *q = realloc(*p, n * sizeof(float));
+    if (!q)
+        return rk_errf(e, RK_ENOMEM, "out of memory (%zu floats for conv staging)", n);
+    *p = q;
+    *cap = n;
+    return RK_OK;
+}
+
+/* im2col rows [r0, r0+nr) of the reduction dimension (ci, ky, kx) for
+ * output rows [oy0, oy0+ny). col is [nr][ny*ow]. */
+static void im2col(const conv_cfg *c, const float *x, int hp, int wp, int r0, int nr, int oy0,
+                   int ny, float *col)
+{
+    int taps = c->kh * c->kw;
+    size_t npix = (size_t)ny * c->out_w;
+    for (int r = 0; r < nr; r++) {
+        int rr = r0 + r;
+        int ci = rr / taps, t = rr % taps;
+        int ky = t / c->kw, kx = t % c->kw;
+        const float *xp = x + (size_t)ci * hp * wp;
+        float *dst = col + (size_t)r * npix;
+        for (int oy = 0; oy < ny; oy++) {
+            int iy = (oy0 + oy) * c->stride_y + ky * c->dil_y;
+            const float *src = xp + (size_t)iy * wp + (size_t)kx * c->dil_x;
+            float *d = dst + (size_t)oy * c->out_w;
+            if (c->stride_x == 1)
+                memcpy(d, src, (size_t)c->out_w * sizeof(float));
+            else
+                for (int ox = 0; ox < c->out_w; ox++)
+                    d[ox] = src[(size_t)ox * c->stride_x];
+        }
+    }
+}
+
+static rk_status conv_direct(sim *s, const conv_cfg *c, const float *x, int hp, int wp, rk_err *e)
+{
+    bool is_int = c->in_prec == SIM_PREC_INT8;
+    int taps = c->kh * c->kw;
+    int red = c->in_c_real * taps;             /* reduction length */
+    int krows = c->kernels + (is_int ? 1 : 0); /* + a row of ones: window sums */
+    size_t wsize = (size_t)krows * red;
+    rk_status st = grow(&s->scratch_w, &s->scratch_wcap, wsize, e);
+    if (st)
+        return st;
+    memset(s->scratch_w, 0, wsize * sizeof(float));
+    if ((st = load_weights_direct(s, c, s->scratch_w, e)))
+        return st;
+    if (is_int)
+        for (int r = 0; r < red; r++)
+            s->scratch_w[(size_t)c->kernels * red + r] = 1.0f;
+    int npix_total = c->out_h * c->out_w;
+    sim_cube *cb = &s->cube;
+    if ((st = sim_cube_reserve(cb, c->out_c, c->out_h, c->out_w, !is_int, is_int, false, e)))
+        return st;
+    if (is_int)
+        memset(cb->i32, 0, (size_t)c->out_c * npix_total * sizeof(int32_t));
+    else
+        memset(cb->f32, 0, (size_t)c->out_c * npix_total * sizeof(float));
+    /* Tiles: output rows such that the column buffer stays near 4M floats;
+     * reduction chunks of <= 1024 keep int8 sums exact in fp32. */
+    int chunk = is_int ? 1024 : red;
+    int rows_per_tile = (int)RK_MAX(1, (4u << 20) / ((size_t)RK_MIN(chunk, red) * c->out_w));
+    rows_per_tile = RK_MIN(rows_per_tile, c->out_h);
+    size_t tile_pix = (size_t)rows_per_tile * c->out_w;
+    float *res = NULL;
+    size_t col_need = (size_t)RK_MIN(chunk, red) * tile_pix;
+    if ((st = grow(&s->scratch_f, &s->scratch_cap, col_need + (size_t)krows * tile_pix, e)))
+        return st;
+    float *col = s->scratch_f;
+    res = s->scratch_f + col_need;
+    for (int oy0 = 0; oy0 < c->out_h; oy0 += rows_per_tile) {
+        int ny = RK_MIN(rows_per_tile, c->out_h - oy0);
+        int np = ny * c->out_w;
+        for (int r0 = 0; r0 < red; r0 += chunk) {
+            int nr = RK_MIN(chunk, red - r0);
+            im2col(c, x, hp, wp, r0, nr, oy0, ny, col);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, krows, np, nr, 1.0f,
+                        s->scratch_w + r0, red, col, np, 0.0f, res, np);
+            for (int k = 0; k < c->kernels && k < c->out_c; k++) {
+                const float *rp = res + (size_t)k * np;
+                if (is_int) {
+                    int32_t *dp = cb->i32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w;
+                    for (int p = 0; p < np; p++)
+                        dp[p] += (int32_t)rp[p];
+                } else {
+                    float *dp = cb->f32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w;
+                    for (int p = 0; p < np; p++)
+                        dp[p] += rp[p];
+                }
+            }
+            if (is_int) {
+                const float *rp = res + (size_t)c->kernels * np;
+                int32_t *dp = cb->xsum + (size_t)oy0 * c->out_w;
+                if (r0 == 0)
+                    memset(dp, 0, (size_t)np * sizeof(int32_t));
+                for (int p = 0; p < np; p++)
+                    dp[p] += (int32_t)rp[p];
+            }
+        }
+    }
+    s->stats.macs += (uint64_t)npix_total * (uint64_t)c->kernels * (uint64_t)red;
+    return RK_OK;
+}
+
+static rk_status conv_depthwise(sim *s, const conv_cfg *c, const float *x, int hp, int wp, rk_err *e)
+{
+    bool is_int = c->in_prec == SIM_PREC_INT8;
+    int taps = c->kh * c->kw;
+    rk_status st = grow(&s->scratch_w, &s->scratch_wcap, (size_t)c->in_c_reg * taps, e);
+    if (st)
+        return st;
+    memset(s->scratch_w, 0, (size_t)c->in_c_reg * taps * sizeof(float));
+    if ((st = load_weights_dw(s, c, s->scratch_w, e)))
+        return st;
+    int np = c->out_h * c->out_w;
+    sim_cube *cb = &s->cube;
+    if ((st = sim_cube_reserve(cb, c->out_c, c->out_h, c->out_w, !is_int, is_int, true, e)))
+        return st;
+    if (is_int) {
+        memset(cb->i32, 0, (size_t)c->out_c * np * sizeof(int32_t));
+        memset(cb->xsum, 0, (size_t)c->out_c * np * sizeof(int32_t));
+    } else {
+        memset(cb->f32, 0, (size_t)c->out_c * np * sizeof(float));
+    }
+    int nch = RK_MIN(c->in_c_real, c->out_c);
+    for (int ch = 0; ch < nch; ch++) {
+        const float *xp = x + (size_t)ch * hp * wp;
+        const float *wk = s->scratch_w + (size_t)ch * taps;
+        for (int oy = 0; oy < c->out_h; oy++)
+            for (int ox = 0; ox < c->out_w; ox++) {
+                double acc = 0, xs = 0;
+                for (int ky = 0; ky < c->kh; ky++) {
+                    const float *row = xp + (size_t)(oy * c->stride_y + ky * c->dil_y) * wp +
+                                       (size_t)ox * c->stride_x;
+                    for (int kx = 0; kx < c->kw; kx++) {
+                        float v = row[(size_t)kx * c->dil_x];
+                        acc += (double)v * wk[ky * c->kw + kx];
+                        xs += v;
+                    }
+                }
+                size_t o = (size_t)ch * np + (size_t)oy * c->out_w + ox;
+                if (is_int) {
+                    cb->i32[o] = (int32_t)acc;
+                    cb->xsum[o] = (int32_t)xs;
+                } else {
+                    cb->f32[o] = (float)acc;
+                }
+            }
+    }
+    s->stats.macs += (uint64_t)np * (uint64_t)nch * (uint64_t)taps;
+    return RK_OK;
+}
+
+rk_status sim_unit_conv(sim *s, uint32_t en, rk_err *e)
+{
+    conv_cfg c;
+    memset(&c, 0, sizeof(c));
+    rk_status st = read_cfg(s, &c, e);
+    if (st)
+        return st;
+    if (s->skip_unit) {
+        s->skip_unit = false;
+        return RK_OK;
+    }
+    /* Padded plane: enough rows/cols for every output position. */
+    int need_h = (c.out_h - 1) * c.stride_y + (c.kh - 1) * c.dil_y + 1;
+    int need_w = (c.out_w - 1) * c.stride_x + (c.kw - 1) * c.dil_x + 1;
+    int hp = RK_MAX(need_h, c.in_h + c.pad_top);
+    int wp = RK_MAX(need_w, c.in_w + c.pad_left);
+    size_t xs = (size_t)c.in_c_real * (size_t)hp * (size_t)wp;
+    float *x = malloc(xs * sizeof(float));
+    if (!x)
+        return rk_errf(e, RK_ENOMEM, "out of memory for a %dx%dx%d input plane", c.in_c_real, hp, wp);
+    if ((st = load_input(s, &c, hp, wp, x, e)))
+        goto out;
+    if (c.mode == 3)
+        st = conv_depthwise(s, &c, x, hp, wp, e);
+    else
+        st = conv_direct(s, &c, x, hp, wp, e);
+    if (st)
+        goto out;
+    if (c.truncate && !s->cube.is_float) {
+        size_t n = (size_t)s->cube.c * s->cube.h * s->cube.w;
+        for (size_t i = 0; i < n; i++)
+            s->cube.i32[i] = (int32_t)sim_round_shift(s->cube.i32[i], c.truncate, c.truncate_half_up);
+    }
+out:
+    free(x);
+    return st;
+}

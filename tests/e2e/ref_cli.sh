@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `rksim ref` end to end: inputs from HDF5 (by name) and .npy (by position),
+# outputs and --dump-layers to HDF5, checked against ONNX's own expected
+# output (libonnx-testdata, produced by ONNX's numpy reference) with h5py;
+# bad input exits with the documented codes.
+set -uo pipefail
+: "${RKSIM:?}" "${PYTHON:=/usr/bin/python3}"
+T=/usr/share/libonnx-testdata/data/node
+[ -d "$T/test_add_bcast" ] || exit 77
+"$PYTHON" -c "import onnx, h5py, numpy" 2>/dev/null || exit 77
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$PYTHON" - "$T" "$tmp" <<'PY' || fail "preparing inputs"
+import sys, onnx, numpy as np, h5py
+from onnx import numpy_helper as nh
+T, tmp = sys.argv[1], sys.argv[2]
+d = T + "/test_add_bcast/test_data_set_0/"
+x = nh.to_array(onnx.load_tensor(d + "input_0.pb"))
+y = nh.to_array(onnx.load_tensor(d + "input_1.pb"))
+np.save(tmp + "/x.npy", x); np.save(tmp + "/y.npy", y)
+with h5py.File(tmp + "/in.h5", "w") as f:
+    f["y"] = y; f["x"] = x          # reversed order: matched by name, not position
+np.save(tmp + "/want.npy", nh.to_array(onnx.load_tensor(d + "output_0.pb")))
+PY
+
+"$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/in.h5" -o "$tmp/out.h5" \
+  --dump-layers "$tmp/layers.h5" >/dev/null || fail "ref with HDF5 input"
+"$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/x.npy" "$tmp/y.npy" -o "$tmp/out_npy.h5" \
+  >/dev/null || fail "ref with .npy inputs"
+"$PYTHON" - "$tmp" <<'PY' || fail "outputs differ from ONNX's expected output"
+import sys, numpy as np, h5py
+tmp = sys.argv[1]
+want = np.load(tmp + "/want.npy")
+for f in ("out.h5", "out_npy.h5", "layers.h5"):
+    with h5py.File(tmp + "/" + f, "r") as h:
+        got = h["sum"][...]
+        assert got.dtype == want.dtype and got.shape == want.shape, (f, got.shape)
+        assert np.allclose(got, want, rtol=1e-6, atol=0), f
+PY
+
+# bad input: exit codes and the culprit named
+expect() { # code pattern cmd...
+  local code="$1" pat="$2"; shift 2
+  local out; out="$("$@" 2>&1)"; local rc=$?
+  [ "$rc" = "$code" ] || fail "$* exited $rc, expected $code: $out"
+  echo "$out" | grep -q -- "$pat" || fail "$* message lacks '$pat': $out"
+}
+expect 3 "not an ONNX model" "$RKSIM" ref /etc/hostname "$tmp/x.npy" -o "$tmp/o.h5"
+head -c 100 "$T/test_add_bcast/model.onnx" > "$tmp/trunc.onnx"
+expect 3 "trunc.onnx" "$RKSIM" ref "$tmp/trunc.onnx" "$tmp/x.npy" -o "$tmp/o.h5"
+expect 3 "input 'y'" "$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/x.npy" -o "$tmp/o.h5"
+expect 3 "input 'x' must have rank 3" "$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/y.npy" "$tmp/x.npy" -o "$tmp/o.h5"
+expect 2 "missing -o" "$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/x.npy"
+if [ -d "$T/test_stft" ]; then
+  expect 4 "STFT" "$RKSIM" ref "$T/test_stft/model.onnx" "$tmp/x.npy" -o "$tmp/o.h5"
+fi
+"$RKSIM" ref --help | grep -q "dump-layers" || fail "--help"
+echo "ref_cli: ok"
