@@ -510,6 +510,11 @@ rk_status cmp_attn_analyse(const cmp_attn_block *b, const cmp_attn_sources *src,
     }
     const char *lg = b->softmax_in ? b->softmax_in : b->logits;
     logit_stats(a, lg ? src->ref(src->ref_user, lg) : NULL);
+    float ls;
+    int32_t lzp;
+    a->logit_model_scale = NAN;
+    if (lg && src->qparams && src->qparams(src->q_user, lg, &ls, &lzp))
+        a->logit_model_scale = ls;
     prob_stats(a, b, src);
     return RK_OK;
 }

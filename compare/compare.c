@@ -436,6 +436,7 @@ static rk_status add_rows(ctx *c, cmp_report *r, rk_err *e)
         row.onnx_ops = m->onnx_ops[0] ? (char *)m->onnx_ops : NULL;
         row.is_input = m->is_input;
         row.is_output = m->is_output;
+        row.is_cpu = !m->is_input && !m->npu;
         row.depth = depth++;
         const rk_tensor *test = cmp_set_get(&c->test, t->name);
         rk_status st = RK_OK;

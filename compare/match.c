@@ -285,6 +285,24 @@ static bool is_nhwc_of(const rk_tensor *ref, const rk_tensor *t)
            t->dims[1] == ref->dims[2] && t->dims[2] == ref->dims[3] && t->dims[3] == ref->dims[1];
 }
 
+/* test in NCHW for a ref laid out NHWC (TF-origin ONNX graphs). */
+static bool is_nchw_of(const rk_tensor *ref, const rk_tensor *t)
+{
+    return ref->ndim == 4 && t->ndim == 4 && t->dims[0] == ref->dims[0] &&
+           t->dims[1] == ref->dims[3] && t->dims[2] == ref->dims[1] && t->dims[3] == ref->dims[2];
+}
+
+/* out (ref's shape, NHWC) from f (NCHW). */
+static void nchw_to_nhwc(const rk_tensor *ref, const float *src, float *dst)
+{
+    int64_t N = ref->dims[0], H = ref->dims[1], W = ref->dims[2], C = ref->dims[3];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t h = 0; h < H; h++)
+            for (int64_t w = 0; w < W; w++)
+                for (int64_t c = 0; c < C; c++)
+                    dst[((n * H + h) * W + w) * C + c] = src[((n * C + c) * H + h) * W + w];
+}
+
 rk_status cmp_align(const rk_tensor *ref, const rk_tensor *test, rk_tensor *out, char *note,
                     size_t note_len, rk_err *e)
 {
@@ -299,7 +317,8 @@ rk_status cmp_align(const rk_tensor *ref, const rk_tensor *test, rk_tensor *out,
     rk_status st = rk_tensor_to_f32(&f, test, e);
     if (st)
         return st;
-    if (same_squeezed(ref, test) || !is_nhwc_of(ref, test)) {
+    bool to_nchw = is_nhwc_of(ref, test), to_nhwc = !to_nchw && is_nchw_of(ref, test);
+    if (same_squeezed(ref, test) || (!to_nchw && !to_nhwc)) {
         if (!same_squeezed(ref, test))
             snprintf(note, note_len, "shapes differ (ONNX %s, .rknn %s): compared in row-major order",
                      rk_shape_str(ref, sa, sizeof sa), rk_shape_str(test, sb, sizeof sb));
@@ -311,9 +330,15 @@ rk_status cmp_align(const rk_tensor *ref, const rk_tensor *test, rk_tensor *out,
         rk_tensor_free(&f);
         return st;
     }
-    int64_t N = ref->dims[0], C = ref->dims[1], H = ref->dims[2], W = ref->dims[3];
     const float *src = f.data;
     float *dst = out->data;
+    if (to_nhwc) {
+        nchw_to_nhwc(ref, src, dst);
+        snprintf(note, note_len, "ONNX tensor is NHWC: .rknn NCHW tensor transposed to it");
+        rk_tensor_free(&f);
+        return RK_OK;
+    }
+    int64_t N = ref->dims[0], C = ref->dims[1], H = ref->dims[2], W = ref->dims[3];
     for (int64_t n = 0; n < N; n++)
         for (int64_t c = 0; c < C; c++)
             for (int64_t h = 0; h < H; h++)

@@ -49,7 +49,8 @@ rk_status cmp_match_layers(const rknn_model *rk, const ox_model *ox, cmp_match *
 /* Bring `test` (the simulator's float tensor) into `ref`'s shape and element
  * order as a new float32 tensor: identical shapes (ignoring size-1 axes)
  * are copied; a test tensor in the NHWC permutation of a rank-4 ref is
- * transposed to NCHW; any other shape with the same element count is
+ * transposed to NCHW (and an NCHW test to an NHWC ref, as TF-origin graphs
+ * have); any other shape with the same element count is
  * compared in row-major order and *note says so.  RK_EINPUT when the element
  * counts differ (message names both shapes). */
 rk_status cmp_align(const rk_tensor *ref, const rk_tensor *test, rk_tensor *out, char *note,

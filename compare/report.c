@@ -284,7 +284,7 @@ int cmp_report_worst(const cmp_report *r, int max, int *idx)
     int count = 0;
     for (int i = 0; i < r->nrows && max > 0; i++) {
         const cmp_row *row = &r->rows[i];
-        if (row->is_input || (!row->has_single && !row->has_entire))
+        if (row->is_input || row->is_cpu || (!row->has_single && !row->has_entire))
             continue;
         double v = rank_value(row);
         int pos = count < max ? count : max;

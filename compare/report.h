@@ -47,6 +47,7 @@ typedef struct cmp_row {
     int depth;
     bool is_input;
     bool is_output;
+    bool is_cpu; /* run on the CPU by the vendor runtime (not an NPU layer) */
     bool has_entire, has_single;
     cmp_metrics entire, single;
     bool has_topk;
@@ -103,6 +104,7 @@ typedef struct cmp_attn_report {
     double logit_min_unmasked; /* min over values > CMP_ATTN_MASK_FLOOR */
     double logit_int8_step;    /* (max - min) / 255 */
     double logit_step_unmasked;
+    double logit_model_scale;  /* the .rknn tensor's int8 scale, NaN when none */
 } cmp_attn_report;
 
 /*
@@ -154,7 +156,8 @@ const char *cmp_report_failures_str(const cmp_report *r, int max_names, char *bu
 const char *cmp_report_summary(const cmp_report *r, char *buf, size_t n);
 
 /* Indices of up to `max` worst rows by single-mode SQNR (entire mode for
- * rows without single metrics; NaN counts as worst; input rows skipped).
+ * rows without single metrics; NaN counts as worst; input and CPU rows
+ * skipped: neither can be moved to float16 on the NPU).
  * Returns the count written to idx. */
 int cmp_report_worst(const cmp_report *r, int max, int *idx);
 /* "single" or "entire": which mode cmp_report_worst ranked row i by. */

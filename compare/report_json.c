@@ -95,8 +95,9 @@ static void put_row(FILE *f, const cmp_report *r, int i)
     fputs(",\"shape\":[", f);
     for (int d = 0; d < row->ndim; d++)
         fprintf(f, "%s%lld", d ? "," : "", (long long)row->dims[d]);
-    fprintf(f, "],\"is_input\":%s,\"is_output\":%s,\"entire\":", row->is_input ? "true" : "false",
-            row->is_output ? "true" : "false");
+    fprintf(f, "],\"is_input\":%s,\"is_output\":%s,\"is_cpu\":%s,\"entire\":",
+            row->is_input ? "true" : "false", row->is_output ? "true" : "false",
+            row->is_cpu ? "true" : "false");
     if (row->has_entire)
         put_metrics(f, &row->entire);
     else
@@ -175,6 +176,11 @@ static void put_attn(FILE *f, const cmp_attn_report *a)
     cmp_put_json_num(f, a->logit_int8_step);
     fputs(",\"logit_int8_step_unmasked\":", f);
     cmp_put_json_num(f, a->logit_step_unmasked);
+    fputs(",\"logit_model_scale\":", f);
+    if (isnan(a->logit_model_scale))
+        fputs("null", f);
+    else
+        cmp_put_json_num(f, a->logit_model_scale);
     fputs(",\"steps\":[", f);
     for (int s = 0; s < a->nsteps; s++) {
         const cmp_attn_step *st = &a->steps[s];

@@ -138,11 +138,14 @@ static void attention_section(FILE *f, const cmp_report *r)
         fprintf(f, "  %s (%s): %s, heads %d, scale %s, mask %s\n", a->name, a->kind, a->pattern,
                 a->num_heads, cmp_fmt_num(a->scale, "%.6g", b1, sizeof b1),
                 a->has_mask ? "yes" : "no");
-        fprintf(f, "    logits range [%s, %s] -> int8 step %s; unmasked min %s\n",
+        fprintf(f, "    logits range [%s, %s] -> int8 step %s; unmasked min %s",
                 cmp_fmt_num(a->logit_min, "%.5g", b1, sizeof b1),
                 cmp_fmt_num(a->logit_max, "%.5g", b2, sizeof b2),
                 cmp_fmt_num(a->logit_int8_step, "%.5g", b3, sizeof b3),
                 cmp_fmt_num(a->logit_min_unmasked, "%.5g", b4, sizeof b4));
+        if (!isnan(a->logit_model_scale))
+            fprintf(f, "; the .rknn quantises them with scale %g", a->logit_model_scale);
+        fputc('\n', f);
         fprintf(f, "    softmax probability mass quantised to 0: %s (%s of elements; scale %g "
                    "zp %d, %s)\n",
                 cmp_fmt_num(100.0 * a->prob_mass_zero, "%.3f%%", b1, sizeof b1),

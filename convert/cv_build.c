@@ -247,30 +247,15 @@ static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const
                        op->label);
     const cv_tensor *ta = &g->tensors[op->in[0]], *tb = &g->tensors[op->in[1]], *ty = &g->tensors[op->out];
     double u = fmax(ta->scale, tb->scale) / 16384.0;
-    sim_asm_ew w;
-    memset(&w, 0, sizeof(w));
-    w.w = ty->w;
-    w.h = ty->h;
-    w.c = ty->c;
-    w.a_tensor = ta->name;
-    w.b_tensor = tb->name;
-    w.out_tensor = ty->name;
-    w.a_alu = -ta->zp;
-    w.a_mul = (int16_t)lround(ta->scale / u);
-    w.b_cvt_offset = -tb->zp;
-    w.b_cvt_scale = (int16_t)lround(tb->scale / u);
-    w.algo = 2; /* add (TRM EW_ALU_ALGO) */
-    w.relu = op->relu;
-    w.out_offset = ty->zp;
-    rk_status st = fixed_point(u / ty->scale, "output", op, &w.out_scale, &w.out_shift, e);
-    if (st)
-        return st;
-    sim_asm_ew_task(a, &w, op_idx);
-    if (a->st) {
-        *e = a->err;
-        return rk_err_wrap(e, "%s", op->label);
-    }
-    return RK_OK;
+    cv_add_q q;
+    memset(&q, 0, sizeof(q));
+    q.a_alu = -ta->zp;
+    q.a_mul = (int16_t)lround(ta->scale / u);
+    q.b_offset = -tb->zp;
+    q.b_scale = (int16_t)lround(tb->scale / u);
+    q.out_offset = ty->zp;
+    rk_status st = fixed_point(u / ty->scale, "output", op, &q.out_scale, &q.out_shift, e);
+    return st ? st : cv_emit_add(a, g, op, &q, op_idx, e);
 }
 
 static rk_status build_pool(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,

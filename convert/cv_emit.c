@@ -11,7 +11,8 @@
  *  - CBUF split: CNA_CBUF_CON0 DATA_BANK = banks the tile's input rows need,
  *    WEIGHT_BANK = the rest of the 12 (vendor streams: 0x48 = 8+4, 0xa2 =
  *    2+10, 0xb1 = 1+11 all sum to 12; 32 KB banks: Mesa, mtx512).
- *  - Row tiles: FEATURE_DATA_ADDR / DST_BASE_ADDR move by whole rows, the
+ *  - Row tiles (Mesa rkt_split_tasks, npu-isa.md §6.1, which splits along
+ *    H only): FEATURE_DATA_ADDR / DST_BASE_ADDR move by whole rows, the
  *    surface strides stay those of the whole tensor (CNA DMA_CON2,
  *    DPU DST_SURF_STRIDE), PAD_TOP only on the first tile and the bottom pad
  *    implied by the tile's output height (SEMANTICS C-PAD) - vendor
@@ -87,6 +88,7 @@ typedef struct cv_tile {
     int iy0, ih, ix0, iw; /* input window actually read */
     int pt, pl;           /* padding above / left of that window */
     int data_banks;
+    bool weight_reuse;    /* not the op's first tile */
 } cv_tile;
 
 static int esz_of(int prec) { return prec == SIM_PREC_INT8 ? 1 : 2; }
@@ -148,6 +150,9 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     emit(p, R_CNA_WEIGHT_SIZE2);
     pack(p, "CNA_CBUF_CON0", "DATA_BANK", t->data_banks);
     pack(p, "CNA_CBUF_CON0", "WEIGHT_BANK", CV_CBUF_BANKS - t->data_banks);
+    /* later tiles keep the resident weights (Mesa rkt_split_tasks; vendor
+     * pp_human row tiles; SEMANTICS "Weight reuse") */
+    pack(p, "CNA_CBUF_CON0", "WEIGHT_REUSE", t->weight_reuse ? 1 : 0);
     emit(p, R_CNA_CBUF_CON0);
     pack(p, "CNA_CBUF_CON1", "DATA_ENTRIES", ((int64_t)t->iw * cin_al * esz + 63) / 64);
     emit(p, R_CNA_CBUF_CON1);
@@ -305,7 +310,9 @@ rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_
     int cin_al = RK_ALIGN_UP(x->c, 16 / esz);
     int kernels = op->depthwise ? 1 : op->k;
     int64_t wbytes = (int64_t)op->kw * op->kh * (op->depthwise ? cin_al : (int64_t)cin_al * RK_ALIGN_UP(kernels, 16 / esz)) * esz;
-    int wbanks = (int)((wbytes + CV_CBUF_BANK_BYTES - 1) / CV_CBUF_BANK_BYTES);
+    /* one bank more than the weights fill, as Mesa's rkt_split_tasks does
+     * (npu-isa.md §6.1: "why do we need an extra bank?" - kept, unexplained) */
+    int wbanks = (int)((wbytes + CV_CBUF_BANK_BYTES - 1) / CV_CBUF_BANK_BYTES) + 1;
     cv_packer p = {.a = a, .op = op, .e = e};
     *n_tiles = 0;
     if (wbanks > CV_CBUF_BANKS - 1)
@@ -313,7 +320,7 @@ rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_
                        "%s: weights need %lld bytes (%d CBUF banks of 32 KB, 11 available); tiling by output "
                        "channels is the next milestone of issue 8",
                        op->label, (long long)wbytes, wbanks);
-    int max_data_banks = CV_CBUF_BANKS - RK_MAX(wbanks, 1);
+    int max_data_banks = CV_CBUF_BANKS - wbanks;
     /* Column tiles: output width per tile so the input window fits 11 bits. */
     int tw = y->w;
     if (!no_tiling)
@@ -337,15 +344,114 @@ rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_
             cv_tile t = {.oy0 = oy, .oh = RK_MIN(th, y->h - oy), .ox0 = ox, .ow = RK_MIN(tw, y->w - ox)};
             tile_window(x, op, &t);
             t.data_banks = RK_MAX(1, banks_for(t.iw, t.ih, cin_al, esz));
+            t.weight_reuse = *n_tiles > 0;
+            emit_tile(&p, g, op, q, &t, op_idx); /* field overflows (REGTASK) are reported first */
+            if (p.st)
+                break;
             if (no_tiling && t.data_banks > max_data_banks)
                 return rk_errf(e, RK_EUNSUPPORTED,
                                "%s: its %dx%dx%d input needs %d CBUF data banks besides %d weight banks, more than "
                                "the 12 of RK3588 (CNA_CBUF_CON0 banks must sum to <= 12: vendor streams, Mesa); "
                                "without --no-tiling the compiler splits it by rows",
                                op->label, x->c, t.ih, t.iw, t.data_banks, wbanks);
-            emit_tile(&p, g, op, q, &t, op_idx);
             (*n_tiles)++;
         }
+    if (!p.st && a->st) {
+        *e = a->err;
+        return rk_err_wrap(e, "%s", op->label);
+    }
+    return p.st;
+}
+
+/*
+ * Add on the DPU (flying mode): main operand `a` from MRDMA
+ * (RDMA_SRC_BASE_ADDR), second operand `b` from ERDMA per pixel, int8.
+ * Register recipe: the vendor's DPU-only Add tasks (multiple_input_demo,
+ * EW_CFG 0x904202c0 family) as reproduced by sim/sim_asm.c, with one
+ * difference: a fused ReLU goes to the EW stage (EW_RELU_BYPASS = 0), not
+ * to BN, because the DPU order is BS -> BN -> EW -> OUT_CVT (TRM stage
+ * names, SEMANTICS.md "DPU") and the ReLU must follow the addition.
+ */
+rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_add_q *q, uint32_t op_idx,
+                      rk_err *e)
+{
+    const cv_tensor *y = &g->tensors[op->out];
+    cv_packer p = {.a = a, .op = op, .e = e};
+    int w = y->w, h = y->h, cal = RK_ALIGN_UP(y->c, 16);
+    sim_asm_reg(a, 0x4004, 0xE);
+    sim_asm_reg(a, 0x5004, 0xE);
+    pack(&p, "DPU_FEATURE_MODE_CFG", "BURST_LEN", 15);
+    pack(&p, "DPU_FEATURE_MODE_CFG", "OUTPUT_MODE", 2);
+    pack(&p, "DPU_FEATURE_MODE_CFG", "FLYING_MODE", 1);
+    emit(&p, R_DPU_FEATURE_MODE_CFG);
+    emit(&p, R_DPU_DATA_FORMAT); /* int8 in/proc/out, no negative shifts */
+    if (!p.st)
+        sim_asm_addr(a, R_DPU_DST_BASE_ADDR, y->name, 0);
+    pack(&p, "DPU_DST_SURF_STRIDE", "DST_SURF_STRIDE", (int64_t)w * h);
+    emit(&p, R_DPU_DST_SURF_STRIDE);
+    pack(&p, "DPU_DATA_CUBE_WIDTH", "WIDTH", w - 1);
+    emit(&p, R_DPU_DATA_CUBE_WIDTH);
+    pack(&p, "DPU_DATA_CUBE_HEIGHT", "HEIGHT", h - 1);
+    emit(&p, R_DPU_DATA_CUBE_HEIGHT);
+    emit(&p, R_DPU_DATA_CUBE_NOTCH_ADDR); /* dense lines (a conv tile may have left a notch) */
+    pack(&p, "DPU_DATA_CUBE_CHANNEL", "ORIG_CHANNEL", y->c - 1);
+    pack(&p, "DPU_DATA_CUBE_CHANNEL", "CHANNEL", cal - 1);
+    emit(&p, R_DPU_DATA_CUBE_CHANNEL);
+    pack(&p, "DPU_BS_CFG", "BS_ALU_ALGO", 2);
+    pack(&p, "DPU_BS_CFG", "BS_RELU_BYPASS", 1);
+    emit(&p, R_DPU_BS_CFG);
+    sim_asm_reg(a, R_DPU_BS_ALU_CFG, (uint32_t)q->a_alu);
+    pack(&p, "DPU_BS_MUL_CFG", "BS_MUL_OPERAND", (uint16_t)q->a_mul);
+    emit(&p, R_DPU_BS_MUL_CFG);
+    pack(&p, "DPU_BS_OW_CFG", "OD_BYPASS", 1);
+    emit(&p, R_DPU_BS_OW_CFG);
+    pack(&p, "DPU_WDMA_SIZE_0", "CHANNEL_WDMA", cal - 1);
+    emit(&p, R_DPU_WDMA_SIZE_0);
+    pack(&p, "DPU_WDMA_SIZE_1", "HEIGHT_WDMA", h - 1);
+    pack(&p, "DPU_WDMA_SIZE_1", "WIDTH_WDMA", w - 1);
+    emit(&p, R_DPU_WDMA_SIZE_1);
+    sim_asm_reg(a, R_DPU_BN_CFG, 0x53); /* BN bypassed: vendor value for stages without BN */
+    pack(&p, "DPU_EW_CFG", "EW_CVT_TYPE", 1);
+    pack(&p, "DPU_EW_CFG", "EW_DATA_MODE", 1);
+    pack(&p, "DPU_EW_CFG", "EDATA_SIZE", 1);
+    pack(&p, "DPU_EW_CFG", "EW_ALU_ALGO", 2); /* add (TRM) */
+    pack(&p, "DPU_EW_CFG", "EW_RELU_BYPASS", op->relu ? 0 : 1);
+    pack(&p, "DPU_EW_CFG", "EW_LUT_BYPASS", 1);
+    pack(&p, "DPU_EW_CFG", "EW_OP_SRC", 1);
+    emit(&p, R_DPU_EW_CFG);
+    sim_asm_reg(a, R_DPU_EW_CVT_OFFSET, (uint32_t)q->b_offset);
+    pack(&p, "DPU_EW_CVT_SCALE_VALUE", "EW_OP_CVT_SCALE", (uint16_t)q->b_scale);
+    emit(&p, R_DPU_EW_CVT_SCALE);
+    sim_asm_reg(a, R_DPU_OUT_CVT_OFFSET, (uint32_t)q->out_offset);
+    pack(&p, "DPU_OUT_CVT_SCALE", "OUT_CVT_SCALE", (uint16_t)q->out_scale);
+    emit(&p, R_DPU_OUT_CVT_SCALE);
+    pack(&p, "DPU_OUT_CVT_SHIFT", "OUT_CVT_SHIFT", q->out_shift);
+    emit(&p, R_DPU_OUT_CVT_SHIFT);
+    pack(&p, "DPU_RDMA_DATA_CUBE_WIDTH", "WIDTH", w - 1);
+    emit(&p, R_RDMA_CUBE_WIDTH);
+    pack(&p, "DPU_RDMA_DATA_CUBE_HEIGHT", "HEIGHT", h - 1);
+    emit(&p, R_RDMA_CUBE_HEIGHT);
+    pack(&p, "DPU_RDMA_DATA_CUBE_CHANNEL", "CHANNEL", cal - 1);
+    emit(&p, R_RDMA_CUBE_CHANNEL);
+    if (!p.st)
+        sim_asm_addr(a, R_RDMA_SRC_BASE_ADDR, g->tensors[op->in[0]].name, 0);
+    sim_asm_reg(a, R_RDMA_BRDMA_CFG, 0);
+    sim_asm_reg(a, R_RDMA_NRDMA_CFG, 0);
+    pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_MODE", 1);
+    pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", 1);
+    emit(&p, R_RDMA_ERDMA_CFG);
+    if (!p.st)
+        sim_asm_addr(a, R_RDMA_EW_BASE_ADDR, g->tensors[op->in[1]].name, 0);
+    pack(&p, "DPU_RDMA_EW_SURF_STRIDE", "EW_SURF_STRIDE", (int64_t)w * h);
+    emit(&p, R_RDMA_EW_SURF_STRIDE);
+    pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);
+    pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "FLYING_MODE", 1);
+    emit(&p, R_RDMA_FEATURE_MODE_CFG);
+    pack(&p, "DPU_RDMA_SURF_NOTCH", "SURF_NOTCH_ADDR", (int64_t)w * h);
+    emit(&p, R_RDMA_SURF_NOTCH);
+    sim_asm_reg(a, R_RDMA_WEIGHT, 0x01010101);
+    if (!p.st)
+        sim_asm_end_task(a, 0x18, op_idx); /* DPU + DPU_RDMA: vendor Add tasks */
     if (!p.st && a->st) {
         *e = a->err;
         return rk_err_wrap(e, "%s", op->label);

@@ -96,4 +96,18 @@ typedef struct cv_conv_q {
 rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_conv_q *q,
                        bool no_tiling, uint32_t op_idx, int *n_tiles, rk_err *e);
 
+/* Int8 Add parameters (see cv_build.c for the arithmetic). */
+typedef struct cv_add_q {
+    int32_t a_alu;   /* BS ALU operand: -zp_a */
+    int16_t a_mul;   /* BS MUL operand (shift 0): s_a / u */
+    int32_t b_offset; /* EW converter offset: -zp_b */
+    int16_t b_scale;  /* EW converter scale (shift 0): s_b / u */
+    int32_t out_offset;
+    int16_t out_scale;
+    int out_shift;
+} cv_add_q;
+
+rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_add_q *q, uint32_t op_idx,
+                      rk_err *e);
+
 #endif

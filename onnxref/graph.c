@@ -97,7 +97,7 @@ static rk_status add_initializers(ox_model *m, const Onnx__GraphProto *g, rk_err
                            tp->name);
         int id = add_value(m, tp->name);
         m->values[id].is_init = true;
-        rk_status st = ox_tensor_from_proto(tp, m->base_dir, &m->values[id].init, e);
+        rk_status st = ox_tensor_view_proto(tp, m->base_dir, &m->values[id].init, e);
         if (st != RK_OK)
             return rk_err_wrap(e, "%s: initializer", m->path);
     }

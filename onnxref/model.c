@@ -191,6 +191,32 @@ rk_status ox_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir
     return st;
 }
 
+rk_status ox_tensor_view_proto(const Onnx__TensorProto *tp, const char *base_dir,
+                               rk_tensor *out, rk_err *e)
+{
+    rk_dtype dt = ox_dtype_from_onnx(tp->data_type);
+    bool external = tp->has_data_location &&
+                    tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    /* bool needs normalising to 0/1 and odd cases keep the checked copy */
+    if (external || !tp->has_raw_data || dt == RK_DT_UNDEF || dt == RK_DT_BOOL || tp->segment ||
+        tp->n_dims > RK_MAX_DIMS || tp->raw_data.len == 0)
+        return ox_tensor_from_proto(tp, base_dir, out, e);
+    rk_tensor shape;
+    rk_status st = rk_tensor_alloc(&shape, tp->name, dt, (int)tp->n_dims, tp->dims, e);
+    if (st != RK_OK)
+        return st;
+    if (rk_tensor_bytes(&shape) != tp->raw_data.len) {
+        rk_tensor_free(&shape);
+        return ox_tensor_from_proto(tp, base_dir, out, e); /* reports the mismatch */
+    }
+    /* protobuf-c mallocs raw_data, so it is aligned for any element type */
+    free(shape.data);
+    shape.data = tp->raw_data.data;
+    shape.borrowed = true;
+    *out = shape;
+    return RK_OK;
+}
+
 /* ---- model load / free ------------------------------------------------ */
 
 static rk_status parse_opsets(ox_model *m, rk_err *e)

@@ -47,9 +47,10 @@ rk_status nn_axis(const ox_node *n, const char *what, int64_t axis, int rank, in
 
 /* Sliding-window geometry of Conv / pooling over `nsp` spatial dims.
  * Invariants after nn_window_init: for every d < nsp, kernel[d] >= 1,
- * stride[d] >= 1, dil[d] >= 1, pad_lo/pad_hi >= 0 (except ConvTranspose,
- * which fills its own), out[d] >= 1. Unused trailing dims hold in=out=
- * kernel=stride=dil=1 and zero pads, so 1-D/2-D code can run as 3-D. */
+ * stride[d] >= 1, dil[d] >= 1, pad_lo/pad_hi >= 0 (ConvTranspose fills its
+ * own window, where pads may be negative), out[d] >= 1.  Dims past nsp hold
+ * in=out=kernel=stride=dil=1 and zero pads; nn_window_to_3d then moves the
+ * real dims to the trailing axes so kernels handle one 3-D layout. */
 typedef struct nn_window {
     int nsp;
     int64_t in[NN_MAX_SPATIAL];

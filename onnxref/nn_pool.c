@@ -25,6 +25,7 @@ typedef struct pool_job {
     bool include_pad;  /* AveragePool count_include_pad */
     bool col_major;    /* MaxPool storage_order = 1 */
     float p;           /* LpPool exponent */
+    bool global;       /* Global*Pool: one output per plane, no Indices */
 } pool_job;
 
 static int64_t vol3(const int64_t *d)
@@ -104,9 +105,38 @@ static void pool_one(const pool_job *j, int64_t plane, int64_t od, int64_t oh, i
         j->idx[plane * vol3(w->out) + o] = best < 0 ? 0 : plane * vol3(w->in) + best;
 }
 
+/* Global average / max / Lp over whole contiguous planes (no Indices). */
+NN_HOT static void global_planes(const pool_job *j, int64_t begin, int64_t end)
+{
+    const int64_t vol = vol3(j->w.in);
+    for (int64_t p = begin; p < end; p++) {
+        const float *x = j->x + p * vol;
+        if (j->kind == POOL_MAX) {
+            float m = vol ? x[0] : -INFINITY;
+            for (int64_t i = 1; i < vol; i++)
+                m = x[i] > m ? x[i] : m;
+            j->y[p] = m;
+        } else if (j->kind == POOL_AVG) {
+            double s = 0.0;
+            for (int64_t i = 0; i < vol; i++)
+                s += x[i];
+            j->y[p] = (float)(s / (double)RK_MAX(1, vol));
+        } else {
+            double s = 0.0;
+            for (int64_t i = 0; i < vol; i++)
+                s += pow(fabs((double)x[i]), j->p);
+            j->y[p] = (float)pow(s, 1.0 / j->p);
+        }
+    }
+}
+
 static void pool_planes(void *arg, int64_t begin, int64_t end)
 {
     const pool_job *j = arg;
+    if (j->global) {
+        global_planes(j, begin, end);
+        return;
+    }
     for (int64_t p = begin; p < end; p++)
         for (int64_t od = 0; od < j->w.out[0]; od++)
             for (int64_t oh = 0; oh < j->w.out[1]; oh++)
@@ -150,6 +180,7 @@ static rk_status pool_run(ox_ctx *ctx, const ox_node *n, const rk_tensor *const 
     }
     nn_window_to_3d(&j.w);
     j.kind = kind;
+    j.global = global;
     j.include_pad = ox_attr_int_or(n, "count_include_pad", 0) != 0;
     j.col_major = ox_attr_int_or(n, "storage_order", 0) != 0;
     j.p = kind == POOL_LP ? (float)ox_attr_int_or(n, "p", 2) : 2.0f;

@@ -278,9 +278,17 @@ static rk_status resize_geometry(const ox_node *n, const rk_tensor *x, const rk_
 NN_HOT static void resize_pass(const rz_axis *ax, const float *src, float *dst, int64_t outer,
                         int64_t inner, float extrapolation)
 {
+    bool gather = inner == 1 && ax->ntaps == 1; /* nearest along the last axis */
+    for (int64_t o = 0; gather && o < ax->out; o++)
+        gather = !ax->outside[o] && ax->w[o] == 1.0f;
     for (int64_t b = 0; b < outer; b++) {
         const float *s = src + b * ax->in * inner;
         float *dblk = dst + b * ax->out * inner;
+        if (gather) {
+            for (int64_t o = 0; o < ax->out; o++)
+                dblk[o] = s[ax->idx[o]];
+            continue;
+        }
         for (int64_t o = 0; o < ax->out; o++) {
             float *d = dblk + o * inner;
             if (ax->outside[o]) {

@@ -1,7 +1,7 @@
 /*
  * nn_util.c - shared helpers of the neural-network kernels: input checks,
- * sliding-window geometry (ONNX Conv / pool specs), a tiny parallel-for
- * and the OpenBLAS GEMM wrapper.
+ * sliding-window geometry (ONNX Conv / pool specs), the OpenBLAS GEMM
+ * wrappers (threaded by output blocks) and dtype helpers.
  */
 #include "nn_internal.h"
 

@@ -102,6 +102,11 @@ struct ox_ctx {
 rk_status ox_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,
                                rk_tensor *out, rk_err *e);
 rk_dtype ox_dtype_from_onnx(int32_t onnx_type);
+/* Like ox_tensor_from_proto, but a raw_data tensor borrows the protobuf's
+ * bytes instead of copying them (initializers: halves the weight memory).
+ * The view lives as long as the parsed proto. */
+rk_status ox_tensor_view_proto(const Onnx__TensorProto *tp, const char *base_dir,
+                               rk_tensor *out, rk_err *e);
 
 /* model.c: frees a node's arrays and subgraphs (zeroed node: no-op). */
 void ox_node_release(ox_node *n);

@@ -13,8 +13,13 @@ PACKAGES=(
   libopenblas-dev libprotobuf-c-dev protobuf-c-compiler
   libcmocka-dev libhdf5-dev libonnx-dev libonnx-testdata
   python3-onnx python3-numpy python3-h5py python3-pil python3-torch
-  nodejs npm chromium
+  chromium
 )
+# Node.js + npm (for the onnxruntime-node cross-check and benchmarks): use the
+# machine's own when present; Debian's npm conflicts with a non-Debian node.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 if [ -z "${RKSIM_SKIP_APT:-}" ]; then

@@ -23,7 +23,8 @@
 
 typedef struct native_map {
     bool nc1hwc2;
-    int64_t n, c, h, w, c1, c2, wrow;
+    int64_t n, c, h, w, c1, c2;
+    int64_t row_bytes; /* bytes per native row (W*C2*es, or padded) */
     size_t es;
 } native_map;
 
@@ -47,21 +48,23 @@ static rk_status native_of(const sim *s, const rknn_tensor *t, native_map *m, rk
         if ((int64_t)m->c > m->c1 * m->c2)
             return rk_errf(e, RK_EINPUT, "tensor '%s': %lld channels do not fit native C1*C2 = %lld", t->name,
                            (long long)m->c, (long long)(m->c1 * m->c2));
-        m->wrow = m->w;
-        int64_t dense = m->n * m->c1 * m->h * m->w * m->c2 * (int64_t)m->es;
+        m->row_bytes = m->w * m->c2 * (int64_t)m->es;
+        int64_t dense = m->n * m->c1 * m->h * m->row_bytes;
         bool packed = (size_t)m->c2 * m->es < (s->soc == RK_SOC_RK3566 ? 8u : 16u);
         if (packed && s->soc == RK_SOC_RK3566) {
-            /* lite packed-channel inputs: rows padded to 8 bytes (LINE_STRIDE
-             * 8 for a 10-px fp16 3-ch row of 60 bytes; inferred) */
-            int64_t row = RK_ALIGN_UP(m->w * m->c2 * (int64_t)m->es, 8);
-            if (row % (m->c2 * (int64_t)m->es) == 0 && m->n * m->c1 * m->h * row <= t->size)
-                m->wrow = row / (m->c2 * (int64_t)m->es);
+            /* lite packed-channel inputs: rows padded to 8 bytes (the conv
+             * reads LINE_STRIDE*8 = 64 B rows for 10 px x 3 ch fp16; inferred) */
+            int64_t row = RK_ALIGN_UP(m->row_bytes, 8);
+            if (m->n * m->c1 * m->h * row <= t->size)
+                m->row_bytes = row;
         } else if (packed) {
-            int64_t aligned = m->n * m->c1 * m->h * RK_ALIGN_UP(m->w, 16) * m->c2 * (int64_t)m->es;
-            if (t->size == aligned && aligned != dense)
-                m->wrow = RK_ALIGN_UP(m->w, 16);
+            /* RK3588: rows 16-pixel aligned when the size says so (dual_residual
+             * fp16 W=10: 960 B = 10 rows x 96) */
+            int64_t row = RK_ALIGN_UP(m->w, 16) * m->c2 * (int64_t)m->es;
+            if (t->size == m->n * m->c1 * m->h * row && row * m->h * m->c1 * m->n != dense)
+                m->row_bytes = row;
         }
-        int64_t need = m->n * m->c1 * m->h * m->wrow * m->c2 * (int64_t)m->es;
+        int64_t need = m->n * m->c1 * m->h * m->row_bytes;
         if (t->size < need)
             return rk_errf(e, RK_EINPUT, "tensor '%s': size %lld smaller than its native shape needs (%lld)",
                            t->name, (long long)t->size, (long long)need);
@@ -81,10 +84,11 @@ static rk_status native_of(const sim *s, const rknn_tensor *t, native_map *m, rk
     return RK_OK;
 }
 
-/* Offset in elements of logical NCHW element i (row-major over shape). */
-static inline size_t native_index(const native_map *m, int64_t n, int64_t c, int64_t h, int64_t w)
+/* Byte offset of logical element (n, c, h, w) in an NC1HWC2 tensor. */
+static inline size_t native_offset(const native_map *m, int64_t n, int64_t c, int64_t h, int64_t w)
 {
-    return (size_t)((((n * m->c1 + c / m->c2) * m->h + h) * m->wrow + w) * m->c2 + c % m->c2);
+    return (size_t)(((n * m->c1 + c / m->c2) * m->h + h) * m->row_bytes +
+                    (w * m->c2 + c % m->c2) * (int64_t)m->es);
 }
 
 static float load_as_float(const uint8_t *p, rk_dtype dt)
@@ -182,7 +186,7 @@ rk_status sim_tensor_to_float(sim *s, int32_t ti, rk_tensor *out, rk_err *e)
                 bool q = quant_of(t, ic, &sc, &zp);
                 for (int64_t ih = 0; ih < h; ih++)
                     for (int64_t iw = 0; iw < w; iw++) {
-                        float v = load_as_float(base + native_index(&m, in, ic, ih, iw) * m.es, t->dtype);
+                        float v = load_as_float(base + native_offset(&m, in, ic, ih, iw), t->dtype);
                         *o++ = q ? (v - (float)zp) * sc : v;
                     }
             }
@@ -236,7 +240,7 @@ rk_status sim_tensor_from_float(sim *s, int32_t ti, const rk_tensor *in, rk_err 
                         float v = *x++;
                         if (q)
                             v = v / sc + (float)zp;
-                        store_from_float(base + native_index(&m, a, ic, ih, iw) * m.es, t->dtype, v);
+                        store_from_float(base + native_offset(&m, a, ic, ih, iw), t->dtype, v);
                     }
             }
     } else {
@@ -269,6 +273,60 @@ static const rknn_gen_attr *gen_attr_of(const sim *s, const char *name)
         if (s->model->gen_attrs[i].name && name && strcmp(s->model->gen_attrs[i].name, name) == 0)
             return &s->model->gen_attrs[i];
     return NULL;
+}
+
+/* RK3566: a first layer whose CNA converter reads UNSIGNED bytes
+ * ((u + offset) * scale >> truncate, DATA_SIGN 0) expects the runtime to
+ * store u = q - offset (scale == 2^truncate) instead of the int8 q: the
+ * vendor lite streams program offset -128, scale 2^14, truncate 14 for
+ * uint8 images whose int8 quantisation has zp -128 (inferred).  Found by
+ * looking at the task that reads the tensor (its CNA_FEATURE_DATA_ADDR
+ * relocation). */
+static rk_status lite_unsigned_input(sim *s, int32_t ti, rk_err *e)
+{
+    if (s->soc != RK_SOC_RK3566)
+        return RK_OK;
+    const rknn_tensor *t = &s->g->tensors[ti];
+    const rknn_reloc *rl = rknn_find_reloc(s->model, t->name);
+    if (!rl || t->dtype != RK_DT_I8)
+        return RK_OK;
+    for (uint32_t k = 0; k < rl->n_pairs; k++) {
+        size_t idx = rl->pairs[k].regcmd_index;
+        if (idx >= s->n_regcmd || (uint16_t)s->regcmd[idx] != R_CNA_FEATURE_DATA_ADDR)
+            continue;
+        /* the task body around this entry: scan back to its start */
+        size_t task = 0;
+        for (size_t i = 0; i < s->n_tasks; i++)
+            if (s->tasks[i].regcmd_addr / 8 <= idx)
+                task = i;
+        size_t b0 = (size_t)(s->tasks[task].regcmd_addr / 8), b1 = b0 + s->tasks[task].regcfg_amount;
+        uint32_t cvt = 0, con1 = 0x10000;
+        for (size_t i = b0; i < b1 && i < s->n_regcmd; i++) {
+            uint16_t reg = (uint16_t)s->regcmd[i];
+            uint32_t val = (uint32_t)(s->regcmd[i] >> 16);
+            if (reg == R_CNA_CVT_CON0)
+                cvt = val;
+            else if (reg == R_CNA_CVT_CON1)
+                con1 = val;
+        }
+        if (!(cvt & 1) || (cvt & 8))
+            return RK_OK;
+        int16_t scale = (int16_t)(con1 >> 16), offset = (int16_t)(con1 & 0xFFFF);
+        int trunc = (int)((cvt >> 4) & 0x3F);
+        if (trunc > 14 || scale != (1 << trunc))
+            return rk_errf(e, RK_EUNSUPPORTED,
+                           "input '%s': the first layer's CNA converter (scale %d, truncate %d) is not invertible",
+                           t->name, scale, trunc);
+        uint8_t *p = sim_mem_span(&s->mem, s->tensor_addr[ti], (uint64_t)t->size);
+        if (!p)
+            return rk_errf(e, RK_EINPUT, "input '%s' has no memory", t->name);
+        for (int64_t i = 0; i < t->size; i++) {
+            int v = (int)(int8_t)p[i] - offset;
+            p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+        return RK_OK;
+    }
+    return RK_OK;
 }
 
 /* InputOperator: user tensor -> normalised, reordered, quantised, native. */
@@ -387,6 +445,8 @@ static rk_status input_operator(sim *s, const rknn_node *n, rk_err *e)
                     p[i] = (p[i] - mu) / sd;
         }
     st = sim_tensor_from_float(s, ti, &f, e);
+    if (!st)
+        st = lite_unsigned_input(s, ti, e);
     rk_tensor_free(&f);
     return st;
 }

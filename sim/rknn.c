@@ -14,8 +14,7 @@
  *    files: 1 segment.  RK3588 files: 6 segments sized like 1 + 2 + 3
  *    per-core programs (inferred: single-, dual- and triple-core code, see
  *    rknn_segment in rknn.h).  So a node's tasks are not contiguous across
- *    the array; within segment 0 they are contiguous on every sample except
- *    where RK3588 tiles fuse neighbouring layers.
+ *    the array; inside a segment they are (op_idx never decreases there).
  *  - nodes with no tasks: InputOperator, custom ops (run on CPU/GPU),
  *    OutputOperator on RK3588, and every node of v1/v4 files.
  *

@@ -189,10 +189,10 @@ typedef struct rknn_legacy_op {
 
 /*
  * One node of a graph (Graph.nodes).  inputs/outputs are tensor indices into
- * the same graph's tensors (validated on load).  task_first/task_count is the
- * node's range in rknn_model.tasks (see rknn_node_task_range); count 0 for
- * nodes run on the CPU or with no compiled code (InputOperator, custom ops,
- * v1/v4 files).
+ * the same graph's tensors (validated on load).  The task_* fields list the
+ * node's tasks in rknn_model.tasks (rule in rknn.c; see also
+ * rknn_node_task_range / _in); task_count 0 for nodes with no compiled code
+ * (InputOperator, custom ops, OutputOperator on RK3588, v1/v4 files).
  */
 typedef struct rknn_node {
     char *type; /* "Conv", "ConvRelu", "InputOperator", "cstDualResidual" ... */
@@ -218,8 +218,8 @@ typedef struct rknn_node {
     uint32_t n_unk10, n_unk11, n_unk12;
     /* Tasks of this node (derived on load, see rknn_node_task_range):
      * task_list[0..task_count) ascending; task_first/task_last the extremes
-     * (both 0 when task_count is 0).  On RK3588 files other nodes' tasks
-     * interleave (tile-fused schedules), so the span is not exclusive. */
+     * (both 0 when task_count is 0).  On RK3588 the list spans all six
+     * segments (rknn_segment), so the span is not exclusive to the node. */
     uint32_t task_first;
     uint32_t task_last;
     uint32_t task_count;
@@ -473,14 +473,17 @@ rk_status rknn_program(const rknn_model *m, const uint64_t **regcmd,
                        size_t *n_tasks, rk_err *e);
 
 /* Node <-> task mapping of graph 0.  RULE (observed on every vendor v6
- * file): task i belongs to node tasks[i].op_idx.  Tasks are in execution
- * order; on RK3566 each node's tasks are contiguous, on RK3588 the
- * compiler tiles and fuses consecutive layers so tasks of neighbouring
- * nodes interleave (e.g. multiple_input_demo: op_idx 2,3,2,3,3,2,3,3,...).
- * rknn_node_task_range: first task and span (last-first+1) of the node, so
- * every task of the node lies in [first, first+count) -- use
- * rknn_node.task_list for the exact set.  count 0: no tasks.
- * RK_EUSAGE for a bad index.  rknn_task_node: node of a task or -1. */
+ * file, cross-checked against the relocation table in tests): task i
+ * belongs to node tasks[i].op_idx.  Tasks are in execution order and form
+ * segments (rknn_segment): 1 on RK3566, 6 on RK3588 (e.g.
+ * multiple_input_demo: op_idx 2,3 | 2,3,3 | 2,3,3 | ...).  Inside a segment
+ * op_idx never decreases, so a node's tasks are contiguous there; across
+ * the whole array they are not.
+ * rknn_node_task_range: first task and span (last-first+1) over the whole
+ * array, so every task of the node lies in [first, first+count) -- use
+ * rknn_node_task_range_in for one segment or rknn_node.task_list for the
+ * exact set.  count 0: no tasks.  RK_EUSAGE for a bad index.
+ * rknn_task_node: node of a task or -1. */
 rk_status rknn_node_task_range(const rknn_model *m, uint32_t node_index,
                                uint32_t *first, uint32_t *count, rk_err *e);
 int32_t rknn_task_node(const rknn_model *m, size_t task_index);

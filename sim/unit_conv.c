@@ -40,6 +40,9 @@ typedef struct conv_cfg {
     size_t esize;        /* bytes per input element */
     int atom;            /* feature atom bytes: 16 RK3588, 8 RK3566 (inferred) */
     bool lite;
+    bool cvt_on, cvt_add_first, cvt_half_up, data_unsigned; /* CNA input converter */
+    int16_t cvt_scale[4], cvt_offset[4];
+    int cvt_trunc[4];
 } conv_cfg;
 
 static rk_status read_cfg(sim *s, conv_cfg *c, rk_err *e)
@@ -119,9 +122,33 @@ static rk_status read_cfg(sim *s, conv_cfg *c, rk_err *e)
                                   SIM_FLD(misc, 1, 1), c->mode)))
                 return st;
     }
-    if (!SIM_FLD(sim_reg(s, R_CNA_CVT_CON0), 0, 0))
-        if ((st = sim_problem(s, e, "CNA_CVT_CON0.CVT_BYPASS = 0: the CNA input converter is not simulated")))
-            return st;
+    uint32_t cvt = sim_reg(s, R_CNA_CVT_CON0);
+    /* RK3588: bit 0 is CVT_BYPASS (TRM; vendor writes 0xB with identity
+     * parameters).  RK3566: bit 0 set only on the uint8-input first layers,
+     * with (u - 128) * 2^14 >> 14 programmed: read as "converter enabled"
+     * (inferred).  DATA_SIGN (bit 3) 0 = unsigned input bytes. */
+    c->cvt_on = s->soc == RK_SOC_RK3566 ? SIM_FLD(cvt, 0, 0) : !SIM_FLD(cvt, 0, 0);
+    c->data_unsigned = s->soc == RK_SOC_RK3566 && c->cvt_on && !SIM_FLD(cvt, 3, 3);
+    if (c->cvt_on) {
+        /* CNA input converter, per channel 0..3 (CVT_CON1..4): x' =
+         * rshift((x + offset) * scale, truncate) with CVT_TYPE 1 (add first),
+         * rshift(x * scale, truncate) + offset with 0 (TRM field names;
+         * order/rounding inferred).  RK3566 fp16 streams enable it with the
+         * identity (scale 1, offset 0), which is all the float path allows. */
+        c->cvt_add_first = SIM_FLD(cvt, 1, 1);
+        c->cvt_half_up = SIM_FLD(cvt, 2, 2);
+        for (int i = 0; i < 4; i++) {
+            uint32_t r = sim_reg(s, (uint16_t)(R_CNA_CVT_CON1 + 4 * i));
+            c->cvt_scale[i] = (int16_t)SIM_FLD(r, 31, 16);
+            c->cvt_offset[i] = (int16_t)SIM_FLD(r, 15, 0);
+            c->cvt_trunc[i] = (int)SIM_FLD(cvt, 9 + 6 * i, 4 + 6 * i);
+            bool ident = c->cvt_scale[i] == 1 && c->cvt_offset[i] == 0 && c->cvt_trunc[i] == 0;
+            if (c->in_prec != SIM_PREC_INT8 && !ident)
+                if ((st = sim_problem(s, e, "CNA_CVT_CON%d = 0x%08x with a float input: only the identity "
+                                      "converter is simulated", i + 1, r)))
+                    return st;
+        }
+    }
     if (c->argb)
         c->in_c_real = (int)c->argb - 7;
     if (c->in_w <= 0 || c->in_h <= 0 || c->kw <= 0 || c->kh <= 0 || c->kernels <= 0 ||
@@ -209,7 +236,17 @@ static rk_status load_input(sim *s, const conv_cfg *c, int hp, int wp, float *x,
             const uint8_t *row = sp + (uint64_t)h * fl.line_bytes;
             float *dst = xp + (size_t)yy * wp + c->pad_left;
             int wn = RK_MIN(c->in_w, wp - c->pad_left);
-            if (c->in_prec == SIM_PREC_INT8) {
+            if (c->in_prec == SIM_PREC_INT8 && c->cvt_on) {
+                int k = RK_MIN(ch, 3);
+                for (int w = 0; w < wn; w++) {
+                    uint8_t b = row[(uint64_t)w * fl.pixel_bytes];
+                    int64_t v = c->data_unsigned ? (int64_t)b : (int64_t)(int8_t)b;
+                    v = c->cvt_add_first
+                            ? sim_round_shift((v + c->cvt_offset[k]) * c->cvt_scale[k], c->cvt_trunc[k], c->cvt_half_up)
+                            : sim_round_shift(v * c->cvt_scale[k], c->cvt_trunc[k], c->cvt_half_up) + c->cvt_offset[k];
+                    dst[w] = (float)v;
+                }
+            } else if (c->in_prec == SIM_PREC_INT8) {
                 for (int w = 0; w < wn; w++)
                     dst[w] = (float)(int8_t)row[(uint64_t)w * fl.pixel_bytes];
             } else {

@@ -439,7 +439,10 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
         return RK_OK;
     }
     size_t n = (size_t)d.w * d.h;
-    if (!d.flying && (s->cube.c < d.c || s->cube.h != d.h || s->cube.w != d.w))
+    /* The DPU consumes the CORE output as a stream of pixels: a cube with
+     * the same pixel count but another W/H is the same data (lite
+     * OutputOperator tasks: CORE 1x1024, DPU 16x64; inferred). */
+    if (!d.flying && (s->cube.c < d.c || (size_t)s->cube.h * s->cube.w != n))
         return sim_fail(s, e, RK_EINPUT,
                         "DPU cube %dx%dx%d (DPU_DATA_CUBE_*) does not match the CORE output %dx%dx%d "
                         "(CORE_DATAOUT_SIZE_*)", d.w, d.h, d.c, s->cube.w, s->cube.h, s->cube.c);
@@ -552,7 +555,9 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
                                 : sim_round_shift(v[i] * d.out_scale, d.out_shift, d.out_half_up) + d.out_offset;
                 v[i] = sat_int(y, d.out_prec);
             }
-        } else if (d.out_prec == SIM_PREC_FP16 && !d.fp32tofp16) {
+        } else if (d.out_prec == SIM_PREC_FP16 && !d.fp32tofp16 && d.atom == 16) {
+            /* RK3588 sets FP32TOFP16_EN for fp16 outputs; lite streams
+             * write OUT_CVT_SCALE = 1 without it (vendor) */
             if ((st = sim_problem(s, e, "fp16 output without DPU_OUT_CVT_SCALE.FP32TOFP16_EN")))
                 break;
         }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "match.h"
+#include "tensor_set.h"
 
 static rk_tensor make(const char *name, int ndim, const int64_t *dims, const float *v)
 {
@@ -98,6 +99,32 @@ static void test_align_nhwc_transposed(void **state)
     assert_int_equal(cmp_align(&ref, &test, &out, note, sizeof note, &e), RK_OK);
     const float want[12] = {0, 1, 10, 11, 100, 101, 110, 111, 200, 201, 210, 211};
     assert_memory_equal(out.data, want, sizeof want);
+    assert_non_null(strstr(note, "NHWC"));
+    rk_tensor_free(&ref);
+    rk_tensor_free(&test);
+    rk_tensor_free(&out);
+}
+
+/* The reverse: ref NHWC [1,2,2,3] holding 100c + 10h + w at [0][h][w][c],
+ * test NCHW [1,3,2,2] holding the same values at [0][c][h][w]: aligned, the
+ * test must equal the ref element for element. */
+static void test_align_nchw_to_nhwc_ref(void **state)
+{
+    (void)state;
+    int64_t rd[4] = {1, 2, 2, 3}, td[4] = {1, 3, 2, 2};
+    rk_tensor ref = make("r", 4, rd, NULL), test = make("t", 4, td, NULL);
+    float *rv = ref.data, *tv = test.data;
+    for (int c = 0; c < 3; c++)
+        for (int h = 0; h < 2; h++)
+            for (int w = 0; w < 2; w++) {
+                rv[(h * 2 + w) * 3 + c] = (float)(100 * c + 10 * h + w);
+                tv[(c * 2 + h) * 2 + w] = (float)(100 * c + 10 * h + w);
+            }
+    rk_tensor out = {0};
+    char note[200];
+    rk_err e = {0};
+    assert_int_equal(cmp_align(&ref, &test, &out, note, sizeof note, &e), RK_OK);
+    assert_memory_equal(out.data, ref.data, 12 * sizeof(float));
     assert_non_null(strstr(note, "NHWC"));
     rk_tensor_free(&ref);
     rk_tensor_free(&test);
@@ -212,16 +239,39 @@ static void test_pack_fp16_row_major(void **state)
     rk_tensor_free(&ref);
 }
 
+/* Storing a tensor under its own name (t->name passed as the key) must not
+ * read the freed name (the ASan build checks this); a second take with
+ * the same name replaces the first. */
+static void test_set_take_own_name_and_replace(void **state)
+{
+    (void)state;
+    int64_t d[1] = {1};
+    const float one = 1.0f, two = 2.0f;
+    rk_tensor a = make("layer", 1, d, &one), b = make("layer", 1, d, &two);
+    cmp_tensor_set s = {0};
+    rk_err e = {0};
+    assert_int_equal(cmp_set_take(&s, a.name, &a, &e), RK_OK);
+    assert_int_equal(cmp_set_take(&s, b.name, &b, &e), RK_OK);
+    assert_int_equal(s.n, 1);
+    const rk_tensor *t = cmp_set_get(&s, "layer");
+    assert_non_null(t);
+    assert_true(((const float *)t->data)[0] == 2.0f);
+    assert_null(cmp_set_get(&s, "other"));
+    cmp_set_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match_multiple_input_demo_rk3588),
         cmocka_unit_test(test_match_multiple_input_demo_rk3566),
         cmocka_unit_test(test_align_nhwc_transposed),
+        cmocka_unit_test(test_align_nchw_to_nhwc_ref),
         cmocka_unit_test(test_align_squeezed_shapes_no_note),
         cmocka_unit_test(test_align_other_shape_noted_and_count_mismatch_refused),
         cmocka_unit_test(test_pack_nc1hwc2_int8_hand_bytes),
         cmocka_unit_test(test_pack_fp16_row_major),
+        cmocka_unit_test(test_set_take_own_name_and_replace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

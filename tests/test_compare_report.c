@@ -145,6 +145,19 @@ static void test_report_worst_ranks_single_sqnr(void **state)
     assert_int_equal(idx[1], 2);
     assert_int_equal(cmp_report_worst(&r, 1, idx), 1);
     assert_int_equal(idx[0], 1);
+    /* a CPU layer (e.g. a custom op) with the worst SQNR of all
+     * ([1,2] vs [2,1]: 3.98 dB) is never proposed for float16 */
+    cmp_row cpu = {0};
+    const float x[] = {1, 2}, y[] = {2, 1};
+    cpu.layer = "cst:custom";
+    cpu.op_type = "cstDualResidual";
+    cpu.tensor = "c";
+    cpu.is_cpu = true;
+    cpu.has_entire = true;
+    cmp_metrics_compute(x, y, 2, &cpu.entire);
+    assert_int_equal(cmp_report_add_row(&r, &cpu, NULL), RK_OK);
+    assert_int_equal(cmp_report_worst(&r, 5, idx), 2);
+    assert_int_equal(idx[0], 1);
     cmp_report_free(&r);
 }
 
@@ -313,6 +326,7 @@ static void test_report_attention_written(void **state)
     a.logit_min_unmasked = -3;
     a.logit_int8_step = (4 + 1e9) / 255;
     a.logit_step_unmasked = 7.0 / 255;
+    a.logit_model_scale = NAN;
     a.nsteps = 1;
     a.steps = calloc(1, sizeof *a.steps);
     assert_non_null(a.steps);

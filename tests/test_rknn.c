@@ -345,6 +345,48 @@ static void test_rknn_side_tables_decoded(void **state)
     rknn_free(m);
 }
 
+/* Toolkit 2.3 files carry every Conv's attributes twice: in the slot-8
+ * table and in the slot-9 BSON document.  The two independent encodings
+ * must agree wherever both are present (12 Conv nodes of pp_human_segv2). */
+static void test_rknn_conv_attrs_agree_with_bson(void **state)
+{
+    (void)state;
+    TU_REQUIRE_SHARED(p, VD "pp_human_segv2_custom_argmax/"
+                         "RK3588_pp_human_segv2_custom_argmax.rknn");
+    rknn_model *m = load(p);
+    const rknn_graph *g = &m->graphs[0];
+    size_t convs = 0;
+    for (uint32_t i = 0; i < g->n_nodes; i++) {
+        const rknn_node *n = &g->nodes[i];
+        if (!n->conv.has_conv || !n->n_custom)
+            continue;
+        for (uint32_t k = 0; k < n->n_custom; k++) {
+            const rknn_custom_attr *c = &n->custom[k];
+            const int32_t *v = NULL;
+            uint32_t cnt = 0;
+            if (strcmp(c->key, "kernel_shape") == 0)
+                v = n->conv.kernel_shape, cnt = n->conv.n_kernel_shape;
+            else if (strcmp(c->key, "strides") == 0)
+                v = n->conv.strides, cnt = n->conv.n_strides;
+            else if (strcmp(c->key, "pads") == 0)
+                v = n->conv.pads, cnt = n->conv.n_pads;
+            else if (strcmp(c->key, "dilations") == 0)
+                v = n->conv.dilations, cnt = n->conv.n_dilations;
+            else if (strcmp(c->key, "auto_pad") == 0)
+                assert_string_equal(c->str, n->conv.auto_pad);
+            if (!v)
+                continue;
+            assert_int_equal(c->n_list, cnt);
+            for (uint32_t q = 0; q < cnt; q++)
+                assert_int_equal((int32_t)c->list[q], v[q]);
+        }
+        convs++;
+    }
+    print_message("conv nodes with both encodings: %zu\n", convs);
+    assert_true(convs > 0);
+    rknn_free(m);
+}
+
 /* Model[19] slot 1 (the vendor's own number) equals the activation pool
  * we compute from tensor offsets and sizes, in every file. */
 static void test_rknn_pool_size_matches_vendor_table(void **state)
@@ -547,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_rknn_roundtrip_identical),
         cmocka_unit_test(test_rknn_side_tables_decoded),
         cmocka_unit_test(test_rknn_pool_size_matches_vendor_table),
+        cmocka_unit_test(test_rknn_conv_attrs_agree_with_bson),
         cmocka_unit_test(test_rknn_legacy_has_no_program),
         cmocka_unit_test(test_rknn_other_signatures_refused),
         cmocka_unit_test(test_rknn_build_from_scratch),

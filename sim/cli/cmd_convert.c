@@ -1,12 +1,89 @@
-/* cmd_convert.c - `rksim convert`: ONNX -> .rknn (being written). */
+/* cmd_convert.c - `rksim convert`: compile an ONNX model to a .rknn. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
+#include "convert.h"
+
+#define CMD "convert"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rksim convert MODEL.onnx --soc rk3588 --dtype int8|fp16 [--calib FILE.h5]\n"
+            "                     [--no-tiling] [--quiet] -o OUT.rknn\n\n"
+            "Compile a float ONNX model into a .rknn that `rksim info|disasm|check|run` read like\n"
+            "a vendor file.  Lowered: Conv (1x1..KxK, stride, pad, group 1 or depthwise) with\n"
+            "BatchNormalization folded and Relu/Clip fused, same-shape Add (DPU), MaxPool /\n"
+            "AveragePool / GlobalAveragePool (PPU).  Any other op is reported, all at once.\n\n"
+            "--calib FILE.h5  calibration set: one float dataset per input, [S,C,H,W]; without it\n"
+            "                 one deterministic [0,1) sample is used (int8 min/max calibration).\n"
+            "--no-tiling      stop with the vendor-style REGTASK line when a field would overflow\n"
+            "                 (e.g. a width > 8192) instead of splitting the op into tiles.\n\n"
+            "exit: 0 ok, 1 field overflow under --no-tiling, 2 usage, 3 bad input,\n"
+            "      4 unsupported op/shape/SoC, 5 internal\n");
+}
 
 int cmd_convert(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "rksim convert: not implemented yet\n");
-    return RK_EXIT_UNSUPPORTED;
+    const char *model = NULL, *outp = NULL, *soc_name = NULL, *dtype = NULL;
+    rk_convert_opts o;
+    memset(&o, 0, sizeof(o));
+    bool quiet = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return RK_EXIT_OK;
+        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc) {
+            outp = argv[++i];
+        } else if (strcmp(a, "--soc") == 0 && i + 1 < argc) {
+            soc_name = argv[++i];
+        } else if (strcmp(a, "--dtype") == 0 && i + 1 < argc) {
+            dtype = argv[++i];
+        } else if (strcmp(a, "--calib") == 0 && i + 1 < argc) {
+            o.calib_h5 = argv[++i];
+        } else if (strcmp(a, "--no-tiling") == 0) {
+            o.no_tiling = true;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = true;
+        } else if (a[0] == '-') {
+            return cli_usage_error(CMD, "unknown option or missing value: '%s'", a);
+        } else if (!model) {
+            model = a;
+        } else {
+            return cli_usage_error(CMD, "more than one model given ('%s')", a);
+        }
+    }
+    if (!model)
+        return cli_usage_error(CMD, "missing MODEL.onnx");
+    if (!outp)
+        return cli_usage_error(CMD, "missing -o OUT.rknn");
+    if (!soc_name)
+        return cli_usage_error(CMD, "missing --soc (%s)", rk_soc_accepted_names());
+    if ((o.soc = rk_soc_from_name(soc_name)) == RK_SOC_UNKNOWN)
+        return cli_usage_error(CMD, "unknown SoC '%s' (accepted: %s)", soc_name, rk_soc_accepted_names());
+    if (!dtype || (strcmp(dtype, "int8") != 0 && strcmp(dtype, "fp16") != 0))
+        return cli_usage_error(CMD, "--dtype must be int8 or fp16");
+    o.dtype = strcmp(dtype, "int8") == 0 ? RK_CONVERT_INT8 : RK_CONVERT_FP16;
+
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    rknn_model *m = NULL;
+    rk_status st = rk_convert_onnx(model, &o, &m, &rep, &e);
+    if (!st)
+        st = rknn_write_file(m, outp, &e);
+    if (!quiet)
+        for (size_t i = 0; i < rep.n_notes; i++)
+            fprintf(stderr, "note: %s\n", rep.notes[i]);
+    int rc = RK_EXIT_OK;
+    if (st)
+        rc = cli_fail(CMD, &e);
+    else if (!quiet)
+        fprintf(stderr, "wrote %s: %zu NPU ops, %zu tasks, %zu tiled, %zu fused (%s, %s)\n", outp, rep.n_npu_ops,
+                rep.n_tasks, rep.n_tiled_ops, rep.n_fused, rk_soc_name(o.soc), dtype);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    return rc;
 }

@@ -58,6 +58,17 @@ for soc in RK3588 RK3566_RK3568; do
     timeout 120 "$CHROMIUM" "${flags[@]}" --dump-dom "file://$P.html" >"$P.dom.html" 2>>"$P.chrome.log" \
         || fail "$soc: chromium --dump-dom failed"
     "$PY" "$HERE/compare_html_check.py" "$P.png" "$P.dom.html" "$nlayers" || fail "$soc: HTML did not render"
+    if [ "$soc" = RK3588 ]; then
+        # The same inputs as NHWC files with --nhwc must give the same report.
+        "$PY" -c 'import numpy as np, sys
+for src, dst in zip(sys.argv[1::2], sys.argv[2::2]):
+    np.save(dst, np.load(src).transpose(0, 2, 3, 1))' \
+            "$D/image1_nchw.npy" "$OUT/img1_nhwc.npy" "$D/image2_nchw.npy" "$OUT/img2_nhwc.npy"
+        "$RKSIM" compare "$D/test.onnx" "$M" "$OUT/img1_nhwc.npy" "$OUT/img2_nhwc.npy" --nhwc \
+            --report csv -o "$P.nhwc.csv" >/dev/null || fail "$soc: --nhwc run failed"
+        cmp -s "$P.csv" "$P.nhwc.csv" || fail "$soc: --nhwc report differs from the NCHW one"
+        echo "ok: --nhwc inputs give the identical report"
+    fi
     ran=$((ran + 1))
 done
 [ $ran -gt 0 ] || { echo "skip: the simulator ran neither model"; exit 77; }

@@ -39,6 +39,33 @@ for f in ("out.h5", "out_npy.h5", "layers.h5"):
         assert np.allclose(got, want, rtol=1e-6, atol=0), f
 PY
 
+# --dump-layers on a multi-node graph: every node output is dumped, by name
+M="$T/test_softmax_axis_0_expanded"
+if [ -d "$M" ]; then
+  "$PYTHON" - "$M" "$tmp" <<'PY' || fail "preparing softmax input"
+import sys, onnx, numpy as np
+from onnx import numpy_helper as nh
+M, tmp = sys.argv[1], sys.argv[2]
+np.save(tmp + "/sx.npy", nh.to_array(onnx.load_tensor(M + "/test_data_set_0/input_0.pb")))
+PY
+  "$RKSIM" ref "$M/model.onnx" "$tmp/sx.npy" -o "$tmp/s_out.h5" --dump-layers "$tmp/s_layers.h5" \
+    --threads 2 >/dev/null || fail "ref softmax_expanded"
+  "$PYTHON" - "$M" "$tmp" <<'PY' || fail "dump-layers content"
+import sys, onnx, numpy as np, h5py
+from onnx import numpy_helper as nh
+M, tmp = sys.argv[1], sys.argv[2]
+m = onnx.load(M + "/model.onnx")
+names = {o for n in m.graph.node for o in n.output if o}
+with h5py.File(tmp + "/s_layers.h5", "r") as h:
+    keys = {k.replace("%2F", "/").replace("%25", "%") for k in h.keys()}
+assert keys == names, (sorted(names - keys), sorted(keys - names))
+want = nh.to_array(onnx.load_tensor(M + "/test_data_set_0/output_0.pb"))
+with h5py.File(tmp + "/s_out.h5", "r") as h:
+    got = h[m.graph.output[0].name][...]
+assert np.allclose(got, want, rtol=1e-5, atol=1e-7)
+PY
+fi
+
 # bad input: exit codes and the culprit named
 expect() { # code pattern cmd...
   local code="$1" pat="$2"; shift 2
