@@ -149,7 +149,8 @@ static void plot(FILE *f, const cmp_report *r)
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" fill=\"#c85a00\">%s</text>\n", PW - MR + 6, y + 4,
                 cmp_fmt_num(vc, "%.4f", b, sizeof b));
     }
-    for (int i = 0; i < r->nrows; i++)
+    int every = r->nrows > 30 ? (r->nrows + 29) / 30 : 1; /* at most ~30 labels */
+    for (int i = 0; i < r->nrows; i += every)
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n",
                 xpos(i, r->nrows), PH - MB + 16, i);
     fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">layer (execution order, "

@@ -16,6 +16,7 @@ static void vendor_cell(FILE *f, bool has, const cmp_metrics *m)
         fprintf(f, "%-20s", "");
         return;
     }
+    /* a long euclidean (1.0493e+05) must not run into the next column */
     cmp_fmt_num(m->cosine, "%.5f", c, sizeof c);
     if (m->euclidean == 0.0)
         snprintf(u, sizeof u, "0.0");
@@ -23,7 +24,7 @@ static void vendor_cell(FILE *f, bool has, const cmp_metrics *m)
         cmp_fmt_num(m->euclidean, "%.5g", u, sizeof u);
     char cell[80];
     snprintf(cell, sizeof cell, "%s | %s", c, u);
-    fprintf(f, "%-20s", cell);
+    fprintf(f, "%-19s ", cell);
 }
 
 static int label_width(const cmp_report *r)

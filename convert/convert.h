@@ -2,7 +2,9 @@
  * convert.h - rksim's ONNX-to-.rknn compiler (issue 8, first milestone).
  *
  * Pipeline (each stage in its own file):
- *   cv_graph.c  ONNX graph -> a list of NPU ops: BatchNormalization folded
+ *   cv_graph.c  ONNX graph -> a list of NPU ops: constant folding of
+ *               initializer-only subgraphs (evaluated with onnxref),
+ *               BatchNormalization folded
  *               into the preceding Conv, Relu / Clip fused into Conv or Add,
  *               Identity / Dropout aliased; every other op is collected into
  *               one "unsupported" error listing op type, node name and hint.
@@ -14,6 +16,7 @@
  *               CNA+CORE+DPU (with CBUF row tiling and column tiling for
  *               widths the 11-bit CNA / 13-bit DPU fields cannot hold), Add
  *               on the DPU with the second operand from DPU_RDMA (ERDMA),
+ *               output-channel tiling when the weights exceed the CBUF,
  *               MaxPool / AveragePool on the PPU.  Every field goes through
  *               the ISA packer; an overflow becomes the vendor's REGTASK line
  *               plus an explanation naming the ONNX node.
@@ -45,6 +48,7 @@ typedef struct rk_convert_opts {
     rk_convert_dtype dtype;
     const char *calib_h5;     /* NULL: deterministic input (see cv_quant.c) */
     bool no_tiling;           /* stop with the REGTASK line instead of tiling */
+    bool weights_per_layer;   /* one weight scale per conv instead of per output channel */
 } rk_convert_opts;
 
 /* What the compiler did, for the CLI to print.  notes: one sentence each. */

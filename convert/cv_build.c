@@ -18,6 +18,7 @@
  * FP32TOFP16_EN (vendor dual_residual, SEMANTICS D-FP).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,11 @@ static rk_status add_rknn_tensor(rknn_model *m, const cv_tensor *t, rk_convert_d
     return rknn_add_tensor(m, &r, idx, e);
 }
 
+/* A const tensor with its own buffer; `scale` (n_scale values, may be NULL)
+ * is the symmetric int8 weight quantisation (zero points 0). */
 static rk_status add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t layout, const int32_t *shp,
-                           uint32_t ns, const void *data, size_t len, rk_err *e)
+                           uint32_t ns, const void *data, size_t len, const float *scale, uint32_t n_scale,
+                           rk_err *e)
 {
     uint32_t b, idx;
     int32_t nat[1] = {(int32_t)len};
@@ -103,13 +107,26 @@ static rk_status add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t
     r.n_shape = ns;
     r.size = (int32_t)len;
     r.buffer_index = (int32_t)b;
-    return rknn_add_tensor(m, &r, &idx, e);
+    int32_t *zp = NULL;
+    if (scale && n_scale) {
+        if (!(zp = calloc(n_scale, sizeof(int32_t))))
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        r.quant.method = (char *)(n_scale > 1 ? "channel" : "layer");
+        r.quant.dtype = (char *)"int8";
+        r.quant.scale = (float *)scale;
+        r.quant.n_scale = n_scale;
+        r.quant.zero_point = zp;
+        r.quant.n_zero_point = n_scale;
+    }
+    st = rknn_add_tensor(m, &r, &idx, e);
+    free(zp);
+    return st;
 }
 
 /* ------------------------------------------------------------ conv data */
 
-static rk_status conv_int8(const cv_graph *g, const cv_op *op, uint8_t **wn, size_t *wl, uint8_t **bs, size_t *bl,
-                           cv_conv_q *q, rk_err *e)
+static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, uint8_t **wn, size_t *wl,
+                           uint8_t **bs, size_t *bl, cv_conv_q *q, float *wscale, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
     int k = op->k, per = op->wpk;
@@ -129,6 +146,11 @@ static rk_status conv_int8(const cv_graph *g, const cv_op *op, uint8_t **wn, siz
             mx = fmax(mx, fabs(op->w[(size_t)c * per + i]));
         ws[c] = mx > 0 ? mx / 127.0 : 1.0;
         ws_ref = fmax(ws_ref, ws[c]);
+    }
+    for (int c = 0; c < k; c++) {
+        if (per_layer) /* --quant-method layer: one scale, the largest */
+            ws[c] = ws_ref;
+        wscale[c] = (float)ws[c];
     }
     for (int c = 0; c < k; c++) {
         int64_t sum = 0;
@@ -211,15 +233,21 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     char wname[200], bname[200];
     snprintf(wname, sizeof(wname), "%s.weight", op->name);
     snprintf(bname, sizeof(bname), "%s.bias", op->name);
-    rk_status st = o->dtype == RK_CONVERT_INT8 ? conv_int8(g, op, &wn, &wl, &bs, &bl, &q, e)
-                                               : conv_fp16(g, op, &wn, &wl, &bs, &bl, &q, rep, e);
+    float *wscale = calloc((size_t)op->k, sizeof(float));
+    if (!wscale)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    rk_status st = o->dtype == RK_CONVERT_INT8
+                       ? conv_int8(g, op, o->weights_per_layer, &wn, &wl, &bs, &bl, &q, wscale, e)
+                       : conv_fp16(g, op, &wn, &wl, &bs, &bl, &q, rep, e);
     int32_t wshape[4] = {op->k, op->depthwise ? 1 : g->tensors[op->in[0]].c, op->kh, op->kw};
     int32_t bshape[1] = {op->k};
     if (!st)
         st = add_const(m, wname, o->dtype == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16, RKNN_LAYOUT_NATIVE_WEIGHT,
-                       wshape, 4, wn, wl, e);
+                       wshape, 4, wn, wl, o->dtype == RK_CONVERT_INT8 ? wscale : NULL,
+                       o->weights_per_layer ? 1 : op->k, e);
+    free(wscale);
     if (!st && bs)
-        st = add_const(m, bname, RK_DT_I32, RKNN_LAYOUT_NONE, bshape, 1, bs, bl, e);
+        st = add_const(m, bname, RK_DT_I32, RKNN_LAYOUT_NONE, bshape, 1, bs, bl, NULL, 0, e);
     q.in_name = g->tensors[op->in[0]].name;
     q.out_name = g->tensors[op->out].name;
     q.w_name = wname;
@@ -352,29 +380,79 @@ static rk_status add_op_node(rknn_model *m, const cv_graph *g, const cv_op *op, 
     return rknn_add_node(m, &n, &idx, e);
 }
 
-static void plan_pool(cv_graph *g, rk_convert_dtype dt)
+/*
+ * Activation memory planning: one pool, first-fit reuse by liveness.
+ * A tensor lives from the op producing it (graph inputs: before the first
+ * op) to the last op reading it (graph outputs: to the end, because
+ * sim_get_output / the runtime read them after the run).  An op's output
+ * never shares bytes with its own inputs (both are live at that op).  Safe
+ * for per-layer dumps: the simulator captures a node's output right after
+ * the node's last task (sim.h), and our tasks run in op order.
+ */
+static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *rep, rk_err *e)
 {
-    uint32_t off = 0;
-    int esz = esz_of(dt);
-    for (int i = 0; i < g->n_tensors; i++) {
-        cv_tensor *t = &g->tensors[i];
-        uint32_t c1 = (uint32_t)((t->c * esz + 15) / 16);
-        t->bytes = c1 * (uint32_t)t->h * (uint32_t)t->w * 16u;
-        t->pool_off = off;
-        off = (uint32_t)RK_ALIGN_UP(off + t->bytes, 64);
+    int nt = g->n_tensors, esz = esz_of(dt);
+    int *born = malloc(sizeof(int) * (size_t)nt), *dies = malloc(sizeof(int) * (size_t)nt);
+    int *order = malloc(sizeof(int) * (size_t)nt);
+    if (!born || !dies || !order) {
+        free(born), free(dies), free(order);
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     }
+    for (int i = 0; i < nt; i++) {
+        cv_tensor *t = &g->tensors[i];
+        t->bytes = (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
+        born[i] = -1;
+        dies[i] = t->is_output ? INT32_MAX : -1;
+    }
+    for (int k = 0; k < g->n_ops; k++) {
+        born[g->ops[k].out] = k;
+        for (int j = 0; j < g->ops[k].n_in; j++)
+            if (dies[g->ops[k].in[j]] != INT32_MAX)
+                dies[g->ops[k].in[j]] = RK_MAX(dies[g->ops[k].in[j]], k);
+    }
+    int n_order = 0;
+    uint64_t total = 0, naive = 0;
+    for (int i = 0; i < nt; i++) {
+        cv_tensor *t = &g->tensors[i];
+        /* first fit among the tensors still alive at born[i] */
+        uint64_t off = 0;
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (int k = 0; k < n_order; k++) {
+                const cv_tensor *o = &g->tensors[order[k]];
+                bool alive = dies[order[k]] >= born[i];
+                if (alive && off < (uint64_t)o->pool_off + o->bytes && (uint64_t)o->pool_off < off + t->bytes) {
+                    off = RK_ALIGN_UP((uint64_t)o->pool_off + o->bytes, 64);
+                    moved = true;
+                }
+            }
+        }
+        if (off + t->bytes > INT32_MAX) {
+            free(born), free(dies), free(order);
+            return rk_errf(e, RK_EUNSUPPORTED, "activation pool beyond 2 GiB at tensor '%s'", t->name);
+        }
+        t->pool_off = (uint32_t)off;
+        order[n_order++] = i;
+        total = RK_MAX(total, off + t->bytes);
+        naive += RK_ALIGN_UP(t->bytes, 64);
+    }
+    cv_note(rep, "activation pool: %llu bytes with reuse (%llu without)", (unsigned long long)total,
+            (unsigned long long)naive);
+    free(born), free(dies), free(order);
+    return RK_OK;
 }
 
-rk_status cv_build_model(const cv_graph *gc, const rk_convert_opts *o, rknn_model **out, rk_convert_report *rep,
+/* Fills pool offsets and rknn indices into g's tensors, then builds the model. */
+rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out, rk_convert_report *rep,
                          rk_err *e)
 {
-    cv_graph *g = (cv_graph *)gc; /* pool offsets and rknn indices are filled in here */
     rknn_model *m = NULL;
     sim_asm a;
     sim_asm_init(&a, RK_SOC_RK3588);
     *out = NULL;
-    plan_pool(g, o->dtype);
-    rk_status st = rknn_new("RKNPU v2", "rk3588", &m, e);
+    rk_status st = plan_pool(g, o->dtype, rep, e);
+    if (!st)
+        st = rknn_new("RKNPU v2", "rk3588", &m, e);
     for (int i = 0; !st && i < g->n_tensors; i++) {
         uint32_t idx;
         st = add_rknn_tensor(m, &g->tensors[i], o->dtype, &idx, e);
@@ -387,7 +465,6 @@ rk_status cv_build_model(const cv_graph *gc, const rk_convert_opts *o, rknn_mode
                          true, e);
     for (int i = 0; !st && i < g->n_ops; i++, node++) {
         const cv_op *op = &g->ops[i];
-        size_t before = a.nt;
         if (op->kind == CV_CONV)
             st = build_conv(m, &a, g, op, o, node, rep, e);
         else if (op->kind == CV_ADD)
@@ -397,7 +474,6 @@ rk_status cv_build_model(const cv_graph *gc, const rk_convert_opts *o, rknn_mode
         if (!st)
             st = add_op_node(m, g, op, e);
         rep->n_npu_ops++;
-        (void)before;
     }
     for (int i = 0; !st && i < g->n_outputs; i++)
         st = add_io_node(m, "OutputOperator", g->tensors[g->outputs[i]].name, g->tensors[g->outputs[i]].rknn_index,

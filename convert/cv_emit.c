@@ -22,6 +22,13 @@
  *    via DATA_CUBE_NOTCH_ADDR.NOTCH_ADDR_0 = full width - tile width
  *    (SEMANTICS D-WDMA, notch inferred from pp_human).  Inferred, unconfirmed
  *    on hardware.
+ *  - Output-channel tiles (when the weights leave no room for one row of
+ *    input): kernel groups of a multiple of 32 (int8) / 16 (fp16) kernels,
+ *    each its own task with DCOMP_ADDR0, DST_BASE_ADDR and BS_BASE_ADDR moved
+ *    to the group (contiguous in the layouts of SEMANTICS C-WT / D-BSDATA).
+ *    The vendor splits by K too ("ChannelTile", npu-isa.md §6.3) but keeps
+ *    DST_BASE_ADDR; how it then addresses the output is not decoded, so the
+ *    per-group base address is our choice (inferred, simulator-consistent).
  * Every field goes through the ISA packer (isa_field_pack); an overflow
  * becomes the vendor's REGTASK line plus our explanation naming the node.
  */
@@ -88,7 +95,8 @@ typedef struct cv_tile {
     int iy0, ih, ix0, iw; /* input window actually read */
     int pt, pl;           /* padding above / left of that window */
     int data_banks;
-    bool weight_reuse;    /* not the op's first tile */
+    bool weight_reuse;    /* not the first tile of this kernel group */
+    int k0, kn;           /* output channels [k0, k0+kn) (channel tiling) */
 } cv_tile;
 
 static int esz_of(int prec) { return prec == SIM_PREC_INT8 ? 1 : 2; }
@@ -112,8 +120,17 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     const cv_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
     int esz = esz_of(q->prec);
     int cin_al = RK_ALIGN_UP(x->c, 16 / esz);
-    int k = op->k, kout_al = RK_ALIGN_UP(k, 16 / esz);
+    int k = t->kn, kout_al = RK_ALIGN_UP(k, 16 / esz);
     int kernels = op->depthwise ? 1 : k; /* vendor depthwise tasks program 1 (SEMANTICS C-WT-DW) */
+    /* channel tiles: kernel groups start at multiples of the weight atom
+     * (32 int8 / 16 fp16 kernels, SEMANTICS C-WT), so a group's weights are
+     * contiguous in the native buffer; its output starts k0/C2 surfaces in;
+     * its BRDMA data k0/8 groups of 8 channels in (SEMANTICS D-BSDATA) */
+    int64_t w_off = (int64_t)t->k0 * op->kw * op->kh * cin_al * esz;
+    int64_t out_surf = (int64_t)y->w * y->h * 16;
+    int64_t o_off = (int64_t)(t->k0 / (16 / esz)) * out_surf;
+    int64_t bs_group = ((q->bs_use & 1) ? 32 : 0) + ((q->bs_use & 4) ? 16 : 0);
+    int64_t bs_off = (int64_t)(t->k0 / 8) * bs_group;
     int c1 = (cin_al * esz + 15) / 16;
     bool rdma = q->bs_use != 0;
     sim_asm_reg(a, 0x4004, 0xE); /* DPU_S_POINTER, as every vendor task begins */
@@ -187,7 +204,7 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     emit(p, 0x1088);
     sim_asm_reg(a, R_CNA_DCOMP_CTRL, 0);
     if (!p->st)
-        sim_asm_addr(a, R_CNA_DCOMP_ADDR0, q->w_name, 0);
+        sim_asm_addr(a, R_CNA_DCOMP_ADDR0, q->w_name, (uint32_t)w_off);
     sim_asm_reg(a, R_CNA_PAD_CON1, q->pad_value);
     pack(p, "CORE_MISC_CFG", "PROC_PRECISION", q->prec);
     pack(p, "CORE_MISC_CFG", "DW_EN", op->depthwise ? 1 : 0);
@@ -210,7 +227,8 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     pack(p, "DPU_DATA_FORMAT", "BS_MUL_SHIFT_VALUE_NEG", rdma ? 14 : 0);
     emit(p, R_DPU_DATA_FORMAT);
     if (!p->st)
-        sim_asm_addr(a, R_DPU_DST_BASE_ADDR, q->out_name, (uint32_t)(((int64_t)t->oy0 * y->w + t->ox0) * 16));
+        sim_asm_addr(a, R_DPU_DST_BASE_ADDR, q->out_name,
+                     (uint32_t)(o_off + ((int64_t)t->oy0 * y->w + t->ox0) * 16));
     pack(p, "DPU_DST_SURF_STRIDE", "DST_SURF_STRIDE", (int64_t)y->w * y->h);
     emit(p, R_DPU_DST_SURF_STRIDE);
     pack(p, "DPU_DATA_CUBE_WIDTH", "WIDTH", t->ow - 1);
@@ -279,7 +297,7 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
         pack(p, "DPU_RDMA_BRDMA_CFG", "BRDMA_DATA_USE", q->bs_use);
         emit(p, R_RDMA_BRDMA_CFG);
         if (!p->st)
-            sim_asm_addr(a, R_RDMA_BS_BASE_ADDR, q->bs_name, 0);
+            sim_asm_addr(a, R_RDMA_BS_BASE_ADDR, q->bs_name, (uint32_t)bs_off);
         sim_asm_reg(a, R_RDMA_NRDMA_CFG, 0);
         pack(p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DISABLE", 1);
         emit(p, R_RDMA_ERDMA_CFG);
@@ -302,58 +320,84 @@ static int banks_for(int iw, int ih, int cin_al, int esz)
     return (int)((bytes + CV_CBUF_BANK_BYTES - 1) / CV_CBUF_BANK_BYTES);
 }
 
+/* CBUF banks for `kernels` kernels of `op`, plus the spare bank Mesa's
+ * rkt_split_tasks reserves (npu-isa.md §6.1: "why do we need an extra
+ * bank?" - kept, unexplained).  Depthwise: one kernel per channel. */
+static int weight_banks(const cv_op *op, int cin_al, int esz, int kernels)
+{
+    int64_t per = (int64_t)op->kw * op->kh * esz;
+    int64_t bytes = op->depthwise ? per * cin_al : per * cin_al * RK_ALIGN_UP(kernels, 16 / esz);
+    return (int)((bytes + CV_CBUF_BANK_BYTES - 1) / CV_CBUF_BANK_BYTES) + 1;
+}
+
 rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_conv_q *q, bool no_tiling,
                        uint32_t op_idx, int *n_tiles, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
     int esz = esz_of(q->prec);
     int cin_al = RK_ALIGN_UP(x->c, 16 / esz);
-    int kernels = op->depthwise ? 1 : op->k;
-    int64_t wbytes = (int64_t)op->kw * op->kh * (op->depthwise ? cin_al : (int64_t)cin_al * RK_ALIGN_UP(kernels, 16 / esz)) * esz;
-    /* one bank more than the weights fill, as Mesa's rkt_split_tasks does
-     * (npu-isa.md §6.1: "why do we need an extra bank?" - kept, unexplained) */
-    int wbanks = (int)((wbytes + CV_CBUF_BANK_BYTES - 1) / CV_CBUF_BANK_BYTES) + 1;
     cv_packer p = {.a = a, .op = op, .e = e};
     *n_tiles = 0;
-    if (wbanks > CV_CBUF_BANKS - 1)
-        return rk_errf(e, RK_EUNSUPPORTED,
-                       "%s: weights need %lld bytes (%d CBUF banks of 32 KB, 11 available); tiling by output "
-                       "channels is the next milestone of issue 8",
-                       op->label, (long long)wbytes, wbanks);
-    int max_data_banks = CV_CBUF_BANKS - wbanks;
     /* Column tiles: output width per tile so the input window fits 11 bits. */
     int tw = y->w;
     if (!no_tiling)
         while (tw > 1 && ((tw - 1) * op->sx + op->kw > CV_MAX_IN_W || tw > CV_MAX_OUT_W))
             tw = (tw + 1) / 2;
+    int iw_max = RK_MIN((tw - 1) * op->sx + op->kw, x->w);
+    int min_data_banks = RK_MAX(1, banks_for(iw_max, RK_MIN(op->kh, x->h), cin_al, esz));
+    /* Channel tiles: kernels per group so the group's weights (plus Mesa's
+     * spare bank) leave room for at least one output row of input data. */
+    int atom = esz == 1 ? 32 : 16, kg = op->k, wbanks = weight_banks(op, cin_al, esz, kg);
+    if (!op->depthwise && wbanks + min_data_banks > CV_CBUF_BANKS) {
+        kg = RK_MIN(op->k, RK_MAX(atom, (op->k / atom) * atom));
+        while (kg > atom && weight_banks(op, cin_al, esz, kg) + min_data_banks > CV_CBUF_BANKS)
+            kg -= atom;
+        wbanks = weight_banks(op, cin_al, esz, kg);
+        if (wbanks + min_data_banks > CV_CBUF_BANKS)
+            return rk_errf(e, RK_EUNSUPPORTED,
+                           "%s: even %d kernels (%d CBUF banks) and one output row of input (%d banks) exceed "
+                           "the 12 banks; tiling by input channels is not implemented",
+                           op->label, kg, wbanks, min_data_banks);
+        if (no_tiling)
+            return rk_errf(e, RK_EUNSUPPORTED,
+                           "%s: its weights need %d CBUF banks, more than the 12 leave beside the input; "
+                           "without --no-tiling the compiler splits it by output channels",
+                           op->label, weight_banks(op, cin_al, esz, op->k));
+    }
+    int max_data_banks = CV_CBUF_BANKS - wbanks;
     /* Row tiles: output rows per tile so the input window fits the data banks. */
     int th = y->h;
     if (!no_tiling) {
-        int iw_max = RK_MIN((tw - 1) * op->sx + op->kw, x->w);
         while (th > 1 && (banks_for(iw_max, RK_MIN((th - 1) * op->sy + op->kh, x->h), cin_al, esz) > max_data_banks ||
                           (th - 1) * op->sy + op->kh > CV_MAX_IN_H))
             th--;
         if (banks_for(iw_max, RK_MIN(op->kh, x->h), cin_al, esz) > max_data_banks)
             return rk_errf(e, RK_EUNSUPPORTED,
                            "%s: one output row needs more CBUF than the %d data banks left by the weights; "
-                           "tiling by channels is the next milestone",
+                           "tiling by input channels is not implemented",
                            op->label, max_data_banks);
     }
+    for (int k0 = 0; k0 < op->k && !p.st; k0 += kg)
     for (int oy = 0; oy < y->h && !p.st; oy += th)
         for (int ox = 0; ox < y->w && !p.st; ox += tw) {
-            cv_tile t = {.oy0 = oy, .oh = RK_MIN(th, y->h - oy), .ox0 = ox, .ow = RK_MIN(tw, y->w - ox)};
+            cv_tile t = {.oy0 = oy, .oh = RK_MIN(th, y->h - oy), .ox0 = ox, .ow = RK_MIN(tw, y->w - ox),
+                         .k0 = k0, .kn = RK_MIN(kg, op->k - k0)};
             tile_window(x, op, &t);
             t.data_banks = RK_MAX(1, banks_for(t.iw, t.ih, cin_al, esz));
-            t.weight_reuse = *n_tiles > 0;
-            emit_tile(&p, g, op, q, &t, op_idx); /* field overflows (REGTASK) are reported first */
-            if (p.st)
-                break;
-            if (no_tiling && t.data_banks > max_data_banks)
+            t.weight_reuse = oy > 0 || ox > 0;
+            /* under --no-tiling a too-wide/tall window is a field overflow
+             * (REGTASK, reported by the packer); otherwise a CBUF overflow is
+             * reported as such, before DATA_BANK could overflow its 4 bits */
+            bool geometry_overflow = t.iw > CV_MAX_IN_W || t.ih > CV_MAX_IN_H || t.ow > CV_MAX_OUT_W;
+            if (no_tiling && !geometry_overflow && t.data_banks > max_data_banks)
                 return rk_errf(e, RK_EUNSUPPORTED,
                                "%s: its %dx%dx%d input needs %d CBUF data banks besides %d weight banks, more than "
                                "the 12 of RK3588 (CNA_CBUF_CON0 banks must sum to <= 12: vendor streams, Mesa); "
                                "without --no-tiling the compiler splits it by rows",
                                op->label, x->c, t.ih, t.iw, t.data_banks, wbanks);
+            emit_tile(&p, g, op, q, &t, op_idx);
+            if (p.st)
+                break;
             (*n_tiles)++;
         }
     if (!p.st && a->st) {
@@ -447,8 +491,11 @@ rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_a
     pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);
     pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "FLYING_MODE", 1);
     emit(&p, R_RDMA_FEATURE_MODE_CFG);
-    pack(&p, "DPU_RDMA_SURF_NOTCH", "SURF_NOTCH_ADDR", (int64_t)w * h);
-    emit(&p, R_RDMA_SURF_NOTCH);
+    /* dense MRDMA lines and surfaces: SRC_DMA_CFG and SURF_NOTCH written 0
+     * explicitly (vendor multiple_input task 0 writes 0 for a dense cube; the
+     * simulator reads a non-zero notch as line padding, SEMANTICS D-MRDMA) */
+    sim_asm_reg(a, R_RDMA_SRC_DMA_CFG, 0);
+    sim_asm_reg(a, R_RDMA_SURF_NOTCH, 0);
     sim_asm_reg(a, R_RDMA_WEIGHT, 0x01010101);
     if (!p.st)
         sim_asm_end_task(a, 0x18, op_idx); /* DPU + DPU_RDMA: vendor Add tasks */

@@ -51,6 +51,9 @@ void cv_graph_free(cv_graph *g)
         free(g->ops[i].w);
         free(g->ops[i].b);
     }
+    for (int i = 0; i < g->n_consts; i++)
+        rk_tensor_free(&g->consts[i]);
+    free(g->consts);
     free(g->tensors);
     free(g->ops);
     free(g->inputs);
@@ -116,12 +119,43 @@ static rk_status add_op(cv_graph *g, const ox_node *n, cv_kind kind, cv_op **out
 
 /* ---------------------------------------------------- unsupported ledger */
 
-/* Accumulates "  Type 'name': hint" lines; the error lists all of them. */
+/* Accumulates "  Type 'name': hint" lines; the error lists all of them.
+ * Outputs of an unsupported node are "poisoned": nodes reading them are
+ * counted (downstream) and, when their own type is lowerable, not listed:
+ * the list names every op type to fix without repeating consequences. */
 typedef struct cv_unsup {
     char *text;
     size_t len;
     int count;
+    char **poisoned;
+    int n_poisoned, cap_poisoned;
+    int downstream;
+    int unlisted; /* lines that did not fit the error message (RK_ERR_MAX) */
 } cv_unsup;
+
+static bool is_poisoned(const cv_unsup *u, const char *name)
+{
+    for (int i = 0; i < u->n_poisoned; i++)
+        if (strcmp(u->poisoned[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void poison_outputs(cv_unsup *u, const ox_node *n)
+{
+    for (int k = 0; k < ox_node_num_outputs(n); k++) {
+        if (u->n_poisoned == u->cap_poisoned) {
+            int cap = u->cap_poisoned ? u->cap_poisoned * 2 : 16;
+            char **p = realloc(u->poisoned, (size_t)cap * sizeof(*p));
+            if (!p)
+                return; /* only the listing's brevity suffers */
+            u->poisoned = p;
+            u->cap_poisoned = cap;
+        }
+        if ((u->poisoned[u->n_poisoned] = strdup(ox_node_output_name(n, k))))
+            u->n_poisoned++;
+    }
+}
 
 static void unsupported(cv_unsup *u, const ox_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -135,13 +169,17 @@ static void unsupported(cv_unsup *u, const ox_node *n, const char *fmt, ...)
     int k = snprintf(line, sizeof(line), "\n  %s: %s", ox_node_label(n), hint);
     if (k < 0)
         return;
+    u->count++;
+    if (u->len + (size_t)k > RK_ERR_MAX - 200) { /* keep room for the header and the tail */
+        u->unlisted++;
+        return;
+    }
     char *p = realloc(u->text, u->len + (size_t)k + 1);
     if (!p)
         return;
     memcpy(p + u->len, line, (size_t)k + 1);
     u->text = p;
     u->len += (size_t)k;
-    u->count++;
 }
 
 static const char *hint_for(const char *type)
@@ -190,12 +228,79 @@ static int n_consumers(const ox_model *m, const char *name, int *only)
     return cnt;
 }
 
-static const rk_tensor *f32_init(const ox_model *m, const ox_node *n, int k)
+/* A constant by name: an initializer or a value folded by fold_constants. */
+static const rk_tensor *find_const(const ox_model *m, const cv_graph *g, const char *name)
+{
+    const rk_tensor *t = ox_model_initializer(m, name);
+    for (int i = 0; !t && i < g->n_consts; i++)
+        if (strcmp(g->consts[i].name, name) == 0)
+            t = &g->consts[i];
+    return t;
+}
+
+static const rk_tensor *f32_init(const ox_model *m, const cv_graph *g, const ox_node *n, int k)
 {
     if (k >= ox_node_num_inputs(n) || !ox_node_input_name(n, k)[0])
         return NULL;
-    const rk_tensor *t = ox_model_initializer(m, ox_node_input_name(n, k));
+    const rk_tensor *t = find_const(m, g, ox_node_input_name(n, k));
     return t && t->dtype == RK_DT_F32 ? t : NULL;
+}
+
+/*
+ * Constant folding: a node whose inputs are all constants (initializers or
+ * earlier folded values; Constant nodes have none) is evaluated once with
+ * onnxref at compile time and its outputs become constants.  This turns
+ * weight subgraphs (ConstantOfShape, Reshape/Transpose of initializers,
+ * Constant) into plain weights.  Random* ops are never folded.
+ */
+static rk_status fold_constants(ox_model *m, cv_graph *g, bool *used, rk_convert_report *rep, rk_err *e)
+{
+    int folded = 0;
+    for (int i = 0; i < ox_model_num_nodes(m); i++) {
+        const ox_node *n = ox_model_node(m, i);
+        const char *t = ox_node_op_type(n);
+        int nin = ox_node_num_inputs(n), nout = ox_node_num_outputs(n);
+        if (ox_node_domain(n)[0] || strncmp(t, "Random", 6) == 0 || nout < 1 || nout > 4 || nin > 8 ||
+            (nin == 0 && strcmp(t, "Constant") != 0))
+            continue;
+        const rk_tensor *in[8] = {NULL};
+        bool all_const = true;
+        for (int k = 0; k < nin && all_const; k++)
+            if (ox_node_input_name(n, k)[0] && !(in[k] = find_const(m, g, ox_node_input_name(n, k))))
+                all_const = false;
+        if (!all_const)
+            continue;
+        rk_tensor outs[4];
+        memset(outs, 0, sizeof(outs));
+        rk_status st = ox_run_node(m, n, in, nin, 1, outs, e);
+        if (st)
+            return rk_err_wrap(e, "constant folding of %s", ox_node_label(n));
+        for (int k = 0; k < nout; k++) {
+            if (!st && g->n_consts == g->cap_consts) {
+                int cap = g->cap_consts ? g->cap_consts * 2 : 16;
+                rk_tensor *p = realloc(g->consts, (size_t)cap * sizeof(*p));
+                if (!p)
+                    st = rk_errf(e, RK_ENOMEM, "convert: out of memory");
+                else {
+                    g->consts = p;
+                    g->cap_consts = cap;
+                }
+            }
+            if (!st && ox_node_output_name(n, k)[0] && !rk_tensor_set_name(&outs[k], ox_node_output_name(n, k))) {
+                g->consts[g->n_consts++] = outs[k];
+                memset(&outs[k], 0, sizeof(outs[k]));
+            }
+            rk_tensor_free(&outs[k]);
+        }
+        if (st)
+            return st;
+        used[i] = true;
+        folded++;
+    }
+    if (folded) {
+        cv_note(rep, "constant folding: %d node%s evaluated at compile time", folded, folded > 1 ? "s" : "");
+    }
+    return RK_OK;
 }
 
 static int attr2(const ox_node *n, const char *name, int i, int dflt)
@@ -231,7 +336,7 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
 {
     *done = false;
     int xi = cv_find_tensor(g, ox_node_input_name(n, 0));
-    const rk_tensor *w = f32_init(m, n, 1), *b = f32_init(m, n, 2);
+    const rk_tensor *w = f32_init(m, g, n, 1), *b = f32_init(m, g, n, 2);
     if (xi < 0) {
         unsupported(u, n, "input '%s' is not produced by an NPU op of this milestone", ox_node_input_name(n, 0));
         return RK_OK;
@@ -247,6 +352,8 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
     const cv_tensor *x = &g->tensors[xi];
     int group = (int)ox_attr_int_or(n, "group", 1);
     int k = (int)w->dims[0], ci = (int)w->dims[1], kh = (int)w->dims[2], kw = (int)w->dims[3];
+    if (k <= 0 || ci <= 0 || kh <= 0 || kw <= 0)
+        return rk_errf(e, RK_EINPUT, "%s: weights have an empty dimension", ox_node_label(n));
     bool dw = group > 1 && group == x->c && k == x->c && ci == 1;
     if (group != 1 && !dw) {
         unsupported(u, n, "group=%d: only group 1 and depthwise (group = channels = outputs) are lowered; split grouped convs before export", group);
@@ -272,6 +379,8 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
     op->sx = attr2(n, "strides", 1, 1);
     pads_for(n, 0, x->h, kh, op->sy, &op->pt, &op->pb);
     pads_for(n, 1, x->w, kw, op->sx, &op->pl, &op->pr);
+    if ((op->pt | op->pb | op->pl | op->pr) < 0 || op->sy <= 0 || op->sx <= 0)
+        return rk_errf(e, RK_EINPUT, "%s: negative pads or non-positive strides", ox_node_label(n));
     op->in[0] = xi;
     op->n_in = 1;
     size_t nw = (size_t)w->nelem;
@@ -294,19 +403,19 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
 
 /* Fold BatchNormalization y = (x - mean) / sqrt(var + eps) * gamma + beta
  * into the conv's weights and bias (per output channel). */
-static bool fold_bn(const ox_model *m, const ox_node *bn, cv_op *op)
+static bool fold_bn(const ox_model *m, const cv_graph *g, const ox_node *bn, cv_op *op)
 {
-    const rk_tensor *ga = f32_init(m, bn, 1), *be = f32_init(m, bn, 2), *mu = f32_init(m, bn, 3),
-                    *va = f32_init(m, bn, 4);
+    const rk_tensor *ga = f32_init(m, g, bn, 1), *be = f32_init(m, g, bn, 2), *mu = f32_init(m, g, bn, 3),
+                    *va = f32_init(m, g, bn, 4);
     if (!ga || !be || !mu || !va || ga->nelem != op->k || be->nelem != op->k || mu->nelem != op->k ||
         va->nelem != op->k)
         return false;
     float eps = ox_attr_float_or(bn, "epsilon", 1e-5f);
-    const float *g = ga->data, *bb = be->data, *mm = mu->data, *vv = va->data;
+    const float *gam = ga->data, *bb = be->data, *mm = mu->data, *vv = va->data;
     for (int c = 0; c < op->k; c++) {
         if (vv[c] + eps <= 0.0f)
             return false;
-        float f = g[c] / sqrtf(vv[c] + eps);
+        float f = gam[c] / sqrtf(vv[c] + eps);
         for (int i = 0; i < op->wpk; i++)
             op->w[(size_t)c * (size_t)op->wpk + (size_t)i] *= f;
         op->b[c] = (op->b[c] - mm[c]) * f + bb[c];
@@ -316,14 +425,14 @@ static bool fold_bn(const ox_model *m, const ox_node *bn, cv_op *op)
 }
 
 /* Clip bounds: inputs 1/2 (opset >= 11, initializers) or attributes. */
-static bool clip_bounds(const ox_model *m, const ox_node *n, float *lo, float *hi)
+static bool clip_bounds(const ox_model *m, const cv_graph *g, const ox_node *n, float *lo, float *hi)
 {
     *lo = ox_attr_float_or(n, "min", -INFINITY);
     *hi = ox_attr_float_or(n, "max", INFINITY);
     for (int k = 1; k <= 2 && k < ox_node_num_inputs(n); k++) {
         if (!ox_node_input_name(n, k)[0])
             continue;
-        const rk_tensor *t = f32_init(m, n, k);
+        const rk_tensor *t = f32_init(m, g, n, k);
         if (!t || t->nelem != 1)
             return false;
         *(k == 1 ? lo : hi) = ((const float *)t->data)[0];
@@ -334,7 +443,7 @@ static bool clip_bounds(const ox_model *m, const ox_node *n, float *lo, float *h
 /* Follow the op's output through BatchNormalization (conv only) and one
  * Relu/Clip; returns the name of the final tensor.  used[] marks fused
  * nodes. */
-static const char *fuse_followers(const ox_model *m, cv_op *op, const char *cur, bool *used,
+static const char *fuse_followers(const ox_model *m, const cv_graph *g, cv_op *op, const char *cur, bool *used,
                                   rk_convert_report *rep)
 {
     for (;;) {
@@ -344,7 +453,7 @@ static const char *fuse_followers(const ox_model *m, cv_op *op, const char *cur,
         const ox_node *n = ox_model_node(m, j);
         const char *t = ox_node_op_type(n);
         if (op->kind == CV_CONV && !op->relu && strcmp(t, "BatchNormalization") == 0 &&
-            ox_node_num_outputs(n) >= 1 && fold_bn(m, n, op)) {
+            ox_node_num_outputs(n) >= 1 && fold_bn(m, g, n, op)) {
             cv_note(rep, "%s folded into %s", ox_node_label(n), op->label);
             rep->n_fused++;
         } else if (!op->relu && strcmp(t, "Relu") == 0) {
@@ -352,7 +461,7 @@ static const char *fuse_followers(const ox_model *m, cv_op *op, const char *cur,
             op->clip_lo = 0.0f;
             cv_note(rep, "%s fused into %s (DPU ReLU)", ox_node_label(n), op->label);
             rep->n_fused++;
-        } else if (!op->relu && strcmp(t, "Clip") == 0 && clip_bounds(m, n, &op->clip_lo, &op->clip_hi)) {
+        } else if (!op->relu && strcmp(t, "Clip") == 0 && clip_bounds(m, g, n, &op->clip_lo, &op->clip_hi)) {
             op->relu = op->clip_lo >= 0.0f;
             cv_note(rep, "%s [%g, %g] fused into %s (ReLU + saturation of the int8 output range)",
                     ox_node_label(n), op->clip_lo, op->clip_hi, op->label);
@@ -431,6 +540,8 @@ static rk_status lower_pool(const ox_model *m, const ox_node *n, cv_graph *g, cv
         pads_for(n, 1, x->w, op->kw, op->sx, &op->pl, &op->pr);
     }
     op->count_include_pad = ox_attr_int_or(n, "count_include_pad", 0) != 0;
+    if ((op->pt | op->pb | op->pl | op->pr) < 0 || op->sy <= 0 || op->sx <= 0 || op->kh <= 0 || op->kw <= 0)
+        return rk_errf(e, RK_EINPUT, "%s: negative pads, or non-positive kernel or strides", ox_node_label(n));
     if (!maxp && !op->count_include_pad && (op->pt | op->pb | op->pl | op->pr)) {
         /* The PPU divides by the full kernel (RECIP_KERNEL_*, TRM), i.e. it
          * counts pad cells; ONNX's default excludes them. */
@@ -491,6 +602,17 @@ static rk_status add_inputs(const ox_model *m, cv_graph *g, rk_err *e)
     return RK_OK;
 }
 
+/* Op types this milestone can lower or fuse (when their operands allow). */
+static bool lowerable_type(const char *t)
+{
+    static const char *const ok[] = {"Conv", "Add", "Sum", "MaxPool", "AveragePool", "GlobalAveragePool",
+                                      "GlobalMaxPool", "Relu", "Clip", "BatchNormalization"};
+    for (size_t i = 0; i < RK_ARRAY_LEN(ok); i++)
+        if (strcmp(ok[i], t) == 0)
+            return true;
+    return false;
+}
+
 static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, bool *used,
                             rk_convert_report *rep, rk_err *e)
 {
@@ -498,22 +620,38 @@ static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, 
     const char *t = ox_node_op_type(n);
     bool done = false;
     rk_status st = RK_OK;
+    for (int k = 0; k < ox_node_num_inputs(n); k++)
+        if (is_poisoned(u, ox_node_input_name(n, k))) {
+            /* fed by an unsupported node: listed only if its own type has
+             * no lowering either (so the list has every op type to fix) */
+            if (lowerable_type(t))
+                u->downstream++;
+            else
+                unsupported(u, n, "%s", hint_for(t));
+            poison_outputs(u, n);
+            return RK_OK;
+        }
     if (ox_node_domain(n)[0])
         unsupported(u, n, "custom-domain op '%s' (domain %s): no lowering", t, ox_node_domain(n));
     else if (strcmp(t, "Conv") == 0)
         st = lower_conv(m, n, g, u, &done, e);
     else if (strcmp(t, "Add") == 0 || strcmp(t, "Sum") == 0)
-        st = ox_node_num_inputs(n) == 2 ? lower_add(m, n, g, u, &done, e) : RK_OK;
+        if (ox_node_num_inputs(n) == 2)
+            st = lower_add(m, n, g, u, &done, e);
+        else
+            unsupported(u, n, "Sum of %d inputs: only two-operand Add is lowered", ox_node_num_inputs(n));
     else if (strcmp(t, "MaxPool") == 0 || strcmp(t, "AveragePool") == 0 || strcmp(t, "GlobalAveragePool") == 0 ||
              strcmp(t, "GlobalMaxPool") == 0)
         st = lower_pool(m, n, g, u, &done, e);
     else
         unsupported(u, n, "%s", hint_for(t));
+    if (!st && !done)
+        poison_outputs(u, n);
     if (st || !done)
         return st;
     cv_op *op = &g->ops[g->n_ops - 1];
     const char *final = op->kind == CV_CONV || op->kind == CV_ADD
-                            ? fuse_followers(m, op, ox_node_output_name(n, 0), used, rep)
+                            ? fuse_followers(m, g, op, ox_node_output_name(n, 0), used, rep)
                             : ox_node_output_name(n, 0);
     int c, h, w, idx;
     if ((st = out_shape(g, op, &c, &h, &w, e)) || (st = add_tensor(g, final, c, h, w, &idx, e)))
@@ -522,19 +660,22 @@ static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, 
     return RK_OK;
 }
 
-rk_status cv_graph_build(const ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e)
+rk_status cv_graph_build(ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e)
 {
     memset(g, 0, sizeof(*g));
     cv_unsup u = {0};
     int nn = ox_model_num_nodes(m);
     bool *used = calloc((size_t)nn + 1, sizeof(bool));
     rk_status st = used ? add_inputs(m, g, e) : rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    if (!st)
+        st = fold_constants(m, g, used, rep, e);
     for (int i = 0; !st && i < nn; i++)
         if (!used[i])
             st = lower_node(m, i, g, &u, used, rep, e);
     if (!st && u.count)
-        st = rk_errf(e, RK_EUNSUPPORTED, "%d node%s cannot be converted:%s", u.count, u.count > 1 ? "s" : "",
-                     u.text ? u.text : "");
+        st = rk_errf(e, RK_EUNSUPPORTED, "%d node%s cannot be converted%s:%s%s", u.count, u.count > 1 ? "s" : "",
+                     u.downstream ? " (Conv, pool and activation nodes fed only through these are not listed)" : "", u.text ? u.text : "",
+                     u.unlisted ? "\n  ... and more (the message is full)" : "");
     if (!st) {
         g->outputs = calloc((size_t)ox_model_num_outputs(m) + 1, sizeof(int));
         if (!g->outputs)
@@ -552,6 +693,9 @@ rk_status cv_graph_build(const ox_model *m, cv_graph *g, rk_convert_report *rep,
     }
     free(used);
     free(u.text);
+    for (int i = 0; i < u.n_poisoned; i++)
+        free(u.poisoned[i]);
+    free(u.poisoned);
     if (!st && g->n_ops == 0)
         st = rk_errf(e, RK_EUNSUPPORTED, "the model has no op the NPU lowering handles");
     return st;

@@ -60,18 +60,21 @@ typedef struct cv_graph {
     int n_ops, cap_ops;
     int *inputs, n_inputs;
     int *outputs, n_outputs;
+    rk_tensor *consts;  /* values folded at compile time, named by tensor */
+    int n_consts, cap_consts;
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);
 int cv_find_tensor(const cv_graph *g, const char *name);
 
-/* cv_graph.c: build the op list from the ONNX model (passes included). */
-rk_status cv_graph_build(const ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e);
+/* cv_graph.c: build the op list from the ONNX model (passes included;
+ * constant folding runs nodes with onnxref, hence the non-const model). */
+rk_status cv_graph_build(ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e);
 /* cv_quant.c: min/max per tensor, then int8 scale/zp. */
 rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_convert_report *rep,
                        rk_err *e);
 /* cv_build.c: tensors, nodes, buffers, program -> model. */
-rk_status cv_build_model(const cv_graph *g, const rk_convert_opts *o, rknn_model **out,
+rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out,
                          rk_convert_report *rep, rk_err *e);
 
 /* Appends a printf-formatted note to the report (ignores allocation failure:

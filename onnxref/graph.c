@@ -61,6 +61,13 @@ static void fill_info(ox_value_info *vi, const Onnx__ValueInfoProto *p)
     vi->name = p->name ? p->name : "";
     vi->ndim = -1;
     const Onnx__TypeProto *tp = p->type;
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE)
+        vi->kind = OX_KIND_SEQUENCE;
+    else if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE)
+        vi->kind = OX_KIND_OPTIONAL;
+    else if (tp && tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
+             tp->value_case != ONNX__TYPE_PROTO__VALUE__NOT_SET)
+        vi->kind = OX_KIND_OTHER;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
         return;
     vi->dtype = ox_dtype_from_onnx(tp->tensor_type->elem_type);
@@ -520,8 +527,11 @@ int64_t ox_attr_int_or(const ox_node *n, const char *name, int64_t dflt)
     ox_attr_type k = ox_attr_kind(n, name);
     if (k == OX_ATTR_INT)
         return find_attr(n, name)->p->i;
-    if (k == OX_ATTR_FLOAT) /* tolerated: some exporters write ints as floats */
-        return (int64_t)find_attr(n, name)->p->f;
+    if (k == OX_ATTR_FLOAT) { /* tolerated when exact: some exporters write 1.0 for 1 */
+        float f = find_attr(n, name)->p->f;
+        if (f >= -9007199254740992.0f && f <= 9007199254740992.0f && f == (float)(int64_t)f)
+            return (int64_t)f;
+    }
     return dflt;
 }
 

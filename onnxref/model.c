@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ox_internal.h"
 
@@ -61,11 +62,14 @@ static bool external_path_ok(const char *loc)
     return true;
 }
 
-static rk_status read_external(const Onnx__TensorProto *tp, const char *base_dir,
-                               const char *tname, uint8_t *dst, size_t bytes, rk_err *e)
+/* Opens a tensor's external data and checks that the file holds `bytes`
+ * bytes at the offset, before the caller allocates anything. */
+static rk_status external_open(const Onnx__TensorProto *tp, const char *base_dir,
+                               const char *tname, size_t bytes, FILE **fp, rk_err *e)
 {
     const char *loc = NULL;
     long long offset = 0, length = -1;
+    *fp = NULL;
     for (size_t i = 0; i < tp->n_external_data; i++) {
         const Onnx__StringStringEntryProto *kv = tp->external_data[i];
         if (!kv->key || !kv->value)
@@ -95,39 +99,43 @@ static rk_status read_external(const Onnx__TensorProto *tp, const char *base_dir
         return rk_errf(e, RK_ENOMEM, "out of memory");
     snprintf(path, plen, "%s/%s", base_dir, loc);
     rk_status st = RK_OK;
+    struct stat sb;
     FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!f)
         st = rk_errf(e, RK_EIO, "tensor '%s': cannot open external data file %s: %s", tname,
                      path, strerror(errno));
-        goto out;
-    }
-    if (fseeko(f, (off_t)offset, SEEK_SET) != 0 || fread(dst, 1, bytes, f) != bytes)
+    else if (fstat(fileno(f), &sb) != 0 || sb.st_size < offset ||
+             (unsigned long long)(sb.st_size - offset) < bytes ||
+             fseeko(f, (off_t)offset, SEEK_SET) != 0)
         st = rk_errf(e, RK_EINPUT, "tensor '%s': external data file %s is shorter than "
                      "offset %lld + %zu bytes", tname, path, offset, bytes);
-    fclose(f);
-out:
+    if (st != RK_OK && f)
+        fclose(f);
+    else
+        *fp = f;
     free(path);
     return st;
 }
 
 /* Copy one of the typed repeated fields into dst, converting to the
  * tensor's element type.  Which field carries which type: onnx.proto. */
+static size_t typed_count(const Onnx__TensorProto *tp, rk_dtype dt, const char **field)
+{
+    switch (dt) {
+    case RK_DT_F32: *field = "float_data"; return tp->n_float_data;
+    case RK_DT_F64: *field = "double_data"; return tp->n_double_data;
+    case RK_DT_I64: *field = "int64_data"; return tp->n_int64_data;
+    case RK_DT_U32:
+    case RK_DT_U64: *field = "uint64_data"; return tp->n_uint64_data;
+    default: *field = "int32_data"; return tp->n_int32_data;
+    }
+}
+
+/* Caller checked typed_count() == nelem. */
 static rk_status decode_typed(const Onnx__TensorProto *tp, rk_tensor *t, const char *tname,
                               rk_err *e)
 {
-    size_t n = (size_t)t->nelem, have;
-    const char *field;
-    switch (t->dtype) {
-    case RK_DT_F32: have = tp->n_float_data; field = "float_data"; break;
-    case RK_DT_F64: have = tp->n_double_data; field = "double_data"; break;
-    case RK_DT_I64: have = tp->n_int64_data; field = "int64_data"; break;
-    case RK_DT_U32:
-    case RK_DT_U64: have = tp->n_uint64_data; field = "uint64_data"; break;
-    default: have = tp->n_int32_data; field = "int32_data"; break;
-    }
-    if (have != n)
-        return rk_errf(e, RK_EINPUT, "tensor '%s': %s holds %zu values but its shape needs %zu",
-                       tname, field, have, n);
+    size_t n = (size_t)t->nelem;
     for (size_t i = 0; i < n; i++) {
         switch (t->dtype) {
         case RK_DT_F32: ((float *)t->data)[i] = tp->float_data[i]; break;
@@ -150,42 +158,89 @@ static rk_status decode_typed(const Onnx__TensorProto *tp, rk_tensor *t, const c
     return RK_OK;
 }
 
-rk_status ox_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,
-                               rk_tensor *out, rk_err *e)
+/* Shape and element type of a TensorProto, checked before anything is
+ * allocated: a 200-byte file must not make us allocate terabytes. */
+static rk_status proto_header(const Onnx__TensorProto *tp, const char *tname, rk_dtype *dt,
+                              size_t *nelem, rk_err *e)
 {
-    const char *tname = tp->name && tp->name[0] ? tp->name : "(unnamed)";
-    memset(out, 0, sizeof *out);
     if (tp->segment)
         return rk_errf(e, RK_EUNSUPPORTED, "tensor '%s': segmented tensors are not supported",
                        tname);
-    rk_dtype dt = ox_dtype_from_onnx(tp->data_type);
-    if (dt == RK_DT_UNDEF)
+    *dt = ox_dtype_from_onnx(tp->data_type);
+    if (*dt == RK_DT_UNDEF)
         return rk_errf(e, RK_EUNSUPPORTED, "tensor '%s': element type %s (%d) is not supported",
                        tname, onnx_type_name(tp->data_type), (int)tp->data_type);
     if (tp->n_dims > RK_MAX_DIMS)
         return rk_errf(e, RK_EUNSUPPORTED, "tensor '%s': rank %zu exceeds %d", tname,
                        tp->n_dims, RK_MAX_DIMS);
-    rk_status st = rk_tensor_alloc(out, tp->name, dt, (int)tp->n_dims, tp->dims, e);
+    uint64_t n = 1;
+    for (size_t i = 0; i < tp->n_dims; i++) {
+        if (tp->dims[i] < 0)
+            return rk_errf(e, RK_EINPUT, "tensor '%s': negative dimension %lld", tname,
+                           (long long)tp->dims[i]);
+        if (tp->dims[i] && n > (UINT64_C(1) << 40) / (uint64_t)tp->dims[i])
+            return rk_errf(e, RK_EINPUT, "tensor '%s': shape too large", tname);
+        n *= (uint64_t)tp->dims[i];
+    }
+    *nelem = (size_t)n;
+    return RK_OK;
+}
+
+static rk_status check_payload(const Onnx__TensorProto *tp, const char *tname, rk_dtype dt,
+                               size_t nelem, rk_err *e)
+{
+    size_t bytes = nelem * rk_dtype_size(dt);
+    if (tp->has_raw_data) {
+        if (tp->raw_data.len != bytes)
+            return rk_errf(e, RK_EINPUT, "tensor '%s': raw_data has %zu bytes but its shape "
+                           "(%zu x %s) needs %zu", tname, tp->raw_data.len, nelem,
+                           rk_dtype_name(dt), bytes);
+        return RK_OK;
+    }
+    const char *field;
+    size_t have = typed_count(tp, dt, &field);
+    if (have != nelem)
+        return rk_errf(e, RK_EINPUT, "tensor '%s': %s holds %zu values but its shape needs %zu",
+                       tname, field, have, nelem);
+    return RK_OK;
+}
+
+rk_status ox_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,
+                               rk_tensor *out, rk_err *e)
+{
+    const char *tname = tp->name && tp->name[0] ? tp->name : "(unnamed)";
+    memset(out, 0, sizeof *out);
+    rk_dtype dt;
+    size_t nelem;
+    FILE *ext = NULL;
+    rk_status st = proto_header(tp, tname, &dt, &nelem, e);
     if (st != RK_OK)
         return st;
+    bool external = tp->has_data_location &&
+                    tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    st = external ? external_open(tp, base_dir, tname, nelem * rk_dtype_size(dt), &ext, e)
+                  : check_payload(tp, tname, dt, nelem, e);
+    if (st == RK_OK)
+        st = rk_tensor_alloc(out, tp->name, dt, (int)tp->n_dims, tp->dims, e);
+    if (st != RK_OK) {
+        if (ext)
+            fclose(ext);
+        return st;
+    }
     size_t bytes = rk_tensor_bytes(out);
-    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-        st = read_external(tp, base_dir, tname, out->data, bytes, e);
+    if (ext) {
+        if (fread(out->data, 1, bytes, ext) != bytes)
+            st = rk_errf(e, RK_EIO, "tensor '%s': reading external data failed", tname);
+        fclose(ext);
     } else if (tp->has_raw_data) {
-        if (tp->raw_data.len != bytes) {
-            char shape[64];
-            st = rk_errf(e, RK_EINPUT, "tensor '%s': raw_data has %zu bytes but shape %s of %s "
-                         "needs %zu", tname, tp->raw_data.len, rk_shape_str(out, shape, sizeof shape),
-                         rk_dtype_name(dt), bytes);
-        } else if (bytes) {
+        if (bytes)
             memcpy(out->data, tp->raw_data.data, bytes); /* little-endian host assumed */
-        }
-        if (st == RK_OK && dt == RK_DT_BOOL)
-            for (size_t i = 0; i < bytes; i++)
-                ((uint8_t *)out->data)[i] = ((uint8_t *)out->data)[i] != 0;
     } else {
         st = decode_typed(tp, out, tname, e);
     }
+    if (st == RK_OK && dt == RK_DT_BOOL)
+        for (size_t i = 0; i < bytes; i++)
+            ((uint8_t *)out->data)[i] = ((uint8_t *)out->data)[i] != 0;
     if (st != RK_OK)
         rk_tensor_free(out);
     return st;
@@ -194,26 +249,27 @@ rk_status ox_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir
 rk_status ox_tensor_view_proto(const Onnx__TensorProto *tp, const char *base_dir,
                                rk_tensor *out, rk_err *e)
 {
-    rk_dtype dt = ox_dtype_from_onnx(tp->data_type);
+    const char *tname = tp->name && tp->name[0] ? tp->name : "(unnamed)";
+    rk_dtype dt;
+    size_t nelem;
     bool external = tp->has_data_location &&
                     tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
-    /* bool needs normalising to 0/1 and odd cases keep the checked copy */
-    if (external || !tp->has_raw_data || dt == RK_DT_UNDEF || dt == RK_DT_BOOL || tp->segment ||
-        tp->n_dims > RK_MAX_DIMS || tp->raw_data.len == 0)
+    /* bool needs normalising to 0/1; everything unusual takes the checked copy */
+    if (external || !tp->has_raw_data || tp->raw_data.len == 0 ||
+        proto_header(tp, tname, &dt, &nelem, NULL) != RK_OK || dt == RK_DT_BOOL ||
+        check_payload(tp, tname, dt, nelem, NULL) != RK_OK)
         return ox_tensor_from_proto(tp, base_dir, out, e);
-    rk_tensor shape;
-    rk_status st = rk_tensor_alloc(&shape, tp->name, dt, (int)tp->n_dims, tp->dims, e);
-    if (st != RK_OK)
-        return st;
-    if (rk_tensor_bytes(&shape) != tp->raw_data.len) {
-        rk_tensor_free(&shape);
-        return ox_tensor_from_proto(tp, base_dir, out, e); /* reports the mismatch */
-    }
+    memset(out, 0, sizeof *out);
+    if (tp->name && rk_tensor_set_name(out, tp->name) != RK_OK)
+        return rk_errf(e, RK_ENOMEM, "out of memory");
+    out->dtype = dt;
+    out->ndim = (int)tp->n_dims;
+    for (int i = 0; i < out->ndim; i++)
+        out->dims[i] = tp->dims[i];
+    out->nelem = (int64_t)nelem;
     /* protobuf-c mallocs raw_data, so it is aligned for any element type */
-    free(shape.data);
-    shape.data = tp->raw_data.data;
-    shape.borrowed = true;
-    *out = shape;
+    out->data = tp->raw_data.data;
+    out->borrowed = true;
     return RK_OK;
 }
 

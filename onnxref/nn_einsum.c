@@ -210,9 +210,19 @@ static rk_status einsum_direct(const ox_node *n, const rk_tensor *const *in, con
             s *= in[i]->dims[a];
         }
     }
-    for (int k = q->nout - 1, s = 1; k >= 0; k--) {
+    for (int64_t k = q->nout - 1, s = 1; k >= 0; k--) {
         out_stride[k] = s;
-        s *= (int)dims[k];
+        s *= dims[k];
+    }
+    /* One multiply per operand per combination of all label values: refuse
+     * work no model needs rather than run for hours (or overflow). */
+    double work = 1.0;
+    for (int k = 0; k < nl; k++)
+        work *= (double)q->size[labels[k]];
+    if (work > 1e10) {
+        rk_tensor_free(y);
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: this equation needs %.3g multiply-adds in the "
+                       "direct loop (limit 1e10)", ox_node_label(n), work);
     }
     for (int k = 0; k < nl; k++)
         total *= q->size[labels[k]];
@@ -258,9 +268,9 @@ static void permute_f32(const float *src, const int64_t *sdims, int nd, const in
                         float *dst)
 {
     int64_t sstride[RK_MAX_DIMS], ddims[RK_MAX_DIMS], c[RK_MAX_DIMS] = {0}, total = 1;
-    for (int d = nd - 1, s = 1; d >= 0; d--) {
+    for (int64_t d = nd - 1, s = 1; d >= 0; d--) {
         sstride[d] = s;
-        s *= (int)sdims[d];
+        s *= sdims[d];
     }
     for (int k = 0; k < nd; k++) {
         ddims[k] = sdims[perm[k]];

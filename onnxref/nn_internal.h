@@ -26,6 +26,11 @@
  * 3-D cover every ONNX node test and the models we target). */
 #define NN_MAX_SPATIAL 3
 
+/* Upper bound for geometry attributes (strides, dilations, pads, kernel
+ * and output sizes): far beyond any real network, low enough that sizes
+ * computed from them cannot overflow int64. */
+#define NN_MAX_GEOM ((int64_t)1 << 24)
+
 /* Input i or NULL when omitted ("" name) or past the declared count. */
 static inline const rk_tensor *nn_in(const rk_tensor *const *in, int nin, int i)
 {
@@ -73,6 +78,11 @@ rk_status nn_window_init(const ox_node *n, int nsp, const int64_t *in_sp,
  * axes of size 1), so kernels handle one layout.  nsp is kept. */
 void nn_window_to_3d(nn_window *w);
 
+/* Reads an INTS attribute of exactly `count` values in [min_value,
+ * max_value] into dst; leaves dst alone when the attribute is absent. */
+rk_status nn_read_ints(const ox_node *n, const char *name, int count, int64_t min_value,
+                       int64_t max_value, int64_t *dst, rk_err *e);
+
 /* Reads kernel_shape (required for pools) into k; fails when missing or of
  * the wrong length or non-positive. */
 rk_status nn_kernel_shape_attr(const ox_node *n, int nsp, int64_t *k, rk_err *e);
@@ -97,6 +107,13 @@ void nn_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t nn, int64_t k, floa
  * float32 for other input types. */
 rk_status nn_from_f32(const ox_node *n, const rk_tensor *src32, rk_dtype dt, rk_tensor *dst,
                       rk_err *e);
+
+/* Allocates a float32 output shaped like input 0, taking over input 0's
+ * storage when the runner says no later node reads it (ox_input_reusable).
+ * Only for kernels that read each element before writing that element
+ * and never read an element after writing another (normalisations,
+ * softmax family). */
+rk_status nn_alloc_inplace(ox_ctx *ctx, const rk_tensor *in0, rk_tensor *out, rk_err *e);
 
 /* Reads element i of any numeric tensor as double / int64. */
 double nn_get_f64(const rk_tensor *t, int64_t i);

@@ -67,7 +67,7 @@ NN_KERNEL(nn_op_batchnorm)
                                ox_node_label(n));
     if (training && per_act)
         return rk_errf(e, RK_EUNSUPPORTED, "%s: training with spatial=0", ox_node_label(n));
-    if ((st = rk_tensor_alloc(&out[0], NULL, RK_DT_F32, x->ndim, x->dims, e)))
+    if ((st = nn_alloc_inplace(ctx, x, &out[0], e)))
         return st;
     const float *xd = x->data, *scd = sc->data, *bd = b->data, *md = mean->data,
                 *vd = var->data;
@@ -167,7 +167,7 @@ NN_KERNEL(nn_op_instancenorm)
         (st = nn_need_rank(n, x, "input", -3, e)) ||
         (st = need_param(n, sc, "scale", x->dims[1], e)) ||
         (st = need_param(n, b, "B", x->dims[1], e)) ||
-        (st = rk_tensor_alloc(&out[0], NULL, RK_DT_F32, x->ndim, x->dims, e)))
+        (st = nn_alloc_inplace(ctx, x, &out[0], e)))
         return st;
     double eps = ox_attr_float_or(n, "epsilon", 1e-5f);
     int64_t ch = x->dims[1], plane = prod_dims(x->dims, 2, x->ndim);
@@ -202,7 +202,7 @@ NN_KERNEL(nn_op_groupnorm)
     if (sc->nelem != want && sc->nelem == ch)
         want = ch; /* tolerate per-channel params under opset 18 */
     if ((st = need_param(n, sc, "scale", want, e)) || (st = need_param(n, b, "bias", want, e)) ||
-        (st = rk_tensor_alloc(&out[0], NULL, RK_DT_F32, x->ndim, x->dims, e)))
+        (st = nn_alloc_inplace(ctx, x, &out[0], e)))
         return st;
     double eps = ox_attr_float_or(n, "epsilon", 1e-5f);
     int64_t plane = prod_dims(x->dims, 2, x->ndim), cpg = ch / groups;
@@ -250,7 +250,7 @@ NN_KERNEL(nn_op_layernorm)
                            rk_shape_str(t, ss, sizeof ss), rk_shape_str(x, xs, sizeof xs),
                            axis);
     }
-    if ((st = rk_tensor_alloc(&out[0], NULL, RK_DT_F32, x->ndim, x->dims, e)))
+    if ((st = nn_alloc_inplace(ctx, x, &out[0], e)))
         return st;
     int64_t sdims[RK_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++)
@@ -335,8 +335,8 @@ NN_KERNEL(nn_op_lrn)
 
 typedef enum smax_kind { SMAX_SOFT, SMAX_LOG, SMAX_HARD } smax_kind;
 
-static rk_status softmax_family(const ox_node *n, const rk_tensor *const *in, int nin,
-                                rk_tensor *out, smax_kind kind, rk_err *e)
+static rk_status softmax_family(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in,
+                                int nin, rk_tensor *out, smax_kind kind, rk_err *e)
 {
     const rk_tensor *x;
     rk_status st;
@@ -346,7 +346,7 @@ static rk_status softmax_family(const ox_node *n, const rk_tensor *const *in, in
     bool legacy = ox_node_opset(n) < 13;
     int rank = x->ndim > 0 ? x->ndim : 1;
     if ((st = nn_axis(n, "axis", ox_attr_int_or(n, "axis", legacy ? 1 : -1), rank, &axis, e)) ||
-        (st = rk_tensor_alloc(&out[0], NULL, RK_DT_F32, x->ndim, x->dims, e)))
+        (st = nn_alloc_inplace(ctx, x, &out[0], e)))
         return st;
     /* Legacy: rows of the 2-D coercion [prod(:axis), prod(axis:)].
      * Current: one axis, with `inner` interleaved elements after it. */
@@ -393,15 +393,15 @@ static rk_status softmax_family(const ox_node *n, const rk_tensor *const *in, in
 
 NN_KERNEL(nn_op_softmax)
 {
-    return softmax_family(n, in, nin, out, SMAX_SOFT, e);
+    return softmax_family(ctx, n, in, nin, out, SMAX_SOFT, e);
 }
 
 NN_KERNEL(nn_op_logsoftmax)
 {
-    return softmax_family(n, in, nin, out, SMAX_LOG, e);
+    return softmax_family(ctx, n, in, nin, out, SMAX_LOG, e);
 }
 
 NN_KERNEL(nn_op_hardmax)
 {
-    return softmax_family(n, in, nin, out, SMAX_HARD, e);
+    return softmax_family(ctx, n, in, nin, out, SMAX_HARD, e);
 }

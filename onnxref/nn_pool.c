@@ -48,37 +48,44 @@ static int64_t spatial_index(const pool_job *j, int64_t d, int64_t h, int64_t w)
     return d + h * win->in[0] + w * win->in[0] * win->in[1];
 }
 
+/* floor(a / b) for b > 0 and any sign of a. */
+static int64_t floor_div64(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* Kernel taps [*k0, *k1) of one axis whose input position start + k*dil
+ * lies inside the input; *padded counts the taps inside the padded extent
+ * (count_include_pad).  Ranges, not loops: kernels may be huge. */
+static void tap_range(const nn_window *w, int a, int64_t o, int64_t *k0, int64_t *k1,
+                      int64_t *padded)
+{
+    int64_t start = o * w->stride[a] - w->pad_lo[a], dil = w->dil[a], k = w->kernel[a];
+    int64_t lo = -floor_div64(start, dil); /* ceil(-start / dil) */
+    int64_t hi = floor_div64(w->in[a] - 1 - start, dil) + 1;
+    int64_t phi = floor_div64(w->in[a] + w->pad_hi[a] - 1 - start, dil) + 1;
+    *k0 = RK_MAX(0, lo);
+    *k1 = RK_MAX(*k0, RK_MIN(k, hi));
+    *padded = RK_MAX(0, RK_MIN(k, phi));
+}
+
 static void pool_one(const pool_job *j, int64_t plane, int64_t od, int64_t oh, int64_t ow)
 {
     const nn_window *w = &j->w;
     const float *x = j->x + plane * vol3(w->in);
     float acc = j->kind == POOL_MAX ? -INFINITY : 0.0f;
-    int64_t best = -1, count = 0, padded_count = 1;
+    int64_t best = -1, count = 0, k0[3], k1[3], pc[3];
 
-    for (int a = 0; a < 3; a++) {
-        /* count_include_pad: window clipped to the padded extent only. */
-        int64_t o = a == 0 ? od : (a == 1 ? oh : ow);
-        int64_t start = o * w->stride[a] - w->pad_lo[a], n_in = 0;
-        for (int64_t k = 0; k < w->kernel[a]; k++) {
-            int64_t pos = start + k * w->dil[a];
-            if (pos < w->in[a] + w->pad_hi[a])
-                n_in++;
-        }
-        padded_count *= n_in;
-    }
-    for (int64_t kd = 0; kd < w->kernel[0]; kd++) {
+    tap_range(w, 0, od, &k0[0], &k1[0], &pc[0]);
+    tap_range(w, 1, oh, &k0[1], &k1[1], &pc[1]);
+    tap_range(w, 2, ow, &k0[2], &k1[2], &pc[2]);
+    for (int64_t kd = k0[0]; kd < k1[0]; kd++) {
         int64_t id = od * w->stride[0] - w->pad_lo[0] + kd * w->dil[0];
-        if (id < 0 || id >= w->in[0])
-            continue;
-        for (int64_t kh = 0; kh < w->kernel[1]; kh++) {
+        for (int64_t kh = k0[1]; kh < k1[1]; kh++) {
             int64_t ih = oh * w->stride[1] - w->pad_lo[1] + kh * w->dil[1];
-            if (ih < 0 || ih >= w->in[1])
-                continue;
             const float *xr = x + (id * w->in[1] + ih) * w->in[2];
-            for (int64_t kw = 0; kw < w->kernel[2]; kw++) {
+            for (int64_t kw = k0[2]; kw < k1[2]; kw++) {
                 int64_t iw = ow * w->stride[2] - w->pad_lo[2] + kw * w->dil[2];
-                if (iw < 0 || iw >= w->in[2])
-                    continue;
                 float v = xr[iw];
                 count++;
                 if (j->kind == POOL_MAX) {
@@ -97,7 +104,7 @@ static void pool_one(const pool_job *j, int64_t plane, int64_t od, int64_t oh, i
     int64_t o = (od * w->out[1] + oh) * w->out[2] + ow;
     float *y = j->y + plane * vol3(w->out);
     if (j->kind == POOL_AVG)
-        acc = acc / (float)(j->include_pad ? padded_count : RK_MAX(1, count));
+        acc = acc / (float)(j->include_pad ? pc[0] * pc[1] * pc[2] : RK_MAX(1, count));
     else if (j->kind == POOL_LP)
         acc = powf(acc, 1.0f / j->p);
     y[o] = acc;
@@ -254,7 +261,6 @@ NN_KERNEL(nn_op_maxunpool)
     const rk_tensor *x, *ind, *oshape = nn_in(in, nin, 2);
     int64_t kernel[NN_MAX_SPATIAL], dims[RK_MAX_DIMS], pads[2 * NN_MAX_SPATIAL] = {0};
     int64_t strides[NN_MAX_SPATIAL] = {1, 1, 1};
-    const int64_t *v;
     char buf[96];
     rk_status st;
 
@@ -268,12 +274,9 @@ NN_KERNEL(nn_op_maxunpool)
                        NN_MAX_SPATIAL);
     if ((st = nn_kernel_shape_attr(n, nsp, kernel, e)))
         return st;
-    int len = ox_attr_ints(n, "strides", &v);
-    for (int d = 0; d < nsp && len == nsp; d++)
-        strides[d] = v[d];
-    len = ox_attr_ints(n, "pads", &v);
-    for (int d = 0; d < 2 * nsp && len == 2 * nsp; d++)
-        pads[d] = v[d];
+    if ((st = nn_read_ints(n, "strides", nsp, 1, NN_MAX_GEOM, strides, e)) ||
+        (st = nn_read_ints(n, "pads", 2 * nsp, 0, NN_MAX_GEOM, pads, e)))
+        return st;
     dims[0] = x->dims[0];
     dims[1] = x->dims[1];
     for (int d = 0; d < nsp; d++)

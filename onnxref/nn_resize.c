@@ -54,6 +54,9 @@ typedef struct rz_axis {
 } rz_axis;
 
 #define RZ_MAX_TAPS 64
+/* Longest output axis Resize/Upsample will produce (larger requests are
+ * malformed models; the limit keeps every size computation in range). */
+#define NN_MAX_OUT_DIM ((int64_t)1 << 31)
 
 static float cubic_coeff(float t, float a)
 {
@@ -241,14 +244,17 @@ static rk_status resize_geometry(const ox_node *n, const rk_tensor *x, const rk_
         double common = not_larger ? INFINITY : 0.0;
         for (int i = 0; i < na; i++) {
             int64_t s = nn_get_i64(sizes, i);
-            if (s < 0)
-                return rk_errf(e, RK_EINPUT, "%s: sizes[%d]=%lld is negative", ox_node_label(n),
-                               i, (long long)s);
+            if (s < 0 || s > NN_MAX_OUT_DIM)
+                return rk_errf(e, RK_EINPUT, "%s: sizes[%d]=%lld is outside [0, %lld]",
+                               ox_node_label(n), i, (long long)s, (long long)NN_MAX_OUT_DIM);
             double r = x->dims[axes[i]] ? (double)s / (double)x->dims[axes[i]] : 1.0;
             common = not_larger ? fmin(common, r) : fmax(common, r);
             out[axes[i]] = s;
             scale[axes[i]] = r;
         }
+        if ((not_larger || not_smaller) && !(common >= 0.0 && common <= (double)NN_MAX_OUT_DIM))
+            return rk_errf(e, RK_EINPUT, "%s: keep_aspect_ratio_policy gives scale %g",
+                           ox_node_label(n), common);
         if (not_larger || not_smaller)
             for (int i = 0; i < na; i++) {
                 scale[axes[i]] = common;
@@ -266,6 +272,9 @@ static rk_status resize_geometry(const ox_node *n, const rk_tensor *x, const rk_
         if (!(s > 0.0))
             return rk_errf(e, RK_EINPUT, "%s: scales[%d]=%g must be positive", ox_node_label(n),
                            i, s);
+        if (!((double)s * (double)x->dims[axes[i]] <= (double)NN_MAX_OUT_DIM))
+            return rk_errf(e, RK_EINPUT, "%s: scales[%d]=%g makes axis %d longer than %lld",
+                           ox_node_label(n), i, s, axes[i], (long long)NN_MAX_OUT_DIM);
         scale[axes[i]] = s;
         /* floor(in * scale) with a float32 product, as onnxruntime. */
         out[axes[i]] = (int64_t)floorf((float)s * (float)x->dims[axes[i]]);
@@ -485,15 +494,15 @@ static void permute6(const uint8_t *src, uint8_t *dst, const int64_t *dims6, con
                      size_t esz)
 {
     int64_t st[6], od[6], ost[6];
-    for (int d = 5, s = 1; d >= 0; d--) {
+    for (int64_t d = 5, s = 1; d >= 0; d--) {
         st[d] = s;
-        s *= (int)dims6[d];
+        s *= dims6[d];
     }
     for (int d = 0; d < 6; d++)
         od[d] = dims6[perm[d]];
-    for (int d = 5, s = 1; d >= 0; d--) {
+    for (int64_t d = 5, s = 1; d >= 0; d--) {
         ost[d] = s;
-        s *= (int)od[d];
+        s *= od[d];
     }
     int64_t c[6] = {0}, total = od[0] * od[1] * od[2] * od[3] * od[4] * od[5];
     for (int64_t i = 0; i < total; i++) {

@@ -48,10 +48,8 @@ rk_status nn_axis(const ox_node *n, const char *what, int64_t axis, int rank, in
     return RK_OK;
 }
 
-/* Reads an INTS attribute of exactly `count` values, all >= min_value, into
- * dst; leaves dst alone when absent. */
-static rk_status read_ints(const ox_node *n, const char *name, int count, int64_t min_value,
-                           int64_t *dst, rk_err *e)
+rk_status nn_read_ints(const ox_node *n, const char *name, int count, int64_t min_value,
+                       int64_t max_value, int64_t *dst, rk_err *e)
 {
     const int64_t *v;
     int len = ox_attr_ints(n, name, &v);
@@ -61,12 +59,19 @@ static rk_status read_ints(const ox_node *n, const char *name, int count, int64_
         return rk_errf(e, RK_EINPUT, "%s: attribute %s has %d values; expected %d",
                        ox_node_label(n), name, len, count);
     for (int i = 0; i < count; i++) {
-        if (v[i] < min_value)
-            return rk_errf(e, RK_EINPUT, "%s: attribute %s[%d]=%lld is below %lld",
-                           ox_node_label(n), name, i, (long long)v[i], (long long)min_value);
+        if (v[i] < min_value || v[i] > max_value)
+            return rk_errf(e, RK_EINPUT, "%s: attribute %s[%d]=%lld is outside [%lld, %lld]",
+                           ox_node_label(n), name, i, (long long)v[i], (long long)min_value,
+                           (long long)max_value);
         dst[i] = v[i];
     }
     return RK_OK;
+}
+
+static rk_status read_ints(const ox_node *n, const char *name, int count, int64_t min_value,
+                           int64_t *dst, rk_err *e)
+{
+    return nn_read_ints(n, name, count, min_value, NN_MAX_GEOM, dst, e);
 }
 
 rk_status nn_kernel_shape_attr(const ox_node *n, int nsp, int64_t *k, rk_err *e)
@@ -168,6 +173,20 @@ void nn_window_to_3d(nn_window *w)
     }
 }
 
+rk_status nn_alloc_inplace(ox_ctx *ctx, const rk_tensor *in0, rk_tensor *out, rk_err *e)
+{
+    if (in0->dtype == RK_DT_F32 && !in0->borrowed && in0->data && ox_input_reusable(ctx, 0)) {
+        memset(out, 0, sizeof *out);
+        out->dtype = RK_DT_F32;
+        out->ndim = in0->ndim;
+        memcpy(out->dims, in0->dims, sizeof out->dims);
+        out->nelem = in0->nelem;
+        out->data = in0->data; /* the runner sees the shared pointer */
+        return RK_OK;
+    }
+    return rk_tensor_alloc(out, NULL, RK_DT_F32, in0->ndim, in0->dims, e);
+}
+
 /* ---- BLAS ---------------------------------------------------------------- */
 
 void nn_blas_threads(const ox_ctx *ctx)
@@ -176,7 +195,11 @@ void nn_blas_threads(const ox_ctx *ctx)
      * parallelism comes from nn_gemm splitting the output over
      * ox_parallel_for workers.  OpenBLAS's own pool busy-waits between
      * calls, which on a shared or oversubscribed machine made 2 threads
-     * slower than 1 (measured: det model conv time 104 ms -> 445 ms). */
+     * slower than 1 (measured: det model conv time 104 ms -> 445 ms).
+     * Concurrent single-threaded calls from several caller threads are
+     * supported by OpenBLAS since the 0.3.7 thread-safety work (issue
+     * OpenMathLib/OpenBLAS#2126); Debian 12 ships 0.3.21.  The unit tests
+     * compare 1- and 2-thread results. */
     static int configured;
     (void)ctx;
     if (!configured) {

@@ -32,12 +32,20 @@ typedef struct ox_model ox_model;
 /* Declared type of a graph input or output.  ndim is -1 when the model does
  * not declare a rank; dims[i] is -1 for a symbolic or unknown dimension, whose
  * name (if the model gives one) is in dim_params[i]. */
+typedef enum ox_value_kind {
+    OX_KIND_TENSOR = 0, /* also: type not declared */
+    OX_KIND_SEQUENCE,
+    OX_KIND_OPTIONAL,
+    OX_KIND_OTHER /* map, sparse tensor */
+} ox_value_kind;
+
 typedef struct ox_value_info {
     const char *name;
     rk_dtype dtype; /* RK_DT_UNDEF when not declared or not a tensor */
     int ndim;
     int64_t dims[RK_MAX_DIMS];
     const char *dim_params[RK_MAX_DIMS];
+    ox_value_kind kind; /* sequences/optionals run inside the graph only */
 } ox_value_info;
 
 /* ---- loading ---------------------------------------------------------- */
@@ -91,7 +99,9 @@ typedef struct ox_run_opts {
     bool skip_shape_check;
 } ox_run_opts;
 
-/* Run the whole graph.  inputs[i] is matched to a graph input by its name
+/* Run the whole graph.  Graph inputs/outputs of sequence or optional kind
+ * exist only as the core's internal handles (ox_internal.h); through this
+ * API a caller feeds and receives tensors.  inputs[i] is matched to a graph input by its name
  * when the name is set and matches, otherwise by position among the inputs
  * (ox_model_input order).  Inputs are checked against the declared dtype and
  * shape (symbolic dimensions must agree across inputs).  `outs` must have

@@ -16,7 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ox_internal.h" /* Identity passes sequence/optional handles through */
 #include "ox_op.h"
+
+/* Hot float32 loops: GCC's -O2 does not vectorise loops needing a
+ * remainder and baseline x86-64 is SSE2 only, so these are built with O3
+ * plus an AVX2 clone chosen at load time (same approach as nn_internal.h's
+ * NN_HOT).  No FMA contraction is possible in these loops (one op each). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define EW_HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v3", "default")))
+#else
+#define EW_HOT
+#endif
 
 /* ---- element access --------------------------------------------------- */
 
@@ -467,17 +478,10 @@ typedef struct bin_job {
     bool div0; /* set by any range that divided by zero (benign race: only set) */
 } bin_job;
 
-static void bin_rows_f32(bin_job *j, int64_t r0, int64_t r1)
+/* One broadcast row: o[i] = a[i*sa] (op) b[i*sb], sa/sb in {0, 1}. */
+EW_HOT static void bin_row_f32(const ew_params *prm, const float *a, int64_t sa, const float *b,
+                               int64_t sb, float *o, int64_t n)
 {
-    const bc_plan *p = j->plan;
-    const float *A = j->a->data, *B = j->b->data;
-    float *O = j->out->data;
-    int64_t n = p->inner, sa = p->istride[0], sb = p->istride[1];
-    for (int64_t r = r0; r < r1; r++) {
-        int64_t off[BC_MAX_IN];
-        bc_row_offsets(p, r, off);
-        const float *a = A + off[0], *b = B + off[1];
-        float *o = O + r * n;
 #define EW_LOOP(EXPR)                                                          \
     if (sa == 1 && sb == 1) {                                                  \
         for (int64_t i = 0; i < n; i++) { float x = a[i], y = b[i]; o[i] = EXPR; } \
@@ -491,17 +495,30 @@ static void bin_rows_f32(bin_job *j, int64_t r0, int64_t r1)
         float x = a[0], y = b[0];                                              \
         for (int64_t i = 0; i < n; i++) o[i] = EXPR;                           \
     }
-        switch (j->prm->op) {
-        case OP_ADD: EW_LOOP(x + y) break;
-        case OP_SUB: EW_LOOP(x - y) break;
-        case OP_MUL: EW_LOOP(x * y) break;
-        case OP_DIV: EW_LOOP(x / y) break;
-        case OP_PRELU: EW_LOOP(x < 0 ? x * y : x) break;
-        case OP_MAX: EW_LOOP(isnan(x) || isnan(y) ? NAN : (x > y ? x : y)) break;
-        case OP_MIN: EW_LOOP(isnan(x) || isnan(y) ? NAN : (x < y ? x : y)) break;
-        default: EW_LOOP((float)binary_f(j->prm, x, y)) break;
-        }
+    switch (prm->op) {
+    case OP_ADD: EW_LOOP(x + y) break;
+    case OP_SUB: EW_LOOP(x - y) break;
+    case OP_MUL: EW_LOOP(x * y) break;
+    case OP_DIV: EW_LOOP(x / y) break;
+    case OP_PRELU: EW_LOOP(x < 0 ? x * y : x) break;
+    /* NaN propagates: a comparison with NaN is false, so test it first */
+    case OP_MAX: EW_LOOP(x != x || y != y ? x + y : (x > y ? x : y)) break;
+    case OP_MIN: EW_LOOP(x != x || y != y ? x + y : (x < y ? x : y)) break;
+    default: EW_LOOP((float)binary_f(prm, x, y)) break;
+    }
 #undef EW_LOOP
+}
+
+static void bin_rows_f32(bin_job *j, int64_t r0, int64_t r1)
+{
+    const bc_plan *p = j->plan;
+    const float *A = j->a->data, *B = j->b->data;
+    float *O = j->out->data;
+    int64_t n = p->inner;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t off[BC_MAX_IN];
+        bc_row_offsets(p, r, off);
+        bin_row_f32(j->prm, A + off[0], p->istride[0], B + off[1], p->istride[1], O + r * n, n);
     }
 }
 
@@ -543,11 +560,34 @@ static int64_t row_grain(const bc_plan *p)
     return RK_MAX(1, 65536 / RK_MAX(1, p->inner));
 }
 
+/* Allocate `out` (dtype, shape), reusing the storage of a dying input of
+ * the same type and shape when the runner allows it (elementwise kernels
+ * read element i before writing element i, so in place is exact).
+ * ins[i] must be the node's input i; ctx NULL disables reuse. */
+static rk_status alloc_out(ox_ctx *ctx, const rk_tensor *const *ins, int nin, rk_dtype dt,
+                           int nd, const int64_t *dims, rk_tensor *out, rk_err *e)
+{
+    for (int i = 0; i < nin; i++) {
+        const rk_tensor *t = ins[i];
+        if (!ox_input_reusable(ctx, i) || t->dtype != dt || t->ndim != nd || t->borrowed ||
+            !t->data || memcmp(t->dims, dims, sizeof(int64_t) * (size_t)nd) != 0)
+            continue;
+        memset(out, 0, sizeof *out);
+        out->dtype = dt;
+        out->ndim = nd;
+        memcpy(out->dims, dims, sizeof(int64_t) * (size_t)nd);
+        out->nelem = t->nelem;
+        out->data = t->data;
+        return RK_OK;
+    }
+    return rk_tensor_alloc(out, NULL, dt, nd, dims, e);
+}
+
 /* out = a (op) b with broadcasting.  out_dtype: a's type, or bool for
  * comparisons.  `out` must be zeroed; allocated here. */
 static rk_status run_binary(ox_ctx *ctx, const ox_node *n, const ew_params *prm,
                             const rk_tensor *a, const rk_tensor *b, rk_dtype out_dtype,
-                            rk_tensor *out, rk_err *e)
+                            bool reuse, rk_tensor *out, rk_err *e)
 {
     const rk_tensor *ins[2] = {a, b};
     bc_plan plan;
@@ -555,7 +595,7 @@ static rk_status run_binary(ox_ctx *ctx, const ox_node *n, const ew_params *prm,
     int64_t dims[RK_MAX_DIMS];
     rk_status st = bc_plan_make(n, ins, 2, &nd, dims, &plan, e);
     if (st == RK_OK)
-        st = rk_tensor_alloc(out, NULL, out_dtype, nd, dims, e);
+        st = alloc_out(reuse ? ctx : NULL, ins, 2, out_dtype, nd, dims, out, e);
     if (st != RK_OK)
         return st;
     bin_job j = {.plan = &plan, .prm = prm, .a = a, .b = b, .out = out};
@@ -580,41 +620,56 @@ typedef struct un_job {
     bool int_path, is_unsigned;
 } un_job;
 
+/* float32 unary loops; the hot ops of CNNs get their own loops.  Clamps
+ * are written as comparisons (fminf/fmaxf are library calls at -O2 and do
+ * not vectorise); a NaN input stays NaN because both comparisons fail. */
+EW_HOT static void un_f32(const ew_params *prm, const float *x, float *o, int64_t i0, int64_t i1)
+{
+    const float alpha = (float)prm->alpha, beta = (float)prm->beta;
+    const float lo = (float)prm->lo, hi = (float)prm->hi;
+    switch (prm->op) {
+    case OP_RELU:
+        for (int64_t i = i0; i < i1; i++)
+            o[i] = x[i] > 0 ? x[i] : 0;
+        return;
+    case OP_HSWISH:
+        for (int64_t i = i0; i < i1; i++) {
+            float t = x[i] / 6 + 0.5f;
+            t = t < 0 ? 0 : t;
+            t = t > 1 ? 1 : t;
+            o[i] = x[i] * t;
+        }
+        return;
+    case OP_HSIG:
+        for (int64_t i = i0; i < i1; i++) {
+            float t = alpha * x[i] + beta;
+            t = t < 0 ? 0 : t;
+            o[i] = t > 1 ? 1 : t;
+        }
+        return;
+    case OP_LEAKY:
+        for (int64_t i = i0; i < i1; i++)
+            o[i] = x[i] >= 0 ? x[i] : alpha * x[i];
+        return;
+    case OP_CLIP:
+        for (int64_t i = i0; i < i1; i++) {
+            float t = x[i] < lo ? lo : x[i];
+            o[i] = t > hi ? hi : t;
+        }
+        return;
+    default:
+        for (int64_t i = i0; i < i1; i++)
+            o[i] = unary_f32(prm, x[i]);
+        return;
+    }
+}
+
 static void un_range(void *arg, int64_t i0, int64_t i1)
 {
     un_job *j = arg;
     if (!j->int_path && j->x->dtype == RK_DT_F32 && j->out->dtype == RK_DT_F32) {
-        const float *x = j->x->data;
-        float *o = j->out->data;
-        const float alpha = (float)j->prm->alpha, beta = (float)j->prm->beta;
-        const float lo = (float)j->prm->lo, hi = (float)j->prm->hi;
-        /* the hot ops of CNNs get their own loops, which the compiler vectorises */
-        switch (j->prm->op) {
-        case OP_RELU:
-            for (int64_t i = i0; i < i1; i++)
-                o[i] = x[i] > 0 ? x[i] : 0;
-            return;
-        case OP_HSWISH:
-            for (int64_t i = i0; i < i1; i++)
-                o[i] = x[i] * fmaxf(0, fminf(1, x[i] / 6 + 0.5f));
-            return;
-        case OP_HSIG:
-            for (int64_t i = i0; i < i1; i++)
-                o[i] = fmaxf(0, fminf(1, alpha * x[i] + beta));
-            return;
-        case OP_LEAKY:
-            for (int64_t i = i0; i < i1; i++)
-                o[i] = x[i] >= 0 ? x[i] : alpha * x[i];
-            return;
-        case OP_CLIP:
-            for (int64_t i = i0; i < i1; i++)
-                o[i] = isnan(x[i]) ? x[i] : fminf(fmaxf(x[i], lo), hi);
-            return;
-        default:
-            for (int64_t i = i0; i < i1; i++)
-                o[i] = unary_f32(j->prm, x[i]);
-            return;
-        }
+        un_f32(j->prm, j->x->data, j->out->data, i0, i1);
+        return;
     }
     for (int64_t i = i0; i < i1; i++) {
         if (j->int_path)
@@ -627,7 +682,8 @@ static void un_range(void *arg, int64_t i0, int64_t i1)
 static rk_status run_unary(ox_ctx *ctx, const ew_params *prm, const rk_tensor *x,
                            rk_dtype out_dtype, rk_tensor *out, rk_err *e)
 {
-    rk_status st = rk_tensor_alloc(out, NULL, out_dtype, x->ndim, x->dims, e);
+    const rk_tensor *ins[1] = {x};
+    rk_status st = alloc_out(ctx, ins, 1, out_dtype, x->ndim, x->dims, out, e);
     if (st != RK_OK)
         return st;
     un_job j = {.prm = prm, .x = x, .out = out};
@@ -898,7 +954,10 @@ static rk_status binary(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *i
     if (p.op == OP_MOD && is_float_type(a->dtype))
         return rk_errf(e, RK_EINPUT, "%s: Mod of floating-point inputs requires fmod=1",
                        ox_node_label(n));
-    return run_binary(ctx, n, &p, a, b, op_is_compare(p.op) ? RK_DT_BOOL : a->dtype, out, e);
+    /* a and b are the node's inputs 0 and 1 (b may be a legacy view, which
+     * is borrowed and so never reused) */
+    return run_binary(ctx, n, &p, a, b, op_is_compare(p.op) ? RK_DT_BOOL : a->dtype, true, out,
+                      e);
 }
 
 #define BINARY(fn, opcode)                                                          \
@@ -964,7 +1023,7 @@ static rk_status variadic(ox_ctx *ctx, const ox_node *n, const rk_tensor *const 
             break;
         }
         rk_tensor next = {0};
-        st = run_binary(ctx, n, &p, &acc, in[k], acc.dtype, &next, e);
+        st = run_binary(ctx, n, &p, &acc, in[k], acc.dtype, false, &next, e);
         rk_tensor_free(&acc);
         acc = next;
     }
@@ -1045,7 +1104,7 @@ KERNEL(op_where)
 KERNEL(op_identity)
 {
     rk_status st = need_inputs(n, in, nin, 1, e);
-    return st == RK_OK ? rk_tensor_copy(&out[0], in[0], e) : st;
+    return st == RK_OK ? ox_value_copy(&out[0], in[0], e) : st;
 }
 
 /* Dropout in inference: output = input, mask = all true.  Training mode

@@ -81,7 +81,7 @@ static rk_status qparam_map_build(const ox_node *n, const rk_tensor *x, const rk
                            L(n), (long long)m->dim);
         return RK_OK;
     }
-    m->sdim = (m->dim + block - 1) / block;
+    m->sdim = m->dim / block + (m->dim % block != 0); /* ceil, no overflow */
     bool ok = scale->ndim == x->ndim;
     for (int d = 0; ok && d < x->ndim; d++)
         ok = scale->dims[d] == (d == axis ? m->sdim : x->dims[d]);

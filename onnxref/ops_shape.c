@@ -67,6 +67,25 @@ static rk_status alloc_reshaped(const ox_node *n, rk_tensor *o, const rk_tensor 
     return RK_OK;
 }
 
+/* Fills count elements of size es with one value.  Storage from
+ * rk_tensor_alloc is already zero, so an all-zero value costs nothing;
+ * otherwise the filled prefix doubles with each memcpy. */
+static void fill_repeat(void *dst, size_t count, const void *value, size_t es)
+{
+    bool zero = true;
+    for (size_t i = 0; i < es; i++)
+        zero = zero && ((const uint8_t *)value)[i] == 0;
+    if (zero || count == 0)
+        return;
+    memcpy(dst, value, es);
+    size_t done = 1;
+    while (done < count) {
+        size_t n = RK_MIN(done, count - done);
+        memcpy((char *)dst + done * es, dst, n * es);
+        done += n;
+    }
+}
+
 /* ---------------------------------------------------------------- Reshape */
 
 /* Resolves 0 (copy input dim unless allowzero) and a single -1. */
@@ -368,9 +387,9 @@ static rk_status split_sizes(const ox_node *n, const rk_tensor *const *in, int n
                        nout);
     int64_t total = 0;
     for (int i = 0; i < nout; i++) {
-        if (sizes[i] < 0)
-            return rk_errf(e, RK_EINPUT, "%s: 'split'[%d] = %lld is negative", L(n), i,
-                           (long long)sizes[i]);
+        if (sizes[i] < 0 || sizes[i] > dim - total)
+            return rk_errf(e, RK_EINPUT, "%s: 'split'[%d] = %lld is negative or overruns the "
+                           "axis of %lld", L(n), i, (long long)sizes[i], (long long)dim);
         total += sizes[i];
     }
     if (total != dim)
@@ -481,7 +500,7 @@ static int64_t slice_clamp(int64_t dim, int64_t step, int64_t *start, int64_t en
         st = RK_MIN(RK_MAX(st, 0), dim);
         end = RK_MIN(RK_MAX(end, 0), dim);
         *start = st;
-        return end > st ? (end - st + step - 1) / step : 0;
+        return end > st ? (end - st - 1) / step + 1 : 0; /* no overflow for huge steps */
     }
     st = RK_MIN(RK_MAX(st, 0), dim - 1);
     end = RK_MIN(RK_MAX(end, -1), dim - 1);
@@ -517,7 +536,9 @@ static rk_status k_slice(KERNEL_ARGS)
         int64_t start = s.starts[i];
         dims[a] = slice_clamp(x->dims[a], s.steps[i], &start, s.ends[i]);
         base += start * strides[a];
-        vstr[a] = strides[a] * s.steps[i];
+        /* With two or more outputs |step| < dim, so the product is small;
+         * with fewer the stride is never used (and a huge step would overflow). */
+        vstr[a] = dims[a] > 1 ? strides[a] * s.steps[i] : 0;
     }
     TRY(rk_tensor_alloc(&out[0], NULL, x->dtype, x->ndim, dims, e));
     if (out[0].nelem)
@@ -1072,8 +1093,12 @@ static rk_status pad_plan_build(const ox_node *n, const rk_tensor *x, const int6
     p->rank = x->ndim;
     oxd_strides(x, p->strides);
     for (int d = 0; d < x->ndim; d++) {
+        /* Compare before negating: -INT64_MIN does not exist. */
+        if (begin[d] < -x->dims[d] || end[d] < -x->dims[d])
+            return rk_errf(e, RK_EINPUT, "%s: negative pads remove more than axis %d's %lld "
+                           "elements", L(n), d, (long long)x->dims[d]);
         int64_t cut_b = begin[d] < 0 ? -begin[d] : 0, cut_e = end[d] < 0 ? -end[d] : 0;
-        if (cut_b > x->dims[d] || cut_e > x->dims[d] - cut_b)
+        if (cut_e > x->dims[d] - cut_b)
             return rk_errf(e, RK_EINPUT, "%s: negative pads remove more than axis %d's %lld "
                            "elements", L(n), d, (long long)x->dims[d]);
         p->lo[d] = cut_b;
@@ -1128,16 +1153,28 @@ static void pad_rows(const pad_plan *p, const rk_tensor *x, const rk_tensor *fil
             base += c * p->strides[d];
         }
         int64_t o_lo = p->before[last], o_hi = o_lo + p->len[last];
-        for (int64_t j = 0; j < w; j++) {
-            int64_t c = constant_row ? -1 : pad_map(p, last, j);
-            if (!constant_row && j == o_lo && o_hi > o_lo) {
-                memcpy(dst + (size_t)j * es, src + (size_t)(base + p->lo[last]) * es,
+        if (constant_row) {
+            fill_repeat(dst, (size_t)w, fill->data, es);
+        } else if (p->mode == PAD_CONSTANT) {
+            /* [fill | copied input run | fill], each as one block. */
+            fill_repeat(dst, (size_t)RK_MIN(o_lo, w), fill->data, es);
+            if (o_hi > o_lo)
+                memcpy(dst + (size_t)o_lo * es, src + (size_t)(base + p->lo[last]) * es,
                        (size_t)(o_hi - o_lo) * es);
-                j = o_hi - 1;
-                continue;
+            if (w > o_hi)
+                fill_repeat(dst + (size_t)o_hi * es, (size_t)(w - o_hi), fill->data, es);
+        } else {
+            /* Mapped pad regions element by element, the input run as a block. */
+            for (int64_t j = 0; j < w; j++) {
+                if (j == o_lo && o_hi > o_lo) {
+                    memcpy(dst + (size_t)j * es, src + (size_t)(base + p->lo[last]) * es,
+                           (size_t)(o_hi - o_lo) * es);
+                    j = o_hi - 1;
+                    continue;
+                }
+                memcpy(dst + (size_t)j * es, src + (size_t)(base + pad_map(p, last, j)) * es,
+                       es);
             }
-            memcpy(dst + (size_t)j * es,
-                   c < 0 ? (const char *)fill->data : src + (size_t)(base + c) * es, es);
         }
         dst += (size_t)w * es;
         for (int d = last - 1; d >= 0; d--) {
@@ -1208,25 +1245,6 @@ static rk_status k_size(KERNEL_ARGS)
 }
 
 /* ------------------------------------------------ Constant, ConstantOfShape */
-
-/* Fills count elements of size es with one value.  Storage from
- * rk_tensor_alloc is already zero, so an all-zero value costs nothing;
- * otherwise the filled prefix doubles with each memcpy. */
-static void fill_repeat(void *dst, size_t count, const void *value, size_t es)
-{
-    bool zero = true;
-    for (size_t i = 0; i < es; i++)
-        zero = zero && ((const uint8_t *)value)[i] == 0;
-    if (zero || count == 0)
-        return;
-    memcpy(dst, value, es);
-    size_t done = 1;
-    while (done < count) {
-        size_t n = RK_MIN(done, count - done);
-        memcpy((char *)dst + done * es, dst, n * es);
-        done += n;
-    }
-}
 
 static rk_status k_constant_of_shape(KERNEL_ARGS)
 {
@@ -1305,13 +1323,14 @@ static rk_status range_count(const ox_node *n, const rk_tensor *start, const rk_
         if (d == 0)
             return rk_errf(e, RK_EINPUT, "%s: 'delta' is 0", L(n));
         /* Work in double for the span to avoid int64 overflow on extremes. */
-        double span = ((double)l - (double)s) / (double)d;
-        if (span > (double)SHAPE_LIMIT)
+        double approx = ((double)l - (double)s) / (double)d;
+        if (approx > (double)SHAPE_LIMIT)
             return rk_errf(e, RK_EINPUT, "%s: range has too many elements", L(n));
-        if (d > 0)
-            *count = l > s ? (l - s + d - 1) / d : 0;
-        else
-            *count = s > l ? (s - l - d - 1) / -d : 0;
+        /* Unsigned spans cannot overflow: |l - s| < 2^64 and |d| <= 2^63. */
+        uint64_t span = d > 0 ? (l > s ? (uint64_t)l - (uint64_t)s : 0)
+                              : (s > l ? (uint64_t)s - (uint64_t)l : 0);
+        uint64_t step = d > 0 ? (uint64_t)d : (uint64_t)0 - (uint64_t)d;
+        *count = (int64_t)(span / step + (span % step != 0));
         return RK_OK;
     }
     double s = oxd_get_f64(start, 0), l = oxd_get_f64(limit, 0), d = oxd_get_f64(delta, 0);
@@ -1341,8 +1360,10 @@ static rk_status k_range(KERNEL_ARGS)
     TRY(rk_tensor_alloc(&out[0], NULL, start->dtype, 1, &count, e));
     if (oxd_is_integer(start->dtype)) {
         int64_t s = oxd_get_i64(start, 0), d = oxd_get_i64(delta, 0);
+        /* Every value lies between start and limit, so the wrapping
+         * unsigned form equals the exact one. */
         for (int64_t i = 0; i < count; i++)
-            oxd_set_i64(&out[0], i, s + i * d);
+            oxd_set_i64(&out[0], i, (int64_t)((uint64_t)s + (uint64_t)i * (uint64_t)d));
     } else {
         double s = oxd_get_f64(start, 0), d = oxd_get_f64(delta, 0);
         for (int64_t i = 0; i < count; i++)

@@ -94,8 +94,11 @@ struct ox_model {
     int *hash;
 };
 
+/* Run context.  reusable: bit i set when the node's input i dies at this
+ * node (see ox_input_reusable). */
 struct ox_ctx {
     int threads;
+    uint64_t reusable;
 };
 
 /* model.c: TensorProto decoding (initializers, Constant, test data). */
@@ -123,6 +126,31 @@ rk_status ox_run_subgraph(ox_model *sub, ox_ctx *ctx, const rk_tensor *const *in
 
 /* runner_control.c: If, Loop, Scan (they need the runner's internals). */
 extern const ox_op_def ox_ops_control[];
+
+/* ---- runner_seq.c: sequence and optional values -----------------------
+ * They travel through the kernel interface as a "handle": an rk_tensor with
+ * dtype RK_DT_UNDEF, ndim 0, nelem 0 and data pointing to an ox_seq.  Only
+ * the core (runner, control flow, sequence ops, Identity) creates or reads
+ * them; any other kernel sees an undefined element type and refuses it.
+ * Invariants: items[0..count) are owned tensors or owned handles (nested
+ * sequences / optionals); an optional has count 0 (none) or 1. */
+typedef struct ox_seq {
+    bool optional;
+    rk_dtype elem; /* element type of tensor items (empty sequences keep it) */
+    int count, cap;
+    rk_tensor *items;
+} ox_seq;
+
+bool ox_is_seq(const rk_tensor *t);
+ox_seq *ox_seq_of(const rk_tensor *t); /* NULL unless a handle */
+rk_status ox_seq_new(rk_tensor *handle, bool optional, rk_dtype elem, rk_err *e);
+/* Appends (at index pos; -1 = end), taking ownership of *item (zeroed). */
+rk_status ox_seq_insert(ox_seq *s, int pos, rk_tensor *item, rk_err *e);
+/* Free a tensor or handle (borrowed ones are only forgotten). */
+void ox_value_free(rk_tensor *t);
+/* Deep copy of a tensor or handle. */
+rk_status ox_value_copy(rk_tensor *dst, const rk_tensor *src, rk_err *e);
+extern const ox_op_def ox_ops_sequence[];
 
 /* registry.c: kernel lookup for (domain, op_type, opset). */
 const ox_op_def *ox_registry_find(const char *domain, const char *op_type, int opset);

@@ -40,7 +40,9 @@ int ox_node_num_inputs(const ox_node *n);  /* as declared, incl. omitted "" */
 int ox_node_num_outputs(const ox_node *n); /* as declared */
 bool ox_node_output_used(const ox_node *n, int i); /* output name non-empty */
 
-/* Attribute access.  *_or variants return the default when absent.
+/* Attribute access.  *_or variants return the default when absent (an int
+ * attribute stored as an integral float is accepted; any other type
+ * mismatch reads as absent).
  * The `_ints`/`_floats` pointers stay valid for the node's lifetime. */
 ox_attr_type ox_attr_kind(const ox_node *n, const char *name);
 bool ox_attr_has(const ox_node *n, const char *name);
@@ -55,6 +57,14 @@ rk_status ox_attr_tensor(const ox_node *n, const char *name, rk_tensor *out, rk_
 
 /* Number of worker threads the kernel may use (>= 1). */
 int ox_ctx_threads(const ox_ctx *c);
+
+/* True when input i of the running node is read by no later node and owned
+ * by the runner: the kernel may then reuse its storage for an output of the
+ * same byte size (set out->data = in[i]->data, every other field its own;
+ * never take in[i]->name).  The runner notices the shared pointer and does
+ * not free the input.  Only valid for kernels that can compute in place
+ * (elementwise).  Always false in single-node runs. */
+bool ox_input_reusable(const ox_ctx *c, int i);
 
 /* Parallel for: calls fn(arg, begin, end) on disjoint ranges covering
  * [0, n), using up to ox_ctx_threads(c) threads (the calling thread is one
@@ -89,6 +99,7 @@ extern const ox_op_def ox_ops_shape[];
 extern const ox_op_def ox_ops_reduce[];
 extern const ox_op_def ox_ops_misc[];
 extern const ox_op_def ox_ops_loss[]; /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss */
+extern const ox_op_def ox_ops_training[]; /* ai.onnx.preview.training optimizers */
 
 /* Broadcasting helper for kernels (numpy rules): computes the output shape
  * of a and b, or fails naming the node. */

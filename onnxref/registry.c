@@ -13,6 +13,7 @@
 
 static const ox_op_def *const op_tables[] = {
     ox_ops_control,
+    ox_ops_sequence,
 #ifdef OX_HAVE_OPS_ELEMENTWISE
     ox_ops_elementwise,
 #endif
@@ -30,6 +31,9 @@ static const ox_op_def *const op_tables[] = {
 #endif
 #ifdef OX_HAVE_OPS_LOSS
     ox_ops_loss,
+#endif
+#ifdef OX_HAVE_OPS_TRAINING
+    ox_ops_training,
 #endif
     NULL,
 };

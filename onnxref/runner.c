@@ -12,6 +12,11 @@
 
 /* ---- threads ---------------------------------------------------------- */
 
+bool ox_input_reusable(const ox_ctx *c, int i)
+{
+    return c && i >= 0 && i < 64 && (c->reusable >> i & 1);
+}
+
 int ox_ctx_threads(const ox_ctx *c)
 {
     return c && c->threads > 1 ? c->threads : 1;
@@ -140,6 +145,12 @@ static rk_status check_input(const ox_model *m, const ox_value_info *vi, const r
                              bool check_shape, sym_binding *syms, int *nsyms, rk_err *e)
 {
     char shape[96];
+    if ((vi->kind == OX_KIND_SEQUENCE || vi->kind == OX_KIND_OPTIONAL) != ox_is_seq(t))
+        return rk_errf(e, RK_EINPUT, "%s: input '%s' must be a %s", m->path, vi->name,
+                       vi->kind == OX_KIND_SEQUENCE ? "sequence"
+                       : vi->kind == OX_KIND_OPTIONAL ? "optional" : "tensor");
+    if (ox_is_seq(t))
+        return RK_OK;
     if (vi->dtype != RK_DT_UNDEF && t->dtype != vi->dtype)
         return rk_errf(e, RK_EINPUT, "%s: input '%s' must be %s but %s was given", m->path,
                        vi->name, rk_dtype_name(vi->dtype), rk_dtype_name(t->dtype));
@@ -243,7 +254,7 @@ static rk_status bind_inputs(ox_model *m, const rk_tensor *inputs, int ninputs,
             st = check_input(m, &m->infos[v->info], &inputs[i], check_shape, syms, &nsyms, e);
         if (st == RK_OK) {
             if (v->has_cur)
-                rk_tensor_free(&v->cur);
+                ox_value_free(&v->cur);
             borrow(&v->cur, &inputs[i]);
             v->has_cur = true;
         }
@@ -263,7 +274,7 @@ out:
 static void release_value(ox_value *v)
 {
     if (v->has_cur)
-        rk_tensor_free(&v->cur);
+        ox_value_free(&v->cur);
     v->has_cur = false;
 }
 
@@ -287,7 +298,7 @@ static rk_status run_kernel(ox_ctx *ctx, const ox_node *n, const rk_tensor *cons
     }
     for (int o = 0; o < n->nout; o++) {
         if (!ox_node_output_used(n, o)) {
-            rk_tensor_free(&out[o]);
+            ox_value_free(&out[o]);
             continue;
         }
         if (!out[o].data) {
@@ -302,9 +313,37 @@ static rk_status run_kernel(ox_ctx *ctx, const ox_node *n, const rk_tensor *cons
     }
     return RK_OK;
 fail:
-    for (int o = 0; o < n->nout; o++)
-        rk_tensor_free(&out[o]);
+    for (int o = 0; o < n->nout; o++) {
+        for (int i = 0; i < n->nin; i++) /* storage taken over from an input stays its */
+            if (in[i] && out[o].data && out[o].data == in[i]->data)
+                out[o].data = NULL;
+        ox_value_free(&out[o]);
+    }
     return st;
+}
+
+/* Inputs read for the last time by n, owned by the runner, and named once
+ * among n's inputs (Mul(x, x) must not write x while reading it twice). */
+static uint64_t reusable_inputs(const ox_model *m, const ox_node *n)
+{
+    uint64_t mask = 0;
+    for (int i = 0; i < n->nin && i < 64; i++) {
+        int id = n->in[i];
+        if (id < 0)
+            continue;
+        const ox_value *v = &m->values[id];
+        if (v->last_use != n->index || v->is_output || v->producer < 0 || !v->has_cur ||
+            v->cur.borrowed)
+            continue;
+        bool once = true;
+        for (int j = 0; j < n->nin + n->nimplicit && once; j++) {
+            int other = j < n->nin ? n->in[j] : n->implicit[j - n->nin];
+            once = j == i || other != id;
+        }
+        if (once)
+            mask |= UINT64_C(1) << i;
+    }
+    return mask;
 }
 
 static rk_status run_node_in_graph(ox_model *m, ox_ctx *ctx, ox_node *n,
@@ -321,9 +360,21 @@ static rk_status run_node_in_graph(ox_model *m, ox_ctx *ctx, ox_node *n,
                            m->values[id].name);
         inptr[i] = &m->values[id].cur;
     }
+    uint64_t reusable = reusable_inputs(m, n);
+    ctx->reusable = reusable;
     rk_status st = run_kernel(ctx, n, inptr, outbuf, e);
+    ctx->reusable = 0;
     if (st != RK_OK)
         return st;
+    /* an output that took over a dying input's storage: the input lets go */
+    for (int i = 0; i < n->nin && i < 64; i++) {
+        if (!(reusable >> i & 1))
+            continue;
+        ox_value *v = &m->values[n->in[i]];
+        for (int o = 0; o < n->nout; o++)
+            if (v->has_cur && v->cur.data && outbuf[o].data == v->cur.data)
+                v->cur.data = NULL;
+    }
     for (int o = 0; o < n->nout; o++)
         if (n->out[o] >= 0) {
             ox_value *v = &m->values[n->out[o]];
@@ -367,11 +418,11 @@ static rk_status collect_outputs(ox_model *m, rk_tensor *outs, rk_err *e)
                 earlier = j;
         rk_status st = RK_OK;
         if (earlier >= 0) { /* the same tensor listed twice */
-            st = rk_tensor_copy(&outs[i], &outs[earlier], e);
+            st = ox_value_copy(&outs[i], &outs[earlier], e);
         } else if (!v->has_cur) {
             st = rk_errf(e, RK_EINTERNAL, "%s: output '%s' was not computed", m->path, v->name);
         } else if (v->cur.borrowed) { /* a graph input or initializer */
-            st = rk_tensor_copy(&outs[i], &v->cur, e);
+            st = ox_value_copy(&outs[i], &v->cur, e);
         } else { /* hand over ownership */
             outs[i] = v->cur;
             memset(&v->cur, 0, sizeof v->cur);
@@ -381,7 +432,7 @@ static rk_status collect_outputs(ox_model *m, rk_tensor *outs, rk_err *e)
             st = rk_errf(e, RK_ENOMEM, "out of memory");
         if (st != RK_OK) {
             for (int j = 0; j <= i; j++)
-                rk_tensor_free(&outs[j]);
+                ox_value_free(&outs[j]);
             return st;
         }
     }

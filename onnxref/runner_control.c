@@ -31,7 +31,7 @@ static bool scalar_true(const rk_tensor *t)
 static void free_all(rk_tensor *t, int n)
 {
     for (int i = 0; i < n; i++)
-        rk_tensor_free(&t[i]);
+        ox_value_free(&t[i]);
 }
 
 /* ---- If ---------------------------------------------------------------- */
@@ -170,7 +170,7 @@ static rk_status op_loop(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *
         if (!in[2 + i])
             st = rk_errf(e, RK_EUNSUPPORTED, "%s: omitted loop-carried input", n->label);
         else
-            st = rk_tensor_copy(&carried[i], in[2 + i], e);
+            st = ox_value_copy(&carried[i], in[2 + i], e);
     }
     if (st == RK_OK)
         st = rk_tensor_alloc(&iter, NULL, RK_DT_I64, 0, NULL, e);
@@ -187,9 +187,9 @@ static rk_status op_loop(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *
         if (st != RK_OK)
             break;
         cond = scalar_true(&bout[0]);
-        rk_tensor_free(&bout[0]);
+        ox_value_free(&bout[0]);
         for (int c = 0; c < ncarried; c++) {
-            rk_tensor_free(&carried[c]);
+            ox_value_free(&carried[c]);
             carried[c] = bout[1 + c];
             memset(&bout[1 + c], 0, sizeof bout[1 + c]);
         }
@@ -252,7 +252,7 @@ static rk_status scan_run(ox_ctx *ctx, const ox_node *n, ox_model *body,
     const rk_tensor **bin = calloc((size_t)(nstate + nscan_in) + 1, sizeof *bin);
     rk_status st = bout && acc && bin ? RK_OK : rk_errf(e, RK_ENOMEM, "out of memory");
     for (int s = 0; s < nstate && st == RK_OK; s++)
-        st = rk_tensor_copy(&cur[s], states[s], e);
+        st = ox_value_copy(&cur[s], states[s], e);
     for (int64_t t = 0; st == RK_OK && t < len; t++) {
         for (int j = 0; j < nscan_in && st == RK_OK; j++) {
             bool rev = attr_at(n, "scan_input_directions", j, 0) != 0;
@@ -268,7 +268,7 @@ static rk_status scan_run(ox_ctx *ctx, const ox_node *n, ox_model *body,
         if (st != RK_OK)
             break;
         for (int s = 0; s < nstate; s++) {
-            rk_tensor_free(&cur[s]);
+            ox_value_free(&cur[s]);
             cur[s] = bout[s];
             memset(&bout[s], 0, sizeof bout[s]);
         }

@@ -7,15 +7,18 @@
 #
 # Every round runs each (model, threads) pair once with each engine,
 # interleaved, so machine load affects both alike; medians over the rounds
-# are reported.  Measured per process with /usr/bin/time (wall seconds and
-# peak RSS):
-#   wall   whole process: start-up + model load + inference + output write
-#   infer  onnxruntime: InferenceSession.run() time reported by ort-run.js;
-#          onnxref: wall of the run minus the median wall of
-#          `rksim ref --list` (start-up + model load only), an estimate
+# are reported.  Measured:
+#   wall   whole process (`rksim ref` / node ort-run.js): start-up + model
+#          load + inference + output write, wall clock; peak RSS of that
+#          process from /usr/bin/time
+#   infer  in-process inference only, median of 3 runs inside one process
+#          (warm): onnxruntime InferenceSession.run() (ort-run.js) and
+#          onnxref ox_run() (scripts/onnxref-time.c, compiled here against
+#          the build's static libraries)
 # Ratios are onnxref / onnxruntime (target: time <= 1.5, RSS <= 2.0).
-# OpenBLAS threads follow --threads (rksim sets them per GEMM) and
-# OPENBLAS_NUM_THREADS is exported to the same value so its pool matches.
+# Threads: onnxref pins OpenBLAS to one thread per call and splits each GEMM
+# over its own --threads workers; onnxruntime gets intraOpNumThreads=N,
+# interOpNumThreads=1.  OPENBLAS_NUM_THREADS is exported as N as well.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=ort-env.sh
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift ;;
     --threads) thread_list="$2"; shift ;;
     --models) models="$2"; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-onnxref: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -39,11 +42,21 @@ log="$work/log.tsv"
 for m in $models; do
   "$PYTHON" "$here/ort_compare.py" inputs "ppocr_$m" "$shared" "$work/$m" >/dev/null || exit 2
 done
-timed() { # timed LABEL CMD... : appends "LABEL wall rss" to the log
+build="$(dirname "$(dirname "$RKSIM")")"
+# shellcheck disable=SC2046
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$src/onnxref" -I"$src/common" \
+   "$here/onnxref-time.c" "$build/onnxref/librksim_onnxref.a" "$build/common/librksim_common.a" \
+   $(pkg-config --libs libprotobuf-c openblas hdf5) -lpthread -lm -o "$work/onnxref-time" || {
+  echo "bench-onnxref: cannot build scripts/onnxref-time.c against $build" >&2; exit 2; }
+timed() { # timed LABEL CMD... : appends "LABEL wall_seconds peak_rss_kb" to the log
   local label="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt" || {
+  local t0 t1
+  # wall from the ns clock (time's %e has only 10 ms resolution); RSS from time
+  t0="$(date +%s%N)"
+  /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt" || {
     echo "bench-onnxref: $label failed: $(tail -2 "$work/err.txt")" >&2; return 1; }
-  echo "$label $(cat "$work/time.txt")" >>"$log"
+  t1="$(date +%s%N)"
+  echo "$label $(( (t1 - t0) / 1000 ))e-6 $(tail -1 "$work/time.txt")" >>"$log"
 }
 echo "onnxref vs onnxruntime-node $ORT_VERSION; $runs interleaved rounds; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for r in $(seq 1 "$runs"); do
@@ -52,9 +65,13 @@ for r in $(seq 1 "$runs"); do
     for t in $thread_list; do
       export OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t"
       timed "ref $m $t" "$RKSIM" ref "$model" "$work/$m/in0.npy" -o "$work/ref.h5" --threads "$t" || exit 1
-      timed "ort $m $t" node "$here/ort-run.js" "$model" "$work/ort" "$t" "#0=$work/$m/in0.npy" || exit 1
+      ORT_REPEAT=1 timed "ort $m $t" node "$here/ort-run.js" "$model" "$work/ort" "$t" \
+        "#0=$work/$m/in0.npy" || exit 1
+      ORT_REPEAT=3 node "$here/ort-run.js" "$model" "$work/ort" "$t" "#0=$work/$m/in0.npy" \
+        >"$work/out.txt" || exit 1
       echo "ortrun $m $t $("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_ms"] / 1000)' "$work/out.txt") 0" >>"$log"
-      timed "load $m $t" "$RKSIM" ref "$model" "$work/$m/in0.npy" -o "$work/ref.h5" --list || exit 1
+      "$work/onnxref-time" "$model" "$t" 3 "$work/$m/in0.npy" >"$work/out.txt" || exit 1
+      echo "refrun $m $t $(awk '{print $4 / 1000}' "$work/out.txt") 0" >>"$log"
     done
   done
   echo "round $r/$runs done" >&2
@@ -73,7 +90,7 @@ print(f"{'model':5s} {'thr':>3s} | {'ref wall':>8s} {'ort wall':>8s} {'ratio':>6
 for (kind, m, t) in sorted(k for k in rows if k[0] == "ref"):
     rw, ow = med("ref", m, t, 0), med("ort", m, t, 0)
     rr, orr = med("ref", m, t, 1) / 1024, med("ort", m, t, 1) / 1024
-    ri = max(rw - med("load", m, t, 0), 1e-3)
+    ri = med("refrun", m, t, 0)
     oi = med("ortrun", m, t, 0)
     print(f"{m:5s} {t:>3s} | {rw:7.3f}s {ow:7.3f}s {rw / ow:6.2f} | {rr:6.1f}MB {orr:6.1f}MB "
           f"{rr / orr:6.2f} | {ri:8.3f}s {oi:8.3f}s {ri / oi:6.2f}")

@@ -438,8 +438,6 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     F("DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);
     F("DPU_RDMA_FEATURE_MODE_CFG", "FLYING_MODE", 1);
     EMIT(R_RDMA_FEATURE_MODE_CFG);
-    F("DPU_RDMA_SURF_NOTCH", "SURF_NOTCH_ADDR", w->w * w->h);
-    EMIT(R_RDMA_SURF_NOTCH);
     sim_asm_reg(a, R_RDMA_WEIGHT, 0x01010101);
     sim_asm_end_task(a, 0x18, op_idx);
 }

@@ -64,8 +64,14 @@ struct sim {
     rk_tensor *user_inputs;  /* per graph input, NCHW as given */
     bool *user_nhwc;
 
-    uint32_t regs[SIM_NREGS];
+    /* Two register groups per block (ping-pong, TRM 36.5.1 / npu-isa 1.4):
+     * writes go to the block's current group, an op_en runs each enabled
+     * block on its current group and then flips it.  Sparse vendor tasks
+     * rely on this: pp_human's Resize phase tasks inherit OUT_CVT from the
+     * task two back, not the previous one (inferred). */
+    uint32_t regs[2][SIM_NREGS];
     bool written[SIM_NREGS];
+    uint8_t bank[8]; /* per 4 KiB block window 0x0000-0x7FFF */
     sim_where where;
     bool skip_unit; /* set by sim_skip in lenient mode, cleared by the unit */
 
@@ -92,7 +98,7 @@ struct sim {
 
 static inline uint32_t sim_reg(const sim *s, uint16_t off)
 {
-    return s->regs[off >> 2];
+    return s->regs[s->bank[(off >> 12) & 7]][(off >> 2) & (SIM_NREGS - 1)];
 }
 
 /* Record a problem.  Strict mode: returns RK_EUNSUPPORTED with the message
@@ -121,8 +127,20 @@ rk_status sim_unit_conv(sim *s, uint32_t en, rk_err *e);   /* CNA + CORE -> s->c
 rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e);    /* DPU + DPU_RDMA */
 rk_status sim_unit_ppu(sim *s, uint32_t en, rk_err *e);    /* PPU + PPU_RDMA */
 
-/* Number helpers (sim_num.c). */
-int64_t sim_round_shift(int64_t v, int shift, bool half_up);
+/* Number helpers.  sim_round_shift: v / 2^shift rounded on the dropped
+ * bits: up above one half; on a tie up (half_up) or to even (TRM CVT_ROUND
+ * 0); shift <= 0 multiplies. */
+static inline int64_t sim_round_shift(int64_t v, int shift, bool half_up)
+{
+    if (shift <= 0)
+        return shift == 0 ? v : v * ((int64_t)1 << (-shift > 62 ? 62 : -shift));
+    if (shift > 62)
+        return v < 0 ? -1 : 0;
+    int64_t half = (int64_t)1 << (shift - 1);
+    int64_t q = v >> shift; /* floor */
+    int64_t r = v - q * ((int64_t)1 << shift);
+    return q + (r > half || (r == half && (half_up || (q & 1))));
+}
 static inline int32_t sim_sat32(int64_t v)
 {
     return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;

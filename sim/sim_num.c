@@ -3,20 +3,6 @@
 
 #include <stdlib.h>
 
-int64_t sim_round_shift(int64_t v, int shift, bool half_up)
-{
-    if (shift <= 0)
-        return shift == 0 ? v : v * ((int64_t)1 << (-shift > 62 ? 62 : -shift));
-    if (shift > 62)
-        return v < 0 ? -1 : 0;
-    int64_t half = (int64_t)1 << (shift - 1);
-    int64_t q = v >> shift; /* floor */
-    int64_t r = v - (q << shift);
-    if (r > half || (r == half && (half_up || (q & 1))))
-        q++;
-    return q;
-}
-
 int sim_prec_c2(uint32_t prec)
 {
     switch (prec) {

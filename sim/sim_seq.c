@@ -17,8 +17,10 @@
 
 rk_status sim_after_task(sim *s, size_t task, rk_err *e);
 
-static long find_task(const sim *s, uint64_t off)
+static long find_task(const sim *s, uint64_t off, size_t hint)
 {
+    if (hint + 1 < s->n_tasks && s->tasks[hint + 1].regcmd_addr == off)
+        return (long)(hint + 1); /* shared segments: prefer the next task in the table */
     size_t lo = 0, hi = s->n_tasks;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -84,6 +86,15 @@ static rk_status run_units(sim *s, uint32_t en, rk_err *e)
     if (en & (SIM_EN_PPU | SIM_EN_PPU_RDMA))
         if ((st = sim_unit_ppu(s, en, e)))
             return st;
+    /* Each enabled block flips to its other register group (PC is not
+     * shadowed).  Block windows: CNA 1, 0x2000 block 2, CORE 3, DPU 4,
+     * DPU_RDMA 5, PPU 6, PPU_RDMA 7. */
+    static const struct { uint32_t bit; int win; } flips[] = {
+        {SIM_EN_CNA, 1}, {SIM_EN_B2000, 2}, {SIM_EN_CORE, 3}, {SIM_EN_DPU, 4},
+        {SIM_EN_DPU_RDMA, 5}, {SIM_EN_PPU, 6}, {SIM_EN_PPU_RDMA, 7}};
+    for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++)
+        if (en & flips[i].bit)
+            s->bank[flips[i].win] ^= 1;
     return RK_OK;
 }
 
@@ -137,7 +148,12 @@ rk_status sim_seq_run_chain(sim *s, size_t head, rk_err *e)
                         return st;
                     break;
                 }
-                s->regs[c.reg >> 2] = c.value;
+                if ((c.reg & 0xFFF) <= 0x8) {
+                    /* S_STATUS / S_POINTER / OPERATION_ENABLE are not shadowed */
+                    s->regs[0][c.reg >> 2] = s->regs[1][c.reg >> 2] = c.value;
+                } else {
+                    s->regs[s->bank[c.reg >> 12]][c.reg >> 2] = c.value;
+                }
                 s->written[c.reg >> 2] = true;
                 s->stats.regwrites++;
                 if (blk == ISA_BLK_PC && c.reg == R_PC_BASE_ADDRESS)
@@ -167,7 +183,7 @@ rk_status sim_seq_run_chain(sim *s, size_t head, rk_err *e)
                 return st;
         if (!next_addr)
             return RK_OK;
-        long nt = find_task(s, next_addr);
+        long nt = find_task(s, next_addr, ti);
         if (nt < 0)
             return sim_fail(s, e, RK_EINPUT, "PC_BASE_ADDRESS 0x%x is not the start of any task",
                             next_addr);

@@ -76,7 +76,16 @@ static rk_status read_cfg(sim *s, conv_cfg *c, rk_err *e)
     c->in_w = (int)SIM_FLD(ds0, 26, 16);
     c->in_h = (int)SIM_FLD(ds0, 10, 0);
     c->in_c_reg = (int)SIM_FLD(ds1, 15, 0);
-    c->in_c_real = (int)SIM_FLD(ds1, 29, 16) + 1;
+    /* DATAIN_CHANNEL_REAL: vendor streams hold only the low 6 bits of
+     * real-1 (240 channels: 0x2F; 128: 0x3F; 2 of 16: 0x1), so the real
+     * count is the largest value <= DATAIN_CHANNEL congruent to field+1
+     * mod 64 (inferred from pp_human / multiple_input / dual_residual). */
+    {
+        int field = (int)SIM_FLD(ds1, 29, 16) + 1, ch = (int)SIM_FLD(ds1, 15, 0);
+        c->in_c_real = field;
+        if (field <= ch && field <= 64)
+            c->in_c_real = ch - ((ch - field) % 64);
+    }
     uint32_t ws2 = sim_reg(s, R_CNA_WEIGHT_SIZE2);
     c->kw = (int)SIM_FLD(ws2, 28, 24);
     c->kh = (int)SIM_FLD(ws2, 20, 16);
@@ -93,7 +102,11 @@ static rk_status read_cfg(sim *s, conv_cfg *c, rk_err *e)
     uint32_t pad0 = sim_reg(s, R_CNA_PAD_CON0);
     c->pad_top = (int)SIM_FLD(pad0, 3, 0);
     c->pad_left = (int)SIM_FLD(pad0, 7, 4);
-    c->pad_value = sim_reg(s, R_CNA_PAD_CON1);
+    /* lite streams never write PAD_CON1; PAD_CON0[31:16] holds the pad value
+     * (0xFF800011 = pad -128, top 1, left 1: the zero point of the int8
+     * input, so only borders differ; confirmed by multiple_input RK3566) */
+    c->pad_value = s->soc == RK_SOC_RK3566 ? (uint32_t)(int32_t)(int16_t)SIM_FLD(pad0, 31, 16)
+                                          : sim_reg(s, R_CNA_PAD_CON1);
     /* lite: the CORE registers sit one slot lower (0x3010 holds the output
      * H-1/W-1, 0x3014 C-1: 0x00090009 / 0x7 for a 10x10x8 fp16 conv) */
     uint16_t r_o0 = s->soc == RK_SOC_RK3566 ? R_CORE_MISC_CFG : R_CORE_DATAOUT_SIZE_0;
@@ -407,7 +420,8 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const float *x, int hp, 
     /* Tiles: output rows such that the column buffer stays near 4M floats;
      * reduction chunks of <= 1024 keep int8 sums exact in fp32. */
     int chunk = is_int ? 1024 : red;
-    int rows_per_tile = (int)RK_MAX(1, (4u << 20) / ((size_t)RK_MIN(chunk, red) * c->out_w));
+    /* ~1 MB column tiles stay in L2 and avoid first-touch page faults */
+    int rows_per_tile = (int)RK_MAX(1, (256u << 10) / ((size_t)RK_MIN(chunk, red) * c->out_w));
     rows_per_tile = RK_MIN(rows_per_tile, c->out_h);
     size_t tile_pix = (size_t)rows_per_tile * c->out_w;
     float *res = NULL;

@@ -58,6 +58,8 @@ typedef struct dpu_cfg {
     /* WDMA */
     uint32_t dst_addr;
     uint64_t dst_surf_bytes, dst_line_bytes;
+    int ww, wh, wc;  /* WDMA cube (WDMA_SIZE_0/1), may reshape the DPU cube */
+    bool reshaped;   /* WDMA cube != processing cube: atom-stream mapping */
 } dpu_cfg;
 
 static void read_stage(sim *s, stage_cfg *st, uint16_t cfg_reg, uint16_t alu_reg, uint16_t mul_reg,
@@ -114,6 +116,9 @@ static rk_status read_cfg(sim *s, dpu_cfg *d, uint32_t en, rk_err *e)
     if (SIM_FLD(df, 3, 3))
         if ((st = sim_problem(s, e, "DPU_DATA_FORMAT.MC_SURF_OUT = 1 is not simulated")))
             return st;
+    if (SIM_FLD(fm, 25, 25))
+        return sim_skip(s, e, "DPU_FEATURE_MODE_CFG.NONALIGN = 1 (unaligned output, SURF_LEN %u) is not simulated",
+                        SIM_FLD(fm, 24, 9));
     if (!lite && !(d->output_mode & 2))
         if ((st = sim_problem(s, e, "DPU_FEATURE_MODE_CFG.OUTPUT_MODE = %u: only output to memory (2) is "
                               "simulated", d->output_mode)))
@@ -163,9 +168,38 @@ static rk_status read_cfg(sim *s, dpu_cfg *d, uint32_t en, rk_err *e)
             return st;
 
     d->dst_addr = sim_reg(s, R_DPU_DST_BASE_ADDR);
-    d->dst_surf_bytes = sim_reg(s, R_DPU_DST_SURF_STRIDE) & ~0xFu;
+    /* Flying mode: the data stream is the DPU_RDMA cube (pp_human copies
+     * 26x1 rows with a 26x26 DPU cube; inferred). */
+    if (d->flying) {
+        d->w = (int)SIM_FLD(sim_reg(s, R_RDMA_CUBE_WIDTH), 12, 0) + 1;
+        d->h = (int)SIM_FLD(sim_reg(s, R_RDMA_CUBE_HEIGHT), 12, 0) + 1;
+    }
+    /* WDMA: the written cube is WDMA_SIZE_0/1 (W', H', C'); the DPU's
+     * atoms stream out in (C1, H, W) order and are stored in the WDMA
+     * cube's (C1', H', W') order.  Line stride = (W' + NOTCH_ADDR_0) atoms;
+     * surface stride = DST_SURF_STRIDE, or SURFACE_ADD when the WDMA cube
+     * reshapes the data.  Inferred from pp_human's Resize: a 24x24x64 phase
+     * written as W'=1, H'=24, C'=1536 with notch 1 interleaves into a 48x48
+     * map (pixel step 32 B, row step SURFACE_ADD = 1536 B); a 24x24 copy with
+     * notch 2 lands in a 26x26 buffer (line 416 B, surface 10816 B). */
+    uint32_t w0 = sim_reg(s, R_DPU_WDMA_SIZE_0), w1 = sim_reg(s, R_DPU_WDMA_SIZE_1);
+    d->wc = (int)SIM_FLD(w0, 12, 0) + 1;
+    d->wh = (int)SIM_FLD(w1, 28, 16) + 1;
+    d->ww = (int)SIM_FLD(w1, 12, 0) + 1;
+    if (lite || !s->written[R_DPU_WDMA_SIZE_1 >> 2]) {
+        /* lite streams never write WDMA_SIZE: the data cube is written */
+        d->wc = d->c;
+        d->wh = d->h;
+        d->ww = d->w;
+    }
     uint32_t notch = sim_reg(s, R_DPU_DATA_CUBE_NOTCH_ADDR);
-    d->dst_line_bytes = ((uint64_t)d->w + SIM_FLD(notch, 12, 0)) * (uint64_t)d->atom;
+    uint32_t n0 = SIM_FLD(notch, 12, 0), n1 = SIM_FLD(notch, 28, 16);
+    (void)n1; /* NOTCH_ADDR_1: meaning not pinned down (2 and 1 seen) */
+    d->dst_line_bytes = ((uint64_t)d->ww + n0) * (uint64_t)d->atom;
+    d->reshaped = d->ww != d->w || d->wh != d->h || d->wc != d->c;
+    d->dst_surf_bytes = sim_reg(s, R_DPU_DST_SURF_STRIDE) & ~0xFu;
+    if (d->reshaped)
+        d->dst_surf_bytes = sim_reg(s, R_DPU_SURFACE_ADD) & ~0xFu;
 
     /* RDMA side: bias/scale data, EW operand. */
     bool rdma = (en & SIM_EN_DPU_RDMA) != 0;
@@ -224,6 +258,8 @@ static rk_status map_stage_data(sim *s, stage_cfg *st, uint16_t addr_reg, const 
         return sim_skip(s, e, "%s DATA_USE bit 3 (TRT) is not simulated", name);
     st->data_channels = c;
     uint64_t n = (uint64_t)((c + st->group - 1) / st->group) * group_bytes(st->data_use, st->group);
+    if (st->data_use == 1)
+        n = (uint64_t)c * 4; /* bias only: a plain int32 array (pp_human 2-channel: 8-byte buffer) */
     uint8_t *p;
     rk_status r = sim_dma(s, sim_reg(s, addr_reg), n, name, &p, e);
     st->data = p;
@@ -412,19 +448,127 @@ static rk_status mrdma_plane_setup(sim *s, const dpu_cfg *d, const uint8_t **bas
     if (rw != d->w || rh != d->h || rc < d->c)
         return sim_skip(s, e, "DPU_RDMA cube %dx%dx%d differs from the DPU cube %dx%dx%d", rw, rh, rc,
                            d->w, d->h, d->c);
+    /* MRDMA line = (W + SRC_DMA_CFG.LINE_NOTCH_ADDR) atoms; SURF_NOTCH =
+     * bytes from the end of the last line's data to the next surface (pp_human
+     * edge copies into a 26x26 buffer: column W=1 notch 25 -> 416 B lines,
+     * SURF_NOTCH 400; row W=26 H=1, SURF_NOTCH 10400; both give the 10816 B
+     * surface; inferred) */
     uint32_t line_notch = SIM_FLD(sim_reg(s, R_RDMA_SRC_DMA_CFG), 31, 19);
-    *line = ((uint64_t)rw + line_notch) * (uint64_t)d->atom;
-    /* SURF_NOTCH, when set, equals the surface stride in every vendor
-     * stream seen (0x9000 for 48x48 int8); otherwise surfaces are dense
-     * (SEMANTICS.md D-MRDMA, inferred). */
     uint32_t sn = sim_reg(s, R_RDMA_SURF_NOTCH) & ~0xFu;
-    *surf = sn ? sn : (*line) * (uint64_t)rh;
+    *line = ((uint64_t)rw + line_notch) * (uint64_t)d->atom;
+    *surf = sn ? (uint64_t)(rh - 1) * (*line) + (uint64_t)rw * d->atom + sn : (*line) * (uint64_t)rh;
     int c1 = (d->c + c2 - 1) / c2;
     uint64_t extent = (uint64_t)(c1 - 1) * (*surf) + (uint64_t)(rh - 1) * (*line) + (uint64_t)rw * (uint64_t)d->atom;
     uint8_t *p;
     rk_status st = sim_dma(s, sim_reg(s, R_RDMA_SRC_BASE_ADDR), extent, "DPU_RDMA_SRC_BASE_ADDR", &p, e);
     *base = p;
     return st;
+}
+
+/* The common int8 conv epilogue in one pass per channel (same arithmetic
+ * as stage_int + OUT_CVT, fused so the compiler keeps it in registers):
+ * BS (OW, ALU add, MUL) -> BN ReLU -> OUT_CVT -> int8 store. */
+/* EW in the fast path: a per-pixel int8 operand from ERDMA through the
+ * converter, ALU add (ConvAdd / ConvAddRelu), optional ReLU. */
+static bool fast_ew_ok(const dpu_cfg *d)
+{
+    return !d->ew_op_bypass && d->ew_op_src_mem && d->erdma_mode == 1 && d->erdma_size == 1 && !d->ew_op_mul &&
+           d->ew_algo == 2 && d->ew_lut_bypass && !d->ew_relux;
+}
+
+static bool fast_path_ok(const dpu_cfg *d)
+{
+    const stage_cfg *bs = &d->bs, *bn = &d->bn;
+    if (d->flying || d->is_float || d->out_prec != SIM_PREC_INT8)
+        return false;
+    if (!d->ew_bypass && !fast_ew_ok(d))
+        return false;
+    if (!bs->bypass && (bs->prelu || bs->relux || (!bs->alu_bypass && bs->alu_algo != 2)))
+        return false;
+    if (!bn->bypass && (!bn->alu_bypass || !bn->mul_bypass || bn->relux))
+        return false;
+    return true;
+}
+
+static void fast_channel(const sim *s, const dpu_cfg *d, int c, size_t n, uint8_t *pl, const uint64_t *off,
+                         const uint8_t *ew_base)
+{
+    const stage_cfg *bs = &d->bs;
+    const int32_t *acc = s->cube.i32 + (size_t)c * n;
+    const int32_t *xs = NULL;
+    int64_t ow = 0, alu = 0, mul = 1;
+    int sp = 0, sn = 0;
+    bool do_mul = false;
+    bool relu = (!bs->bypass && !bs->relu_bypass) || (!d->bn.bypass && !d->bn.relu_bypass);
+    bool relu_bs_only = !bs->bypass && !bs->relu_bypass;
+    (void)relu_bs_only;
+    if (!bs->bypass) {
+        if (bs->ow_active && s->cube.xsum) {
+            ow = bs->ow_src_mem ? ((bs->data_use & 2) ? chan_item(bs, c, 1) : 0) : bs->ow_operand;
+            xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
+        }
+        if (!bs->alu_bypass)
+            alu = bs->alu_src_mem ? ((bs->data_use & 1) ? chan_item(bs, c, 0) : 0) : bs->alu_operand;
+        if (!bs->mul_bypass) {
+            do_mul = true;
+            mul = bs->mul_src_mem ? ((bs->data_use & 4) ? chan_item(bs, c, 2) : 0) : bs->mul_operand;
+            sp = bs->shift_pos;
+            sn = bs->shift_neg;
+        }
+    }
+    const int64_t sc = d->out_scale, ooff = d->out_offset;
+    const int osh = d->out_shift;
+    const bool hu = d->out_half_up, alu_first = d->out_alu_first;
+    /* Branch-free rounding (same results as sim_round_shift): half up =
+     * floor((p + h) / 2^s); half to even = floor((p + h - 1 + q0) / 2^s)
+     * with q0 the lowest kept bit. */
+    const int64_t hp = sp > 0 ? (int64_t)1 << (sp - 1) : 0, hn = sn > 0 ? (int64_t)1 << (sn - 1) : 0;
+    const int64_t ho = osh > 0 ? (int64_t)1 << (osh - 1) : 0;
+    const bool ew = !d->ew_bypass;
+    const bool ew_relu = ew && !d->ew_relu_bypass;
+    const int8_t *ep = NULL;
+    int64_t eoff = d->ew_cvt_offset, esc = d->ew_cvt_scale;
+    int esh = d->ew_cvt_shift;
+    bool ecvt = ew && !d->ew_cvt_bypass, ealu_first = d->ew_cvt_alu_first, ehu = d->ew_cvt_half_up;
+    if (ew) {
+        int c2 = d->atom; /* int8 operand: atom bytes = channels per atom */
+        ep = (const int8_t *)(ew_base + (uint64_t)(c / c2) * d->ew_surf_bytes + (uint64_t)(c % c2));
+    }
+    const size_t atom = (size_t)d->atom;
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = (int64_t)acc[i] + alu;
+        if (xs)
+            v += ow * xs[i];
+        if (do_mul) {
+            int64_t p = v * mul;
+            v = p >= 0 ? (sp > 0 ? (p + hp) >> sp : p << -sp) : (sn > 0 ? (p + hn) >> sn : p * ((int64_t)1 << -sn));
+        }
+        if (relu)
+            v = v < 0 ? 0 : v;
+        if (ew) {
+            int64_t x = ep[i * atom];
+            if (ecvt) {
+                int64_t t = ealu_first ? (x + eoff) * esc : x * esc;
+                t = sim_round_shift(t, esh, ehu);
+                x = ealu_first ? t : t + eoff;
+            }
+            v += x;
+            if (ew_relu)
+                v = v < 0 ? 0 : v;
+        }
+        int64_t t = alu_first ? (v + ooff) * sc : v * sc;
+        int64_t o;
+        if (osh <= 0)
+            o = t;
+        else if (hu)
+            o = (t + ho) >> osh;
+        else
+            o = (t + ho - 1 + ((t >> osh) & 1)) >> osh;
+        if (!alu_first)
+            o += ooff;
+        o = o < -128 ? -128 : o > 127 ? 127 : o;
+        pl[off[i]] = (uint8_t)(int8_t)o;
+    }
 }
 
 rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
@@ -491,8 +635,13 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     size_t obytes = sim_prec_bytes(d.out_prec);
     int oc2 = (int)((size_t)d.atom / obytes);
     int c1 = (d.c + oc2 - 1) / oc2;
-    uint64_t wext = (uint64_t)(c1 - 1) * d.dst_surf_bytes + (uint64_t)(d.h - 1) * d.dst_line_bytes +
-                    (uint64_t)d.w * (uint64_t)d.atom;
+    (void)c1;
+    int wc1 = (d.wc + oc2 - 1) / oc2;
+    if ((uint64_t)wc1 * d.wh * d.ww != (uint64_t)((d.c + oc2 - 1) / oc2) * d.h * d.w)
+        return sim_skip(s, e, "DPU_WDMA_SIZE cube %dx%dx%d does not hold the %dx%dx%d data cube",
+                        d.ww, d.wh, d.wc, d.w, d.h, d.c);
+    uint64_t wext = (uint64_t)(wc1 - 1) * d.dst_surf_bytes + (uint64_t)(d.wh - 1) * d.dst_line_bytes +
+                    (uint64_t)d.ww * (uint64_t)d.atom;
     uint8_t *dst;
     if ((st = sim_dma(s, d.dst_addr, wext, "DPU_DST_BASE_ADDR", &dst, e)))
         return st;
@@ -506,11 +655,42 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
                               "simulated (only the identity 1/0/0)", d.out_scale, d.out_shift, d.out_offset)))
             return st;
 
+    /* Byte offset of every (channel group, pixel) atom: the WDMA mapping
+     * computed once per task, so the per-element loops stay simple. */
+    int dc1 = (d.c + oc2 - 1) / oc2;
+    uint64_t *off = malloc((size_t)dc1 * n * sizeof(uint64_t));
+    if (!off)
+        return rk_errf(e, RK_ENOMEM, "out of memory for the WDMA map");
+    for (int g = 0; g < dc1; g++) {
+        uint64_t *o = off + (size_t)g * n;
+        if (!d.reshaped) {
+            for (int y = 0; y < d.h; y++)
+                for (int x = 0; x < d.w; x++)
+                    o[(size_t)y * d.w + x] = (uint64_t)g * d.dst_surf_bytes + (uint64_t)y * d.dst_line_bytes +
+                                             (uint64_t)x * d.atom;
+        } else {
+            uint64_t plane = (uint64_t)d.wh * d.ww;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t a = (uint64_t)g * n + i, rem = a % plane;
+                o[i] = (a / plane) * d.dst_surf_bytes + (rem / d.ww) * d.dst_line_bytes + (rem % d.ww) * d.atom;
+            }
+        }
+    }
+    if (fast_path_ok(&d)) {
+        for (int c = 0; c < d.c; c++)
+            fast_channel(s, &d, c, n, dst + (uint64_t)(c % oc2) * obytes, off + (size_t)(c / oc2) * n, ew_base);
+        free(off);
+        s->stats.dpu_elems += (uint64_t)n * d.c;
+        s->cube.c = 0;
+        s->skip_unit = false;
+        return RK_OK;
+    }
     int64_t *v = malloc(n * sizeof(int64_t));
     float *fv = malloc(n * sizeof(float));
     if (!v || !fv) {
         free(v);
         free(fv);
+        free(off);
         return rk_errf(e, RK_ENOMEM, "out of memory for a DPU plane of %zu", n);
     }
     size_t mr_es = d.flying ? sim_prec_bytes(mr_prec) : 0;
@@ -561,17 +741,19 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
             if ((st = sim_problem(s, e, "fp16 output without DPU_OUT_CVT_SCALE.FP32TOFP16_EN")))
                 break;
         }
-        uint8_t *pl = dst + (uint64_t)(c / oc2) * d.dst_surf_bytes + (uint64_t)(c % oc2) * obytes;
-        for (int y = 0; y < d.h; y++) {
-            uint8_t *row = pl + (uint64_t)y * d.dst_line_bytes;
-            for (int x = 0; x < d.w; x++) {
-                size_t i = (size_t)y * d.w + x;
-                store_out(row + (uint64_t)x * (uint64_t)d.atom, d.out_prec, v[i], fv[i], d.is_float);
-            }
+        uint8_t *pl = dst + (uint64_t)(c % oc2) * obytes;
+        const uint64_t *o = off + (size_t)(c / oc2) * n;
+        if (!d.is_float && d.out_prec == SIM_PREC_INT8) {
+            for (size_t i = 0; i < n; i++)
+                pl[o[i]] = (uint8_t)(int8_t)v[i];
+        } else {
+            for (size_t i = 0; i < n; i++)
+                store_out(pl + o[i], d.out_prec, v[i], fv[i], d.is_float);
         }
     }
     free(v);
     free(fv);
+    free(off);
     s->stats.dpu_elems += (uint64_t)n * d.c;
     if (!d.flying) {
         /* The accumulators are consumed. */

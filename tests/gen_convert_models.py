@@ -5,7 +5,7 @@ Usage: /usr/bin/python3 tests/gen_convert_models.py OUTDIR
 
 Writes OUTDIR/<case>.onnx and OUTDIR/<case>_input.h5 (dataset named like the
 model input, float32 [1,C,H,W]) for
-  - the conv sweep (kernel 1/3, stride 1/2, group 1 / depthwise, channel
+  - the conv sweep (kernel 1/3/5/7, stride 1/2, group 1 / depthwise, channel
     counts that are not multiples of 16, odd spatial sizes), in an int8
     variant (bias, BatchNormalization and Relu to exercise folding/fusion)
     and an fp16 variant (no bias/activation: the simulator does not run a
@@ -16,8 +16,12 @@ model input, float32 [1,C,H,W]) for
     1x1 -> MaxPool -> 3x3 head: multi-surface intermediates feeding convs;
   - cbuf_tiles: a 64-channel 96x96 3x3 conv whose input does not fit the
     CBUF (row tiling);
+  - ch_tiles: 3x3 conv 160 -> 300 channels whose weights exceed the CBUF
+    (output-channel tiling, a partial last group of 76 kernels);
   - dfl_wide: a YOLOv8-DFL-like 1x1 conv over 1x16x4x8400 (column tiling;
     REGTASK error under --no-tiling);
+  - wide3x3: a padded 3x3 stride-2 conv over width 4501 (column tiles with
+    halo and left/right padding only on the outer tiles);
   - unsupported: Conv -> Softmax, Sigmoid (the one-error-lists-all check).
 Weights come from numpy's default_rng(seed) so the files are reproducible.
 """
@@ -37,6 +41,9 @@ SWEEP = [  # name, C, K, H, W, k, stride, pad, depthwise
     ('k3s1p0', 17, 9, 7, 7, 3, 1, 0, False),
     ('dw3s1', 21, 21, 9, 13, 3, 1, 1, True),
     ('dw3s2', 40, 40, 17, 11, 3, 2, 1, True),
+    ('k5s1', 6, 12, 13, 11, 5, 1, 2, False),
+    ('k7s2', 3, 17, 23, 19, 7, 2, 3, False),
+    ('dw5s1', 18, 18, 11, 9, 5, 1, 2, True),
 ]
 
 
@@ -126,9 +133,18 @@ def extras(outdir, rng):
              helper.make_node('Relu', ['a0'], ['output'], name='relu')]
     save(outdir, 'cbuf_tiles', nodes, inits, (1, 64, 96, 96), ['output'], rng)
 
+    inits = {}
+    nodes = [conv_node('conv', 'input', 'a0', 160, 300, 3, 1, 1, False, rng, inits),
+             helper.make_node('Relu', ['a0'], ['output'], name='relu')]
+    save(outdir, 'ch_tiles', nodes, inits, (1, 160, 9, 11), ['output'], rng)
+
     inits = {'dfl.w': np.arange(16, dtype=np.float32).reshape(1, 16, 1, 1) / 16.0}
     nodes = [helper.make_node('Conv', ['input', 'dfl.w'], ['output'], name='dfl_conv', kernel_shape=[1, 1])]
     save(outdir, 'dfl_wide', nodes, inits, (1, 16, 4, 8400), ['output'], rng, 0.0, 1.0)
+
+    inits = {}
+    nodes = [conv_node('conv', 'input', 'output', 8, 6, 3, 2, 1, False, rng, inits)]
+    save(outdir, 'wide3x3', nodes, inits, (1, 8, 7, 4501), ['output'], rng)
 
     inits = {}
     nodes = [conv_node('conv', 'input', 'a0', 3, 8, 3, 1, 1, False, rng, inits),

@@ -9,12 +9,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "convert.h"
+#include "onnx.pb-c.h"
 #include "onnxref.h"
 #include "rk_tensorio.h"
 #include "sim.h"
@@ -131,6 +133,265 @@ static void test_convert_missing_calib_dataset_is_input_error(void **state)
     rk_convert_report_free(&rep);
 }
 
+/* ------------------------------------------------------------------ */
+/* A tiny in-memory ONNX writer for graphs the tests need (no python). */
+
+/* Arena: every allocation is kept and freed together. */
+typedef struct arena {
+    void *p[256];
+    int n;
+} arena;
+
+static void *ar(arena *a, size_t sz)
+{
+    assert_true(a->n < 256);
+    void *q = calloc(1, sz ? sz : 1);
+    assert_non_null(q);
+    return a->p[a->n++] = q;
+}
+
+static void ar_free(arena *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->p[i]);
+    a->n = 0;
+}
+
+/* Copies up to 5 names (NULL ends the list) into an arena vector. */
+static char **strv(arena *a, const char *const *v, size_t *n)
+{
+    char **out = ar(a, sizeof(char *) * 5);
+    *n = 0;
+    for (int i = 0; i < 5 && v[i]; i++) {
+        out[i] = ar(a, strlen(v[i]) + 1);
+        strcpy(out[i], v[i]);
+        (*n)++;
+    }
+    return out;
+}
+
+static Onnx__NodeProto *node5(arena *a, const char *op, const char *name, const char *const ins[5],
+                              const char *out)
+{
+    Onnx__NodeProto *n = ar(a, sizeof(*n));
+    onnx__node_proto__init(n);
+    const char *outs[5] = {out, NULL, NULL, NULL, NULL};
+    n->op_type = (char *)op;
+    n->name = (char *)name;
+    n->input = strv(a, ins, &n->n_input);
+    n->output = strv(a, outs, &n->n_output);
+    n->attribute = ar(a, sizeof(void *) * 4);
+    return n;
+}
+
+static Onnx__NodeProto *node(arena *a, const char *op, const char *name, const char *i0, const char *i1,
+                             const char *i2, const char *out)
+{
+    const char *ins[5] = {i0, i1, i2, NULL, NULL};
+    return node5(a, op, name, ins, out);
+}
+
+static void attr_ints(arena *a, Onnx__NodeProto *n, const char *name, int64_t v0, int64_t v1)
+{
+    Onnx__AttributeProto *at = ar(a, sizeof(*at));
+    onnx__attribute_proto__init(at);
+    at->name = (char *)name;
+    at->has_type = 1;
+    at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    at->n_ints = 2;
+    at->ints = ar(a, sizeof(int64_t) * 2);
+    at->ints[0] = v0;
+    at->ints[1] = v1;
+    n->attribute[n->n_attribute++] = at;
+}
+
+static Onnx__TensorProto *init_f32(arena *a, const char *name, int nd, const int64_t *dims, float fill)
+{
+    Onnx__TensorProto *t = ar(a, sizeof(*t));
+    onnx__tensor_proto__init(t);
+    t->name = (char *)name;
+    t->has_data_type = 1;
+    t->data_type = 1;
+    t->n_dims = (size_t)nd;
+    t->dims = ar(a, sizeof(int64_t) * (size_t)nd);
+    int64_t ne = 1;
+    for (int i = 0; i < nd; i++)
+        ne *= (t->dims[i] = dims[i]);
+    float *v = ar(a, sizeof(float) * (size_t)ne);
+    for (int64_t i = 0; i < ne; i++)
+        v[i] = fill * (float)((i % 7) - 3) / 3.0f; /* deterministic, mixed signs */
+    t->n_float_data = (size_t)ne;
+    t->float_data = v;
+    return t;
+}
+
+static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, int nd, const int64_t *dims)
+{
+    Onnx__ValueInfoProto *v = ar(a, sizeof(*v));
+    onnx__value_info_proto__init(v);
+    v->name = (char *)name;
+    Onnx__TypeProto *tp = ar(a, sizeof(*tp));
+    onnx__type_proto__init(tp);
+    Onnx__TypeProto__Tensor *tt = ar(a, sizeof(*tt));
+    onnx__type_proto__tensor__init(tt);
+    tt->has_elem_type = 1;
+    tt->elem_type = 1;
+    Onnx__TensorShapeProto *sh = ar(a, sizeof(*sh));
+    onnx__tensor_shape_proto__init(sh);
+    sh->n_dim = (size_t)nd;
+    sh->dim = ar(a, sizeof(void *) * (size_t)(nd ? nd : 1));
+    for (int i = 0; i < nd; i++) {
+        Onnx__TensorShapeProto__Dimension *d = ar(a, sizeof(*d));
+        onnx__tensor_shape_proto__dimension__init(d);
+        d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        d->dim_value = dims[i];
+        sh->dim[i] = d;
+    }
+    tt->shape = sh;
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    tp->tensor_type = tt;
+    v->type = tp;
+    return v;
+}
+
+/* Writes the graph to a temporary .onnx file; returns its path. */
+static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto **inits, size_t ni,
+                              const int64_t in_dims[4], const char *out_name, const char *file)
+{
+    Onnx__ValueInfoProto *in = vinfo(a, "input", 4, in_dims), *out = vinfo(a, out_name, 0, NULL);
+    Onnx__GraphProto g;
+    onnx__graph_proto__init(&g);
+    g.name = (char *)"test_convert";
+    g.n_node = nn;
+    g.node = nodes;
+    g.n_input = 1;
+    g.input = &in;
+    g.n_output = 1;
+    g.output = &out;
+    g.n_initializer = ni;
+    g.initializer = inits;
+    Onnx__OperatorSetIdProto ops;
+    onnx__operator_set_id_proto__init(&ops);
+    ops.domain = (char *)"";
+    ops.has_version = 1;
+    ops.version = 13;
+    Onnx__OperatorSetIdProto *opsp = &ops;
+    Onnx__ModelProto m;
+    onnx__model_proto__init(&m);
+    m.has_ir_version = 1;
+    m.ir_version = 8;
+    m.n_opset_import = 1;
+    m.opset_import = &opsp;
+    m.graph = &g;
+    size_t len = onnx__model_proto__get_packed_size(&m);
+    uint8_t *buf = ar(a, len);
+    onnx__model_proto__pack(&m, buf);
+    const char *path = tu_tmp_path(file);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+/* Conv 1x1 (16 -> 1 channels) over [1,16,1,W]: the YOLOv8-DFL shape family. */
+static const char *wide_conv_model(arena *a, int64_t w, const char *file)
+{
+    const int64_t in_dims[4] = {1, 16, 1, w}, wd[4] = {1, 16, 1, 1};
+    Onnx__NodeProto *n = node(a, "Conv", "dfl_conv", "input", "w", NULL, "output");
+    attr_ints(a, n, "kernel_shape", 1, 1);
+    Onnx__TensorProto *wt = init_f32(a, "w", 4, wd, 1.0f);
+    return save_model(a, &n, 1, &wt, 1, in_dims, "output", file);
+}
+
+static rk_status convert_path(const char *path, bool no_tiling, rk_convert_report *rep, rk_err *e)
+{
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8, .no_tiling = no_tiling};
+    rknn_model *m = NULL;
+    memset(rep, 0, sizeof(*rep));
+    rk_status st = rk_convert_onnx(path, &o, &m, rep, e);
+    rknn_free(m);
+    return st;
+}
+
+static void test_convert_no_tiling_width_overflow_is_regtask(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    const char *p = wide_conv_model(&a, 2100, "wide.onnx");
+    assert_int_equal(convert_path(p, true, &rep, &e), RK_ECHECK);
+    /* Hand-derived from isa/regdb: CNA_DATA_SIZE0 (0x1020) DATAIN_WIDTH is
+     * bits 26:16, so shift 16, limit 0x7ff; 2100 = 0x834. */
+    assert_non_null(strstr(e.msg, "REGTASK: The bit width of field value exceeds the limit, target: v2, "
+                                  "offset: 0x1020, shift = 16, limit: 0x7ff, value: 0x834"));
+    assert_non_null(strstr(e.msg, "dfl_conv"));
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+static void test_convert_wide_conv_tiled_by_columns(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    const char *p = wide_conv_model(&a, 2100, "wide2.onnx");
+    assert_int_equal(convert_path(p, false, &rep, &e), RK_OK);
+    /* 2100 output columns > 2047 (11-bit DATAIN/DATAOUT_WIDTH): halved once
+     * to 1050-column tiles -> 2 tasks; one row, 16 channels fit the CBUF. */
+    assert_int_equal(rep.n_tasks, 2);
+    assert_int_equal(rep.n_tiled_ops, 1);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+static void test_convert_unsupported_lists_every_node(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    const int64_t in_dims[4] = {1, 3, 8, 8}, wd[4] = {4, 3, 1, 1};
+    Onnx__NodeProto *n[3] = {node(&a, "Conv", "c1", "input", "w", NULL, "a"),
+                             node(&a, "Softmax", "sm", "a", NULL, NULL, "b"),
+                             node(&a, "Sigmoid", "sg", "b", NULL, NULL, "output")};
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 0.5f);
+    const char *p = save_model(&a, n, 3, &wt, 1, in_dims, "output", "unsup.onnx");
+    assert_int_equal(convert_path(p, false, &rep, &e), RK_EUNSUPPORTED);
+    assert_non_null(strstr(e.msg, "2 nodes cannot be converted"));
+    assert_non_null(strstr(e.msg, "Softmax 'sm'"));
+    assert_non_null(strstr(e.msg, "Sigmoid 'sg'"));
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+static void test_convert_batchnorm_and_relu_fused(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    const int64_t in_dims[4] = {1, 3, 8, 8}, wd[4] = {4, 3, 3, 3}, cd[1] = {4}; /* 3x3, no pad */
+    const char *bn_in[5] = {"a", "g", "b", "m", "v"};
+    Onnx__NodeProto *n[3] = {node(&a, "Conv", "c1", "input", "w", NULL, "a"),
+                             node5(&a, "BatchNormalization", "bn", bn_in, "y"),
+                             node(&a, "Relu", "r", "y", NULL, NULL, "output")};
+    Onnx__TensorProto *t[5] = {init_f32(&a, "w", 4, wd, 0.5f), init_f32(&a, "g", 1, cd, 1.0f),
+                               init_f32(&a, "b", 1, cd, 0.1f), init_f32(&a, "m", 1, cd, 0.1f),
+                               init_f32(&a, "v", 1, cd, 0.0f)};
+    float *var = t[4]->float_data;
+    for (int i = 0; i < 4; i++)
+        var[i] = 1.0f + (float)i; /* variances must be positive */
+    const char *p = save_model(&a, n, 3, t, 5, in_dims, "output", "bn.onnx");
+    assert_int_equal(convert_path(p, false, &rep, &e), RK_OK);
+    assert_int_equal(rep.n_fused, 2); /* BN folded + Relu fused */
+    assert_int_equal(rep.n_npu_ops, 1);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +399,10 @@ int main(void)
         cmocka_unit_test(test_convert_output_passes_validator),
         cmocka_unit_test(test_convert_rk3566_rejected),
         cmocka_unit_test(test_convert_missing_calib_dataset_is_input_error),
+        cmocka_unit_test(test_convert_no_tiling_width_overflow_is_regtask),
+        cmocka_unit_test(test_convert_wide_conv_tiled_by_columns),
+        cmocka_unit_test(test_convert_unsupported_lists_every_node),
+        cmocka_unit_test(test_convert_batchnorm_and_relu_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -443,6 +443,103 @@ static void test_onnxref_initializer_size_mismatch(void **state)
     mb_free(&b);
 }
 
+/* typed-field variant: float_data with 2 values for a [3] tensor */
+static void test_onnxref_initializer_typed_count_mismatch(void **state)
+{
+    (void)state;
+    mb b = {0};
+    rk_err e = {0};
+    int64_t dims[1] = {3};
+    float w[2] = {1, 2};
+    mb_input(&b, "x", 1, 1, dims, NULL);
+    Onnx__TensorProto *t = mb_init_raw(&b, "bias", 1, 1, dims, w, sizeof w);
+    t->has_raw_data = 0;
+    t->n_float_data = 2;
+    t->float_data = mb_alloc(&b, sizeof w);
+    memcpy(t->float_data, w, sizeof w);
+    mb_node(&b, "Add", "add", "x,bias", "y");
+    mb_output(&b, "y");
+    assert_null(mb_load(&b, &e, RK_EINPUT));
+    assert_non_null(strstr(e.msg, "'bias'"));
+    assert_non_null(strstr(e.msg, "float_data holds 2 values"));
+    mb_free(&b);
+}
+
+typedef struct keep_r {
+    float r[3];
+    bool seen;
+} keep_r;
+
+static rk_status keep_r_cb(void *user, const ox_model *m, const ox_node *n,
+                           const rk_tensor *out, int nout, rk_err *e)
+{
+    keep_r *k = user;
+    if (strcmp(out[0].name, "r") == 0) {
+        memcpy(k->r, out[0].data, sizeof k->r);
+        k->seen = true;
+    }
+    return RK_OK;
+}
+
+/* Dying intermediates are overwritten in place by elementwise kernels; the
+ * results must be those of fresh buffers.  Mul(r, r) reads r twice, so r
+ * must not be reused there; y dies at Add and may be.  Hand-derived:
+ * r = relu(x) = {0, 2, 3}; y = r*r = {0, 4, 9}; z = y + r2 where
+ * r2 = relu(x) again = {0, 2, 3}: z = {0, 6, 12}. */
+static void test_onnxref_inplace_reuse_keeps_values(void **state)
+{
+    (void)state;
+    mb b = {0};
+    rk_err e = {0};
+    int64_t dims[1] = {3};
+    mb_input(&b, "x", 1, 1, dims, NULL);
+    mb_node(&b, "Relu", "relu_a", "x", "r");
+    mb_node(&b, "Relu", "relu_b", "x", "r2");
+    mb_node(&b, "Mul", "square", "r,r", "y");
+    mb_node(&b, "Add", "add", "y,r2", "z");
+    mb_output(&b, "z");
+    ox_model *m = mb_load(&b, &e, RK_OK);
+    float xv[3] = {-1, 2, 3};
+    rk_tensor x = make_f32("x", 1, dims, xv), z;
+    keep_r k = {{0}, false};
+    ox_run_opts opts = {.on_node = keep_r_cb, .user = &k};
+    assert_int_equal(ox_run(m, &x, 1, &opts, &z, &e), RK_OK);
+    const float want[3] = {0, 6, 12}, rwant[3] = {0, 2, 3};
+    for (int i = 0; i < 3; i++) {
+        assert_true(((float *)z.data)[i] == want[i]);
+        assert_true(k.r[i] == rwant[i]);
+    }
+    assert_true(xv[0] == -1); /* the caller's input is never written */
+    assert_true(((float *)x.data)[0] == -1);
+    rk_tensor_free(&z);
+    rk_tensor_free(&x);
+    ox_model_free(m);
+    mb_free(&b);
+}
+
+/* A kernel error reaches the caller naming the node and both shapes. */
+static void test_onnxref_kernel_error_names_node(void **state)
+{
+    (void)state;
+    mb b = {0};
+    rk_err e = {0};
+    int64_t da[2] = {2, 3}, db[1] = {4};
+    mb_input(&b, "a", 1, 2, da, NULL);
+    mb_input(&b, "b", 1, 1, db, NULL);
+    mb_node(&b, "Add", "bad_add", "a,b", "y");
+    mb_output(&b, "y");
+    ox_model *m = mb_load(&b, &e, RK_OK);
+    float v[6] = {0};
+    rk_tensor in[2] = {make_f32("a", 2, da, v), make_f32("b", 1, db, v)}, y;
+    assert_int_equal(ox_run(m, in, 2, NULL, &y, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "Add 'bad_add'"));
+    assert_non_null(strstr(e.msg, "2x3 and 4 cannot be broadcast"));
+    rk_tensor_free(&in[0]);
+    rk_tensor_free(&in[1]);
+    ox_model_free(m);
+    mb_free(&b);
+}
+
 static void test_onnxref_dangling_name_and_cycle(void **state)
 {
     (void)state;
@@ -829,6 +926,29 @@ static void test_onnxref_if_reads_outer_scope(void **state)
     mb_free(&b);
 }
 
+/* A sequence-typed graph input fed a plain tensor: a clear error. */
+static void test_onnxref_sequence_input_given_tensor(void **state)
+{
+    (void)state;
+    const char *path = NODE_TESTS "/test_sequence_insert_at_back/model.onnx";
+    if (access(path, R_OK) != 0)
+        skip();
+    rk_err e = {0};
+    ox_model *m;
+    assert_int_equal(ox_model_load_file(path, &m, &e), RK_OK);
+    assert_int_equal(ox_model_input(m, 0)->kind, OX_KIND_SEQUENCE);
+    assert_int_equal(ox_model_input(m, 1)->kind, OX_KIND_TENSOR);
+    int64_t dims[1] = {3};
+    rk_tensor in[2], out;
+    assert_int_equal(rk_tensor_alloc(&in[0], NULL, RK_DT_I64, 1, dims, &e), RK_OK);
+    assert_int_equal(rk_tensor_alloc(&in[1], NULL, RK_DT_I64, 1, dims, &e), RK_OK);
+    assert_int_equal(ox_run(m, in, 2, NULL, &out, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "must be a sequence"));
+    rk_tensor_free(&in[0]);
+    rk_tensor_free(&in[1]);
+    ox_model_free(m);
+}
+
 typedef struct pf_check {
     int hits[1000];
 } pf_check;
@@ -868,6 +988,9 @@ int main(void)
         cmocka_unit_test(test_onnxref_misshaped_input),
         cmocka_unit_test(test_onnxref_symbolic_dims_bound_from_inputs),
         cmocka_unit_test(test_onnxref_initializer_size_mismatch),
+        cmocka_unit_test(test_onnxref_initializer_typed_count_mismatch),
+        cmocka_unit_test(test_onnxref_kernel_error_names_node),
+        cmocka_unit_test(test_onnxref_inplace_reuse_keeps_values),
         cmocka_unit_test(test_onnxref_dangling_name_and_cycle),
         cmocka_unit_test(test_onnxref_callback_sees_every_node),
         cmocka_unit_test(test_onnxref_broadcast_add_sub),
@@ -878,6 +1001,7 @@ int main(void)
         cmocka_unit_test(test_onnxref_external_data_initializer),
         cmocka_unit_test(test_onnxref_opset_selects_clip_version),
         cmocka_unit_test(test_onnxref_if_reads_outer_scope),
+        cmocka_unit_test(test_onnxref_sequence_input_given_tensor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,69 @@ static int read_pb_tensor(const char *path, rk_tensor *t, rk_err *e)
     return st == RK_OK ? RES_PASS : RES_FAIL;
 }
 
+/* ---- SequenceProto / OptionalProto (onnx-data.proto, not generated here:
+ * Debian ships only onnx.proto).  Field numbers from onnx-data.proto:
+ * 2 elem_type (1 tensor, 3 sequence, 5 optional), 3 tensor value(s),
+ * 5 sequence value(s), 7 optional value(s). */
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+static int parse_container(const uint8_t *buf, size_t len, bool optional, int depth,
+                           rk_tensor *out, rk_err *e)
+{
+    const uint8_t *p = buf, *end = buf + len;
+    if (depth > 8 || ox_seq_new(out, optional, RK_DT_UNDEF, e) != RK_OK)
+        return RES_FAIL;
+    while (p < end) {
+        uint64_t key, v;
+        if (!read_varint(&p, end, &key))
+            goto bad;
+        unsigned field = (unsigned)(key >> 3), wire = key & 7;
+        if (wire == 0) {
+            if (!read_varint(&p, end, &v))
+                goto bad;
+            continue;
+        }
+        if (wire != 2 || !read_varint(&p, end, &v) || v > (uint64_t)(end - p))
+            goto bad;
+        const uint8_t *sub = p;
+        p += v;
+        if (field != 3 && field != 5 && field != 7)
+            continue; /* name, sparse, map */
+        rk_tensor item = {0};
+        int r = RES_PASS;
+        if (field == 3) {
+            Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, v, sub);
+            if (!tp)
+                goto bad;
+            r = ox_tensor_from_proto(tp, NULL, &item, e) == RK_OK ? RES_PASS : RES_UNSUPPORTED;
+            onnx__tensor_proto__free_unpacked(tp, NULL);
+        } else {
+            r = parse_container(sub, v, field == 7, depth + 1, &item, e);
+        }
+        if (r != RES_PASS || ox_seq_insert(ox_seq_of(out), -1, &item, e) != RK_OK) {
+            ox_value_free(&item);
+            ox_value_free(out);
+            return r != RES_PASS ? r : RES_FAIL;
+        }
+    }
+    return RES_PASS;
+bad:
+    ox_value_free(out);
+    rk_errf(e, RK_EINPUT, "malformed sequence/optional protobuf");
+    return RES_FAIL;
+}
+
 static double elem_as_double(const rk_tensor *t, int64_t i)
 {
     switch (t->dtype) {
@@ -68,6 +131,20 @@ static bool is_float(rk_dtype d)
 static int compare(const char *what, const rk_tensor *got, const rk_tensor *want, rk_err *e)
 {
     char s1[96], s2[96];
+    const ox_seq *gs = ox_seq_of(got), *ws = ox_seq_of(want);
+    if (gs || ws) {
+        if (!gs || !ws || gs->optional != ws->optional || gs->count != ws->count) {
+            rk_errf(e, RK_ECHECK, "%s: sequence/optional of %d items, expected %d", what,
+                    gs ? gs->count : -1, ws ? ws->count : -1);
+            return RES_FAIL;
+        }
+        for (int i = 0; i < gs->count; i++) {
+            int r = compare(what, &gs->items[i], &ws->items[i], e);
+            if (r != RES_PASS)
+                return r;
+        }
+        return RES_PASS;
+    }
     if (got->dtype != want->dtype) {
         rk_errf(e, RK_ECHECK, "%s: dtype %s, expected %s", what, rk_dtype_name(got->dtype),
                 rk_dtype_name(want->dtype));
@@ -111,9 +188,10 @@ static bool file_exists(const char *p)
     return stat(p, &sb) == 0;
 }
 
-/* Load up to `max` tensors dir/prefix_N.pb. */
-static int load_set(const char *dir, const char *prefix, rk_tensor *ts, int max, int *count,
-                    rk_err *e)
+/* Load up to `max` values dir/prefix_N.pb; kinds[i] says whether value i
+ * is a TensorProto, SequenceProto or OptionalProto. */
+static int load_set(const char *dir, const char *prefix, const ox_value_kind *kinds, int nkinds,
+                    rk_tensor *ts, int max, int *count, rk_err *e)
 {
     char path[4096];
     *count = 0;
@@ -121,7 +199,18 @@ static int load_set(const char *dir, const char *prefix, rk_tensor *ts, int max,
         snprintf(path, sizeof path, "%s/%s_%d.pb", dir, prefix, i);
         if (!file_exists(path))
             break;
-        int r = read_pb_tensor(path, &ts[i], e);
+        ox_value_kind kind = i < nkinds ? kinds[i] : OX_KIND_TENSOR;
+        int r;
+        if (kind == OX_KIND_SEQUENCE || kind == OX_KIND_OPTIONAL) {
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            if (rk_read_file(path, &buf, &len, 0, e) != RK_OK)
+                return RES_FAIL;
+            r = parse_container(buf, len, kind == OX_KIND_OPTIONAL, 0, &ts[i], e);
+            free(buf);
+        } else {
+            r = read_pb_tensor(path, &ts[i], e);
+        }
         if (r != RES_PASS)
             return r;
         rk_tensor_set_name(&ts[i], NULL); /* positional */
@@ -146,22 +235,29 @@ static int run_test(const char *dir, rk_err *e)
         res = RES_UNSUPPORTED;
         goto out;
     }
-    for (int i = 0; i < ox_model_num_inputs(m); i++)
-        if (ox_model_input(m, i)->dtype == RK_DT_UNDEF) {
-            rk_errf(e, RK_EUNSUPPORTED, "input '%s' is not a tensor of a supported type",
-                    ox_model_input(m, i)->name);
+    ox_value_kind in_kinds[MAX_IO], out_kinds[MAX_IO];
+    int nik = RK_MIN(ox_model_num_inputs(m), MAX_IO), nok = RK_MIN(ox_model_num_outputs(m), MAX_IO);
+    for (int i = 0; i < nik; i++) {
+        const ox_value_info *vi = ox_model_input(m, i);
+        in_kinds[i] = vi->kind;
+        if (vi->kind == OX_KIND_OTHER || (vi->kind == OX_KIND_TENSOR && vi->dtype == RK_DT_UNDEF)) {
+            rk_errf(e, RK_EUNSUPPORTED, "input '%s' is not a tensor/sequence/optional of a "
+                    "supported type", vi->name);
             res = RES_UNSUPPORTED;
             goto out;
         }
+    }
+    for (int i = 0; i < nok; i++)
+        out_kinds[i] = ox_model_output(m, i)->kind;
     if (ox_model_num_outputs(m) > MAX_IO) {
         rk_errf(e, RK_EUNSUPPORTED, "too many outputs");
         res = RES_UNSUPPORTED;
         goto out;
     }
     snprintf(path, sizeof path, "%s/test_data_set_0", dir);
-    res = load_set(path, "input", ins, MAX_IO, &nin, e);
+    res = load_set(path, "input", in_kinds, nik, ins, MAX_IO, &nin, e);
     if (res == RES_PASS)
-        res = load_set(path, "output", want, MAX_IO, &nwant, e);
+        res = load_set(path, "output", out_kinds, nok, want, MAX_IO, &nwant, e);
     if (res != RES_PASS)
         goto out;
     if (nwant != ox_model_num_outputs(m)) {
@@ -173,10 +269,10 @@ static int run_test(const char *dir, rk_err *e)
     /* Quirk of ONNX's test data: bfloat16 tensors of the Cast tests are
      * stored as uint16 TensorProtos.  Retag them where the model says bf16. */
     for (int i = 0; i < nin && i < ox_model_num_inputs(m); i++)
-        if (ins[i].dtype == RK_DT_U16 && ox_model_input(m, i)->dtype == RK_DT_BF16)
+        if (!ox_is_seq(&ins[i]) && ins[i].dtype == RK_DT_U16 && ox_model_input(m, i)->dtype == RK_DT_BF16)
             ins[i].dtype = RK_DT_BF16;
     for (int i = 0; i < nwant; i++)
-        if (want[i].dtype == RK_DT_U16 && ox_model_output(m, i)->dtype == RK_DT_BF16)
+        if (!ox_is_seq(&want[i]) && want[i].dtype == RK_DT_U16 && ox_model_output(m, i)->dtype == RK_DT_BF16)
             want[i].dtype = RK_DT_BF16;
     /* Another quirk: the CastLike bf16 tests feed 'like' as [1] where the
      * model declares [3, 4]; only those get the shape check relaxed. */
@@ -189,11 +285,11 @@ static int run_test(const char *dir, rk_err *e)
     for (int i = 0; i < nwant && res == RES_PASS; i++)
         res = compare(got[i].name ? got[i].name : "output", &got[i], &want[i], e);
     for (int i = 0; i < nwant; i++)
-        rk_tensor_free(&got[i]);
+        ox_value_free(&got[i]);
 out:
     for (int i = 0; i < MAX_IO; i++) {
-        rk_tensor_free(&ins[i]);
-        rk_tensor_free(&want[i]);
+        ox_value_free(&ins[i]);
+        ox_value_free(&want[i]);
     }
     ox_model_free(m);
     return res;

@@ -11,13 +11,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: rksim convert MODEL.onnx --soc rk3588 --dtype int8|fp16 [--calib FILE.h5]\n"
-            "                     [--no-tiling] [--quiet] -o OUT.rknn\n\n"
+            "                     [--quant-method channel|layer] [--no-tiling] [--quiet|--verbose]\n"
+            "                     -o OUT.rknn\n\n"
             "Compile a float ONNX model into a .rknn that `rksim info|disasm|check|run` read like\n"
             "a vendor file.  Lowered: Conv (1x1..KxK, stride, pad, group 1 or depthwise) with\n"
             "BatchNormalization folded and Relu/Clip fused, same-shape Add (DPU), MaxPool /\n"
             "AveragePool / GlobalAveragePool (PPU).  Any other op is reported, all at once.\n\n"
             "--calib FILE.h5  calibration set: one float dataset per input, [S,C,H,W]; without it\n"
             "                 one deterministic [0,1) sample is used (int8 min/max calibration).\n"
+            "--quant-method   int8 weight scales per output channel (default) or one per layer.\n"
             "--no-tiling      stop with the vendor-style REGTASK line when a field would overflow\n"
             "                 (e.g. a width > 8192) instead of splitting the op into tiles.\n\n"
             "exit: 0 ok, 1 field overflow under --no-tiling, 2 usage, 3 bad input,\n"
@@ -29,7 +31,7 @@ int cmd_convert(int argc, char **argv)
     const char *model = NULL, *outp = NULL, *soc_name = NULL, *dtype = NULL;
     rk_convert_opts o;
     memset(&o, 0, sizeof(o));
-    bool quiet = false;
+    bool quiet = false, verbose = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -43,8 +45,15 @@ int cmd_convert(int argc, char **argv)
             dtype = argv[++i];
         } else if (strcmp(a, "--calib") == 0 && i + 1 < argc) {
             o.calib_h5 = argv[++i];
+        } else if (strcmp(a, "--quant-method") == 0 && i + 1 < argc) {
+            const char *qm = argv[++i];
+            if (strcmp(qm, "layer") != 0 && strcmp(qm, "channel") != 0)
+                return cli_usage_error(CMD, "--quant-method must be layer or channel, not '%s'", qm);
+            o.weights_per_layer = strcmp(qm, "layer") == 0;
         } else if (strcmp(a, "--no-tiling") == 0) {
             o.no_tiling = true;
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            verbose = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = true;
         } else if (a[0] == '-') {
@@ -74,9 +83,13 @@ int cmd_convert(int argc, char **argv)
     rk_status st = rk_convert_onnx(model, &o, &m, &rep, &e);
     if (!st)
         st = rknn_write_file(m, outp, &e);
-    if (!quiet)
-        for (size_t i = 0; i < rep.n_notes; i++)
+    enum { NOTES_SHOWN = 25 }; /* big models fuse hundreds of ops: keep stderr readable */
+    if (!quiet) {
+        for (size_t i = 0; i < rep.n_notes && (verbose || i < NOTES_SHOWN); i++)
             fprintf(stderr, "note: %s\n", rep.notes[i]);
+        if (!verbose && rep.n_notes > NOTES_SHOWN)
+            fprintf(stderr, "note: ... %zu more notes (--verbose shows all)\n", rep.n_notes - NOTES_SHOWN);
+    }
     int rc = RK_EXIT_OK;
     if (st)
         rc = cli_fail(CMD, &e);

@@ -3,6 +3,7 @@
  * reference interpreter, and write its outputs (and optionally every
  * intermediate tensor) to HDF5.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ static rk_status dump_cb(void *user, const ox_model *m, const ox_node *n, const 
 {
     rk_tensor_list *dump = user;
     for (int i = 0; i < nout; i++) {
-        if (!out[i].data)
+        if (!out[i].data || out[i].dtype == RK_DT_UNDEF) /* unused, or a sequence/optional */
             continue;
         rk_tensor copy;
         rk_status st = rk_tensor_copy(&copy, &out[i], e);
@@ -170,6 +171,13 @@ int cmd_ref(int argc, char **argv)
             st = rk_errf(&e, RK_ENOMEM, "out of memory");
     }
     if (st == RK_OK) {
+        /* Intermediate tensors are allocated and freed by the megabyte; by
+         * default glibc mmaps/unmaps each one, paying page faults on every
+         * node.  Keeping them in the heap cut PP-OCRv4 det 480x480 from
+         * ~0.25 s to ~0.17 s on one thread (measured, noisy shared host);
+         * peak RSS did not change measurably. */
+        mallopt(M_MMAP_THRESHOLD, 256 << 20);
+        mallopt(M_TRIM_THRESHOLD, 512 << 20);
         ox_run_opts opts = {.threads = threads, .on_node = dump_path ? dump_cb : NULL,
                             .user = &dump};
         st = ox_run(m, inputs.items, inputs.count, &opts, outs, &e);

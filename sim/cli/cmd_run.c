@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "perf.h"
 #include "rk_tensorio.h"
 #include "rknn.h"
 #include "sim.h"
@@ -15,7 +16,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: rksim run MODEL.rknn INPUT... [-o OUT.h5] [--dump-layers LAYERS.h5]\n"
-            "                 [--soc SOC] [--raw] [--nhwc] [--lenient] [--quiet]\n\n"
+            "                 [--soc SOC] [--raw] [--nhwc] [--lenient] [--quiet]\n"
+            "                 [--perf] [--perf-only] [--perf-json FILE] [--param NAME=VALUE]...\n\n"
             "Execute a compiled .rknn model at the register level: the PC sequencer walks the\n"
             "task chain and runs CNA/CORE/DPU/PPU on each op_en; CPU layers (InputOperator,\n"
             "OutputOperator, Reshape, custom ops) run on the host.\n\n"
@@ -30,7 +32,11 @@ static void usage(FILE *out)
             "--nhwc              inputs are NHWC (transposed to the model's NCHW).\n"
             "--lenient           on an unknown register/field value/mode, continue and list\n"
             "                    every problem at the end (results may be wrong).\n"
-            "--quiet             no progress or summary on stderr.\n\n"
+            "--quiet             no progress or summary on stderr.\n"
+            "--perf              also print the cycle estimate (eval_perf-style table).\n"
+            "--perf-only         only the cycle estimate: no simulation, INPUT not needed.\n"
+            "--perf-json FILE    write the cycle estimate as JSON (CSV if FILE ends in .csv).\n"
+            "--param NAME=VALUE  override a cycle-model parameter (repeatable).\n\n"
             "exit: 0 ok, 2 usage, 3 bad input, 4 unsupported register/mode/op, 5 internal\n",
             rk_soc_accepted_names());
 }
@@ -58,6 +64,13 @@ static double now_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -119,11 +132,38 @@ static void summarize(const rk_tensor *t)
                rk_dtype_name(t->dtype));
 }
 
+/* The cycle estimate (perf.h), from the command stream alone. */
+static rk_status run_perf(const rknn_model *m, rk_soc soc, const char *const *params, size_t n_params,
+                          const char *json, int quiet, rk_err *e)
+{
+    if (soc == RK_SOC_UNKNOWN)
+        soc = rk_soc_from_name(m->soc);
+    if (soc == RK_SOC_UNKNOWN && m->format)
+        soc = rk_soc_from_format_string(m->format);
+    rk_perf_params pp;
+    rk_perf_result r;
+    memset(&r, 0, sizeof(r));
+    rk_status st = rk_perf_params_with_overrides(soc, params, n_params, &pp, e);
+    if (st)
+        return st;
+    if ((st = rk_perf_model_estimate(m, soc, &pp, &r, e)))
+        return st;
+    if (!quiet || !json)
+        st = rk_perf_print_table(stdout, &r, e);
+    if (!st && json)
+        st = rk_perf_write_file(&r, json, e);
+    rk_perf_result_free(&r);
+    return st;
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *model_path = NULL, *out_path = NULL, *layers_path = NULL, *soc_name = NULL;
     const char *inputs[16];
-    int n_inputs = 0, raw = 0, nhwc = 0, lenient = 0, quiet = 0;
+    int n_inputs = 0, raw = 0, nhwc = 0, lenient = 0, quiet = 0, perf = 0, perf_only = 0;
+    const char *perf_json = NULL;
+    const char *params[64];
+    size_t n_params = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -149,6 +189,22 @@ int cmd_run(int argc, char **argv)
             lenient = 1;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--perf") == 0) {
+            perf = 1;
+        } else if (strcmp(a, "--perf-only") == 0) {
+            perf = perf_only = 1;
+        } else if (strcmp(a, "--perf-json") == 0) {
+            if (++i >= argc)
+                return cli_usage_error("run", "--perf-json needs a file name");
+            perf_json = argv[i];
+            perf = 1;
+        } else if (strcmp(a, "--param") == 0) {
+            if (++i >= argc || !strchr(argv[i], '='))
+                return cli_usage_error("run", "--param needs NAME=VALUE");
+            if (n_params == sizeof(params) / sizeof(params[0]))
+                return cli_usage_error("run", "too many --param options");
+            params[n_params++] = argv[i];
+            perf = 1;
         } else if (a[0] == '-' && a[1]) {
             return cli_usage_error("run", "unknown option '%s'", a);
         } else if (!model_path) {
@@ -161,7 +217,7 @@ int cmd_run(int argc, char **argv)
     }
     if (!model_path)
         return cli_usage_error("run", "missing MODEL.rknn");
-    if (!n_inputs)
+    if (!n_inputs && !perf_only)
         return cli_usage_error("run", "missing INPUT (an HDF5 file or one .npy per model input)");
     sim_options opt = {0};
     if (soc_name) {
@@ -185,6 +241,10 @@ int cmd_run(int argc, char **argv)
     int rc = RK_EXIT_OK;
     if (rknn_load_file(model_path, &m, &e))
         goto fail;
+    if (perf && run_perf(m, opt.soc, params, n_params, perf_json, quiet, &e))
+        goto fail;
+    if (perf_only)
+        goto done;
     for (int i = 0; i < n_inputs; i++)
         if (rk_tensorfile_read(inputs[i], &given, &e))
             goto fail;
@@ -192,9 +252,9 @@ int cmd_run(int argc, char **argv)
         goto fail;
     if (assign_inputs(s, &given, nhwc, &e))
         goto fail;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     rk_status st = sim_run(s, &e);
-    double dt = now_s() - t0;
+    double dt = now_s() - t0, ct = cpu_s() - c0;
     if (prog.enabled)
         fprintf(stderr, "\n");
     size_t n_issues;
@@ -226,10 +286,10 @@ int cmd_run(int argc, char **argv)
     if (!quiet) {
         const sim_stats *ss = sim_get_stats(s);
         fprintf(stderr,
-                "rksim run: %llu tasks in %llu chain(s), %llu CPU nodes, %.3f GMAC, %.3f s "
-                "(%.2f GMAC/s), DRAM image %.1f MiB%s\n",
+                "rksim run: %llu tasks in %llu chain(s), %llu CPU nodes, %.4f GMAC, %.4f s wall, "
+                "%.4f s CPU (%.2f GMAC/s CPU), DRAM image %.1f MiB%s\n",
                 (unsigned long long)ss->tasks, (unsigned long long)ss->chains,
-                (unsigned long long)ss->cpu_nodes, ss->macs / 1e9, dt, dt > 0 ? ss->macs / 1e9 / dt : 0.0,
+                (unsigned long long)ss->cpu_nodes, ss->macs / 1e9, dt, ct, ct > 0 ? ss->macs / 1e9 / ct : 0.0,
                 ss->dram_bytes / 1048576.0, n_issues ? " [lenient: results may be wrong]" : "");
     }
     goto done;

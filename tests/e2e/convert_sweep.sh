@@ -1,5 +1,5 @@
 #!/bin/bash
-# convert_sweep.sh - `rksim convert` end to end: a conv sweep (kernel 1/3,
+# convert_sweep.sh - `rksim convert` end to end: a conv sweep (kernel 1/3/5/7,
 # stride 1/2, group 1 / depthwise, channels not multiples of 16, odd sizes)
 # compiled to int8 and fp16, executed by `rksim run`, compared with onnxref's
 # float output (`rksim ref`; numpy computes the cosine).  Thresholds: int8
@@ -21,11 +21,12 @@ cosine() { # sim.h5 ref.h5 -> prints cosine
 import h5py, numpy as np, sys
 a = h5py.File(sys.argv[1], 'r')['output'][()].astype(np.float64).ravel()
 b = h5py.File(sys.argv[2], 'r')['output'][()].astype(np.float64).ravel()
-print('%.6f' % (np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30)))" "$1" "$2"
+print('%.7f' % (np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30)))" "$1" "$2"
 }
-run_case() { # name dtype threshold
+run_case() { # name dtype threshold [extra convert options]
   local n=$1 dt=$2 thr=$3
-  "$RKSIM" convert "$D/$n.onnx" --soc rk3588 --dtype "$dt" --calib "$D/${n}_input.h5" -q -o "$D/$n.rknn" \
+  shift 3
+  "$RKSIM" convert "$D/$n.onnx" --soc rk3588 --dtype "$dt" --calib "$D/${n}_input.h5" "$@" -q -o "$D/$n.rknn" \
     || { echo "FAIL $n: convert"; fail=1; return; }
   "$RKSIM" check "$D/$n.rknn" > "$D/$n.check" || { echo "FAIL $n: check"; cat "$D/$n.check"; fail=1; return; }
   grep -q " 0 violations" "$D/$n.check" || { echo "FAIL $n: violations"; fail=1; return; }
@@ -33,21 +34,30 @@ run_case() { # name dtype threshold
   "$RKSIM" ref "$D/$n.onnx" "$D/${n}_input.h5" -o "$D/${n}_ref.h5" > /dev/null || { echo "FAIL $n: ref"; fail=1; return; }
   local c; c=$(cosine "$D/${n}_sim.h5" "$D/${n}_ref.h5")
   if $PY -c "import sys; sys.exit(0 if float('$c') >= $thr else 1)"; then
-    echo "ok   $n $dt cosine $c (>= $thr)"
+    echo "ok   $n $dt $* cosine $c (>= $thr)"
   else
     echo "FAIL $n $dt cosine $c (< $thr)"; fail=1
   fi
 }
-for c in k1s1 k3s1 k3s2 k1s2 k3s1p0 dw3s1 dw3s2; do
+for c in k1s1 k3s1 k3s2 k1s2 k3s1p0 dw3s1 dw3s2 k5s1 k7s2 dw5s1; do
   run_case "sweep_int8_$c" int8 0.99
   run_case "sweep_fp16_$c" fp16 0.999
 done
+# one weight scale per layer instead of per channel: still within the bound
+run_case sweep_int8_k3s2 int8 0.99 --quant-method layer
 run_case pools int8 0.99
 run_case residual int8 0.99
 run_case chain_int8 int8 0.99
 run_case chain_fp16 fp16 0.999
 run_case cbuf_tiles int8 0.99
+run_case ch_tiles int8 0.99
 run_case dfl_wide int8 0.99
+run_case wide3x3 int8 0.99
+# per-layer report of a converted multi-op model through `rksim compare`
+# (the same code path as vendor files), every layer cosine >= 0.99
+"$RKSIM" compare "$D/chain_int8.onnx" "$D/chain_int8.rknn" "$D/chain_int8_input.h5" --min-cosine 0.99 \
+  > "$D/chain_int8.compare" 2>&1 && echo "ok   chain_int8 compare: $(tail -1 "$D/chain_int8.compare")" \
+  || { echo "FAIL chain_int8 compare"; tail -5 "$D/chain_int8.compare"; fail=1; }
 "$RKSIM" info "$D/cbuf_tiles.rknn" | grep -q "tasks: *[2-9]" || { echo "FAIL cbuf_tiles: not row-tiled"; fail=1; }
 "$RKSIM" disasm "$D/dfl_wide.rknn" > /dev/null || { echo "FAIL dfl_wide: disasm"; fail=1; }
 
@@ -56,6 +66,16 @@ out=$("$RKSIM" convert "$D/dfl_wide.onnx" --soc rk3588 --dtype int8 --no-tiling 
 if [ $rc -eq 1 ] && grep -q "REGTASK: The bit width of field value exceeds the limit, target: v2" <<<"$out" \
    && grep -q "dfl_conv" <<<"$out"; then echo "ok   dfl_wide --no-tiling: $(head -1 <<<"$out")"
 else echo "FAIL dfl_wide --no-tiling (rc $rc): $out"; fail=1; fi
+
+# CBUF overflow under --no-tiling: a clear "unsupported" (exit 4) naming the node
+out=$("$RKSIM" convert "$D/cbuf_tiles.onnx" --soc rk3588 --dtype int8 --no-tiling -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 4 ] && grep -q "Conv 'conv'.*CBUF data banks" <<<"$out"; then echo "ok   cbuf_tiles --no-tiling refused"
+else echo "FAIL cbuf_tiles --no-tiling (rc $rc): $out"; fail=1; fi
+
+# fp16 Add: refused with the reason (float EW stage not simulated), exit 4
+out=$("$RKSIM" convert "$D/residual.onnx" --soc rk3588 --dtype fp16 -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 4 ] && grep -q "Add 'add'.*fp16 Add" <<<"$out"; then echo "ok   residual fp16 refused"
+else echo "FAIL residual fp16 (rc $rc): $out"; fail=1; fi
 
 # unsupported ops: one error listing every node, exit 4
 out=$("$RKSIM" convert "$D/unsupported.onnx" --soc rk3588 --dtype int8 -q -o "$D/x.rknn" 2>&1); rc=$?
