@@ -293,7 +293,7 @@ static bool unique_layer_name(const ctx *c, uint32_t ni)
     return true;
 }
 
-/* Pack every activation input of node ni from the reference. */
+/* Pack every internal activation input of node ni from the reference. */
 static rk_status pack_inputs(ctx *c, uint32_t ni, packed **out, int *n, rk_err *e)
 {
     const rknn_graph *g = graph(c);
@@ -307,7 +307,10 @@ static rk_status pack_inputs(ctx *c, uint32_t ni, packed **out, int *n, rk_err *
         if (ti < 0 || (uint32_t)ti >= g->n_tensors)
             continue;
         const rknn_tensor *t = &g->tensors[ti];
-        if (t->kind != RKNN_KIND_INPUT && t->kind != RKNN_KIND_INTERNAL && t->kind != RKNN_KIND_OUTPUT)
+        /* Graph inputs already hold the reference's own input (both runs
+         * are fed the same data), in the encoding the InputOperator chose
+         * (RK3566 reads image inputs in its own format): left alone. */
+        if (t->kind != RKNN_KIND_INTERNAL && t->kind != RKNN_KIND_OUTPUT)
             continue;
         const char *on = match_onnx_for_tensor(c, ti);
         const rk_tensor *ref = on ? cmp_set_get(&c->ref, on) : NULL;
@@ -457,11 +460,19 @@ static rk_status add_rows(ctx *c, cmp_report *r, rk_err *e)
     return RK_OK;
 }
 
+/* An NPU layer worth a single-mode run.  OutputOperator nodes may own NPU
+ * tasks (RK3566 converts the output layout on the NPU) but compute nothing
+ * new, so they are not layers. */
+static bool npu_layer(const rknn_node *n)
+{
+    return n->task_count > 0 && strcmp(n->type, "OutputOperator") != 0;
+}
+
 static int count_npu_nodes(const ctx *c)
 {
     int n = 0;
     for (uint32_t i = 0; i < graph(c)->n_nodes; i++)
-        n += graph(c)->nodes[i].task_count > 0;
+        n += npu_layer(&graph(c)->nodes[i]);
     return n;
 }
 
@@ -503,7 +514,9 @@ static rk_status single_mode(ctx *c, cmp_report *r, rk_err *e)
     }
     for (uint32_t ni = 0; ni < g->n_nodes; ni++) {
         const rknn_node *node = &g->nodes[ni];
-        if (!node->task_count) {
+        if (strcmp(node->type, "OutputOperator") == 0)
+            continue;
+        if (!npu_layer(node)) {
             /* CPU layers (Reshape, custom ops...) are not NPU layers: say so */
             for (uint32_t k = 0; k < node->n_outputs; k++) {
                 int32_t ti = node->outputs[k];

@@ -146,7 +146,7 @@ static rk_status match_one(const rknn_model *rk, const ox_model *ox, uint32_t ni
     m->tensor = ti;
     m->is_input = strcmp(node->type, "InputOperator") == 0;
     m->is_output = t->kind == RKNN_KIND_OUTPUT;
-    m->npu = node->task_count > 0;
+    m->npu = node->task_count > 0 && strcmp(node->type, "OutputOperator") != 0;
     const char *on = onnx_name_for(ox, t->name, buf, sizeof buf);
     if (!on) {
         snprintf(m->reason, sizeof m->reason, "no ONNX tensor named '%s'", t->name);

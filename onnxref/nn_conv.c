@@ -338,8 +338,8 @@ rk_status nn_conv_setup(const ox_node *n, const rk_tensor *x, const rk_tensor *w
     p->in_ch = x->dims[1];
     p->out_ch = w->dims[0];
     p->group = ox_attr_int_or(n, "group", 1);
-    if (p->group < 1 || p->in_ch % p->group || p->out_ch % p->group ||
-        w->dims[1] * p->group != p->in_ch)
+    if (p->group < 1 || p->group > RK_MAX(1, p->in_ch) || p->in_ch % p->group ||
+        p->out_ch % p->group || w->dims[1] * p->group != p->in_ch)
         return rk_errf(e, RK_EINPUT,
                        "%s: group=%lld does not fit X %s and W %s (need C = W.dims[1]*group "
                        "and M divisible by group)",
@@ -657,7 +657,8 @@ rk_status nn_op_conv_transpose(ox_ctx *ctx, const ox_node *n, const rk_tensor *c
     if (nsp > NN_MAX_SPATIAL)
         return rk_errf(e, RK_EUNSUPPORTED, "%s: %d spatial dims (supported: up to %d)",
                        ox_node_label(n), nsp, NN_MAX_SPATIAL);
-    if (w->ndim != x->ndim || group < 1 || x->dims[1] % group || w->dims[0] != x->dims[1])
+    if (w->ndim != x->ndim || group < 1 || group > RK_MAX(1, x->dims[1]) ||
+        x->dims[1] % group || w->dims[0] != x->dims[1])
         return rk_errf(e, RK_EINPUT, "%s: W %s does not fit X %s with group=%lld "
                        "(W must be [C, M/group, k...])", ox_node_label(n),
                        rk_shape_str(w, ws, sizeof ws), rk_shape_str(x, xs, sizeof xs),

@@ -27,9 +27,10 @@
 #define NN_MAX_SPATIAL 3
 
 /* Upper bound for geometry attributes (strides, dilations, pads, kernel
- * and output sizes): far beyond any real network, low enough that sizes
- * computed from them cannot overflow int64. */
-#define NN_MAX_GEOM ((int64_t)1 << 24)
+ * and output sizes): far beyond any real network (65536), low enough that
+ * sizes computed from them cannot overflow and that a malformed model
+ * cannot ask for hours of work (found by tests/fuzz/fuzz_onnxref_nn.c). */
+#define NN_MAX_GEOM ((int64_t)1 << 16)
 
 /* Input i or NULL when omitted ("" name) or past the declared count. */
 static inline const rk_tensor *nn_in(const rk_tensor *const *in, int nin, int i)

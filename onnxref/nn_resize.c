@@ -56,7 +56,11 @@ typedef struct rz_axis {
 #define RZ_MAX_TAPS 64
 /* Longest output axis Resize/Upsample will produce (larger requests are
  * malformed models; the limit keeps every size computation in range). */
-#define NN_MAX_OUT_DIM ((int64_t)1 << 31)
+#define NN_MAX_OUT_DIM ((int64_t)1 << 24)
+/* Largest output tensor (128 Mi elements, 512 MiB of float32): far above
+ * any detector input, and keeps a malformed model from running for
+ * minutes (found by tests/fuzz/fuzz_onnxref_nn.c). */
+#define NN_MAX_OUT_ELEMS ((int64_t)1 << 27)
 
 static float cubic_coeff(float t, float a)
 {
@@ -345,6 +349,14 @@ static rk_status resize_core(ox_ctx *ctx, const ox_node *n, const rk_tensor *x,
         x->dtype != RK_DT_I8 && x->dtype != RK_DT_I32 && x->dtype != RK_DT_F64)
         return rk_errf(e, RK_EUNSUPPORTED, "%s: input X has type %s, not supported",
                        ox_node_label(n), rk_dtype_name(x->dtype));
+    /* The separable passes cost about (output elements) x (taps per axis)
+     * summed over axes; refuse absurd requests rather than run for minutes. */
+    double out_elems = 1.0;
+    for (int d = 0; d < nd; d++)
+        out_elems *= (double)out_dims[d];
+    if (out_elems > (double)NN_MAX_OUT_ELEMS)
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: output of %.3g elements exceeds the %lld-element "
+                       "limit", ox_node_label(n), out_elems, (long long)NN_MAX_OUT_ELEMS);
     for (int d = 0; d < nd; d++) {
         ax[d].in = x->dims[d];
         ax[d].out = out_dims[d];
@@ -530,7 +542,8 @@ static rk_status block_op(const ox_node *n, const rk_tensor *const *in, int nin,
     int64_t b = ox_attr_int_or(n, "blocksize", 0);
     int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
     size_t esz = rk_dtype_size(x->dtype);
-    if (b < 1 || esz == 0 || (to_space && C % (b * b)) || (!to_space && (H % b || W % b)))
+    if (b < 1 || b > NN_MAX_GEOM || esz == 0 || (to_space && C % (b * b)) ||
+        (!to_space && (H % b || W % b)))
         return rk_errf(e, RK_EINPUT, "%s: blocksize=%lld does not fit input %s",
                        ox_node_label(n), (long long)b, rk_shape_str(x, buf, sizeof buf));
     int64_t od[4];

@@ -35,6 +35,9 @@ static const ox_op_def *const op_tables[] = {
 #ifdef OX_HAVE_OPS_TRAINING
     ox_ops_training,
 #endif
+#ifdef OX_HAVE_OPS_SIGNAL
+    ox_ops_signal,
+#endif
     NULL,
 };
 

@@ -2,9 +2,8 @@
  * runner_seq.c - sequence and optional values (see ox_internal.h for the
  * handle representation) and their operators: SequenceEmpty,
  * SequenceConstruct, SequenceInsert, SequenceAt, SequenceErase,
- * SequenceLength, SequenceMap, Optional, OptionalHasElement,
- * OptionalGetElement.  (ConcatFromSequence and SplitToSequence are not
- * implemented yet.)
+ * SequenceLength, SequenceMap, ConcatFromSequence, SplitToSequence,
+ * Optional, OptionalHasElement, OptionalGetElement.
  * Semantics from the ONNX operator docs (opsets 11, 15, 17, 18).
  */
 #include <stdlib.h>
@@ -274,6 +273,134 @@ static rk_status op_seq_map(ox_ctx *ctx, const ox_node *n, const rk_tensor *cons
     return st;
 }
 
+/* Copy `len` slabs along an axis: outer x len x inner elements. */
+static void copy_slab(char *dst, int64_t dst_len, int64_t dst_off, const char *src,
+                      int64_t src_len, int64_t src_off, int64_t len, int64_t outer,
+                      int64_t inner, size_t es)
+{
+    for (int64_t o = 0; o < outer; o++)
+        memcpy(dst + ((o * dst_len + dst_off) * inner) * (int64_t)es,
+               src + ((o * src_len + src_off) * inner) * (int64_t)es,
+               (size_t)(len * inner) * es);
+}
+
+static rk_status op_concat_from_seq(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in,
+                                    int nin, rk_tensor *out, int nout, rk_err *e)
+{
+    ox_seq *s;
+    rk_status st = need_seq(n, in, nin, 0, &s, e);
+    if (st != RK_OK)
+        return st;
+    if (s->count == 0 || !ox_attr_has(n, "axis"))
+        return rk_errf(e, RK_EINPUT, "%s: needs a non-empty sequence and an axis", n->label);
+    bool new_axis = ox_attr_int_or(n, "new_axis", 0) != 0;
+    const rk_tensor *f = &s->items[0];
+    int rank = f->ndim + (new_axis ? 1 : 0);
+    int64_t axis = ox_attr_int_or(n, "axis", 0);
+    if (axis < -rank || axis >= rank || (!new_axis && f->ndim == 0))
+        return rk_errf(e, RK_EINPUT, "%s: axis %lld out of range", n->label, (long long)axis);
+    if (axis < 0)
+        axis += rank;
+    int64_t dims[RK_MAX_DIMS], total = 0;
+    if (rank > RK_MAX_DIMS)
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: rank %d", n->label, rank);
+    for (int i = 0; i < s->count; i++) {
+        const rk_tensor *t = &s->items[i];
+        bool ok = !ox_is_seq(t) && t->dtype == f->dtype && t->ndim == f->ndim;
+        for (int d = 0; ok && d < f->ndim; d++)
+            ok = d == axis && !new_axis ? true : t->dims[d] == f->dims[d];
+        if (!ok)
+            return rk_errf(e, RK_EINPUT, "%s: sequence item %d does not match item 0", n->label,
+                           i);
+        total += new_axis ? 1 : t->dims[axis];
+    }
+    for (int d = 0; d < rank; d++) /* with new_axis, items' dims shift past the axis */
+        dims[d] = d == axis ? total : f->dims[new_axis && d > axis ? d - 1 : d];
+    st = rk_tensor_alloc(&out[0], NULL, f->dtype, rank, dims, e);
+    if (st != RK_OK)
+        return st;
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= dims[d];
+    for (int d = (int)axis + 1; d < rank; d++)
+        inner *= dims[d];
+    int64_t at = 0;
+    for (int i = 0; i < s->count; i++) {
+        int64_t len = new_axis ? 1 : s->items[i].dims[axis];
+        copy_slab(out[0].data, total, at, s->items[i].data, len, 0, len, outer, inner,
+                  rk_dtype_size(f->dtype));
+        at += len;
+    }
+    return RK_OK;
+}
+
+static rk_status op_split_to_seq(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in,
+                                 int nin, rk_tensor *out, int nout, rk_err *e)
+{
+    const rk_tensor *x = nin > 0 ? in[0] : NULL, *split = nin > 1 ? in[1] : NULL;
+    if (!x || ox_is_seq(x) || x->ndim < 1)
+        return rk_errf(e, RK_EINPUT, "%s: needs a tensor of rank >= 1", n->label);
+    int64_t axis = ox_attr_int_or(n, "axis", 0);
+    if (axis < -x->ndim || axis >= x->ndim)
+        return rk_errf(e, RK_EINPUT, "%s: axis %lld out of range", n->label, (long long)axis);
+    if (axis < 0)
+        axis += x->ndim;
+    int64_t len = x->dims[axis], nparts, chunk = 1;
+    bool squeeze = !split && ox_attr_int_or(n, "keepdims", 1) == 0;
+    if (split && split->dtype != RK_DT_I64 && split->dtype != RK_DT_I32)
+        return rk_errf(e, RK_EINPUT, "%s: split must be int32/int64", n->label);
+    const bool list = split && split->ndim == 1;
+    if (list) {
+        nparts = split->nelem;
+    } else {
+        chunk = split ? (split->dtype == RK_DT_I32 ? ((int32_t *)split->data)[0]
+                                                   : ((int64_t *)split->data)[0]) : 1;
+        if (chunk < 1)
+            return rk_errf(e, RK_EINPUT, "%s: split size %lld", n->label, (long long)chunk);
+        nparts = (len + chunk - 1) / chunk;
+    }
+    int64_t sum = 0;
+    for (int64_t p = 0; list && p < nparts; p++) {
+        int64_t v = split->dtype == RK_DT_I32 ? ((int32_t *)split->data)[p]
+                                              : ((int64_t *)split->data)[p];
+        if (v < 0)
+            return rk_errf(e, RK_EINPUT, "%s: negative split %lld", n->label, (long long)v);
+        sum += v;
+    }
+    if (list && sum != len)
+        return rk_errf(e, RK_EINPUT, "%s: splits add up to %lld, axis has %lld", n->label,
+                       (long long)sum, (long long)len);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= x->dims[d];
+    for (int d = (int)axis + 1; d < x->ndim; d++)
+        inner *= x->dims[d];
+    rk_status st = ox_seq_new(&out[0], false, x->dtype, e);
+    int64_t at = 0;
+    for (int64_t p = 0; p < nparts && st == RK_OK; p++) {
+        int64_t sz = list ? (split->dtype == RK_DT_I32 ? ((int32_t *)split->data)[p]
+                                                       : ((int64_t *)split->data)[p])
+                          : RK_MIN(chunk, len - at);
+        int64_t dims[RK_MAX_DIMS];
+        int nd = 0;
+        for (int d = 0; d < x->ndim; d++)
+            if (d != axis || !squeeze)
+                dims[nd++] = d == axis ? sz : x->dims[d];
+        rk_tensor part;
+        st = rk_tensor_alloc(&part, NULL, x->dtype, nd, dims, e);
+        if (st != RK_OK)
+            break;
+        copy_slab(part.data, sz, 0, x->data, len, at, sz, outer, inner, rk_dtype_size(x->dtype));
+        at += sz;
+        st = ox_seq_insert(ox_seq_of(&out[0]), -1, &part, e);
+        if (st != RK_OK)
+            rk_tensor_free(&part);
+    }
+    if (st != RK_OK)
+        ox_value_free(&out[0]);
+    return st;
+}
+
 static rk_status op_optional(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in,
                              int nin, rk_tensor *out, int nout, rk_err *e)
 {
@@ -325,6 +452,8 @@ const ox_op_def ox_ops_sequence[] = {
     {"", "SequenceErase", 11, op_seq_erase},
     {"", "SequenceLength", 11, op_seq_length},
     {"", "SequenceMap", 17, op_seq_map},
+    {"", "ConcatFromSequence", 11, op_concat_from_seq},
+    {"", "SplitToSequence", 11, op_split_to_seq},
     {"", "Optional", 15, op_optional},
     {"", "OptionalHasElement", 15, op_opt_has},
     {"", "OptionalGetElement", 15, op_opt_get},

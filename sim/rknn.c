@@ -300,6 +300,10 @@ static rk_status read_field(read_ctx *c, const rknn_fdesc *f,
     case FT_VI32:
     case FT_VF32:
         return read_scalars(c, p, 4, f->max, dst, cnt, e);
+    case FT_VPAIR32:
+        if ((st = read_scalars(c, p, 8, 1, dst, cnt, e)) == RK_OK)
+            *cnt *= 2; /* bounded: read_scalars checked length * 8 fits the file */
+        return st;
     case FT_VTABLE:
         return read_vtable(c, f, p, obj, e);
     case FT_UNKVEC: {

@@ -247,19 +247,20 @@ typedef struct rknn_reloc_pair {
     uint32_t regcmd_index;
 } rknn_reloc_pair;
 
-/* values/n_values: the raw [int] of the file (offset, index, offset, ...).
- * pairs/n_pairs: the same memory viewed as pairs (n_values / 2; pairs
- * aliases values, never free it separately).  Some vendor lists have an odd
- * length with a trailing 0 (observed: tempMC11_input/_output in
- * multiple_input_demo_RK3588, 5 values); that value is only in values. */
+/* values/n_values: the file's list of 8-byte {offset, regcmd index} structs
+ * flattened to int32s (offset, index, offset, ...; n_values is always even).
+ * The FlatBuffer vector length counts structs, not ints: reading it as ints
+ * loses half of every list (found by the simulator: RK3566 lists then hold
+ * no regcmd index at all).  pairs/n_pairs: the same memory viewed as pairs
+ * (n_values / 2; pairs aliases values, never free it separately). */
 typedef struct rknn_reloc {
     char *name; /* tensor name (an input, output, internal or const tensor) */
     int32_t *values;
     uint32_t n_values;
     rknn_reloc_pair *pairs;
     uint32_t n_pairs;
-    /* slot 2 (toolkit 2.3 files): one int per value of `values`, meaning
-     * unknown (observed 1,0,1,0,... and 1,1 for some pairs). */
+    /* slot 2 (toolkit 2.3 files): 8-byte elements, one per pair, read like
+     * `values` (two int32 per element); meaning unknown. */
     int32_t *unk2;
     uint32_t n_unk2;
 } rknn_reloc;

@@ -22,6 +22,9 @@ typedef enum rknn_ftype {
     FT_BSTR,     /* char* from a [ubyte] vector (written back as [ubyte]) */
     FT_VU8,      /* uint8_t* + u32 count */
     FT_VI32,     /* int32_t* + u32 count */
+    FT_VPAIR32,  /* vector of 8-byte {i32, i32} structs: the file's length
+                  * counts structs; in memory int32_t* + u32 count of int32
+                  * values (2 per struct).  Relocation lists (Graph slot 7). */
     FT_VF32,     /* float* + u32 count */
     FT_VTABLE,   /* array of sub structs + u32 count */
     FT_UNKVEC,   /* vector of unknown element type: must be empty */

@@ -44,8 +44,8 @@ static const rknn_tdesc norm_desc = {"norm", sizeof(rknn_norm), norm_f,
  * struct array has the same memory layout (two u32), count = pairs. */
 static const rknn_fdesc reloc_f[] = {
     F(rknn_reloc, 0, FT_STR, name, "name"),
-    V(rknn_reloc, 1, FT_VI32, values, n_values, "pairs"),
-    V(rknn_reloc, 2, FT_VI32, unk2, n_unk2, "slot 2"),
+    V(rknn_reloc, 1, FT_VPAIR32, values, n_values, "pairs"),
+    V(rknn_reloc, 2, FT_VPAIR32, unk2, n_unk2, "slot 2"),
 };
 static const rknn_tdesc reloc_desc = {"relocation", sizeof(rknn_reloc),
                                       reloc_f, RK_ARRAY_LEN(reloc_f), 3};
@@ -297,6 +297,7 @@ void rknn_free_fields(const rknn_tdesc *d, void *obj)
         case FT_BSTR:
         case FT_VU8:
         case FT_VI32:
+        case FT_VPAIR32:
         case FT_VF32:
         case FT_VU64TAB:
             free(*ptr);
@@ -395,6 +396,7 @@ static bool fields_equal(const rknn_tdesc *d, const void *a, const void *b,
             el = 1;
             break;
         case FT_VI32:
+        case FT_VPAIR32:
         case FT_VF32:
             el = 4;
             break;

@@ -126,6 +126,12 @@ static size_t write_child(fb_builder *b, const rknn_fdesc *f, const void *obj)
     case FT_VI32:
     case FT_VF32:
         return fbb_vector(b, ptr, cnt * (f->max > 1 ? f->max : 1), 4, 4);
+    case FT_VPAIR32:
+        if (cnt % 2) { /* a pair list always holds whole pairs */
+            b->failed = true;
+            return 0;
+        }
+        return fbb_vector(b, ptr, cnt / 2, 8, 4);
     case FT_UNKVEC:
         return fbb_vector(b, NULL, 0, 4, 4);
     case FT_VTABLE:
@@ -271,6 +277,9 @@ static bool copy_fields(const rknn_tdesc *d, void *dst)
             continue;
         case FT_VU8:
             el = 1;
+            break;
+        case FT_VPAIR32:
+            el = 4;
             break;
         case FT_VI32:
         case FT_VF32:

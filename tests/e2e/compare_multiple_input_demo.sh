@@ -22,14 +22,25 @@ for soc in RK3588 RK3566_RK3568; do
     M="$D/${soc}_multiple_input_demo.rknn"
     P="$OUT/$soc"
     echo "== $soc"
+    lenient=()
     "$RKSIM" compare "$D/test.onnx" "$M" "$D/image1_nchw.npy" "$D/image2_nchw.npy" \
         --report all -o "$P" --hybrid-cfg "$P.cfg" --top 2 >"$P.stdout" 2>"$P.stderr"
     rc=$?
+    if [ $rc -eq 4 ] && grep -q 'rerun with --lenient' "$P.stderr"; then
+        # The simulator stops at a register mode it does not model yet; the
+        # compare checks below still hold with --lenient, which is said loudly.
+        echo "NOTE: $soc: $(cat "$P.stderr")"
+        echo "NOTE: $soc: checking with --lenient (simulator results of the unmodelled task may be wrong)"
+        lenient=(--lenient)
+        "$RKSIM" compare "$D/test.onnx" "$M" "$D/image1_nchw.npy" "$D/image2_nchw.npy" --lenient \
+            --report all -o "$P" --hybrid-cfg "$P.cfg" --top 2 >"$P.stdout" 2>"$P.stderr"
+        rc=$?
+    fi
     if [ $rc -ne 0 ]; then
         # Only the simulator's own failure on this model may excuse it, and it
         # is reported loudly: compare itself must work wherever `run` does.
-        if ! "$RKSIM" run "$M" "$D/image1_nchw.npy" "$D/image2_nchw.npy" -o "$P.sim.h5" --quiet \
-            >"$P.run.log" 2>&1; then
+        if ! "$RKSIM" run "$M" "$D/image1_nchw.npy" "$D/image2_nchw.npy" "${lenient[@]}" \
+            -o "$P.sim.h5" --quiet >"$P.run.log" 2>&1; then
             echo "NOT CHECKED: $soc: the simulator cannot run this model yet: $(cat "$P.run.log")"
             continue
         fi
@@ -42,8 +53,8 @@ for soc in RK3588 RK3566_RK3568; do
     cat "$P.stdout"
     grep -q '^custom_quantize_layers:$' "$P.cfg" || fail "$soc: hybrid cfg lacks custom_quantize_layers"
     [ "$(grep -c ': float16' "$P.cfg")" -eq 2 ] || fail "$soc: hybrid cfg should list the 2 worst layers"
-    "$RKSIM" run "$M" "$D/image1_nchw.npy" "$D/image2_nchw.npy" -o "$P.sim.h5" --quiet \
-        || fail "$soc: rksim run failed"
+    "$RKSIM" run "$M" "$D/image1_nchw.npy" "$D/image2_nchw.npy" "${lenient[@]}" -o "$P.sim.h5" \
+        --quiet 2>/dev/null || fail "$soc: rksim run failed"
     "$PY" "$HERE/compare_check.py" "$P" "$RKSIM_SHARED/reference/dumps/multiple_input_demo_${soc}.fb.txt" \
         "$D/test.onnx" "$P.sim.h5" "$D/image1_nchw.npy" "$D/image2_nchw.npy" || fail "$soc: report checks"
 
