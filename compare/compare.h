@@ -12,10 +12,14 @@
  *
  * How single mode runs (public sim API only, see compare.c): one full
  * simulator run per NPU layer in which, after every task that precedes the
- * layer's first task, the layer's input tensors are overwritten in DRAM
- * with the quantised reference (sim_tensor_write from the progress hook);
- * the layer's output is then read from the captured layers.  It needs the
- * layer's node name to be unique (the hook identifies tasks by layer name).
+ * layer's first task, the layer's internal input tensors are overwritten in
+ * DRAM with the quantised reference (sim_tensor_write from the progress
+ * hook); graph inputs are left as the InputOperator wrote them, since both
+ * runs are fed the same data.  The layer's output is then read from the
+ * captured layers.  It needs the layer's node name to be unique (the hook
+ * identifies tasks by layer name).  Cost: one simulation per NPU layer
+ * (--single-max bounds it); a sim API to run one node on given inputs would
+ * make it one layer's work each.
  */
 #ifndef RKSIM_COMPARE_H
 #define RKSIM_COMPARE_H

@@ -43,9 +43,9 @@ rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rk
     if (opts->dtype == RK_CONVERT_FP16 && opts->calib_h5)
         cv_note(rep, "--calib %s ignored: fp16 programs need no calibration", opts->calib_h5);
     /* fp16 programs carry no quantisation parameters: no calibration run */
-    if ((st = cv_graph_build(om, &g, rep, e)) ||
+    if ((st = cv_graph_build(om, opts, &g, rep, e)) ||
         (opts->dtype == RK_CONVERT_INT8 && (st = cv_calibrate(om, &g, opts, rep, e))) ||
-        (st = cv_build_model(&g, opts, out, rep, e)))
+        (st = cv_cpu_finish(om, &g, e)) || (st = cv_build_model(&g, opts, out, rep, e)))
         goto done;
     if ((st = validate_program(*out, opts->soc, e))) {
         rknn_free(*out);

@@ -43,17 +43,30 @@ typedef enum rk_convert_dtype {
     RK_CONVERT_FP16 = 1
 } rk_convert_dtype;
 
+/* Activation calibration: min/max ("normal") or the range minimising the
+ * int8 quantisation MSE over a histogram of the calibration data. */
+typedef enum rk_convert_algo { RK_CALIB_NORMAL = 0, RK_CALIB_MMSE = 1 } rk_convert_algo;
+
 typedef struct rk_convert_opts {
     rk_soc soc;               /* RK_SOC_RK3588 only, for now */
     rk_convert_dtype dtype;
     const char *calib_h5;     /* NULL: deterministic input (see cv_quant.c) */
+    rk_convert_algo algo;
     bool no_tiling;           /* stop with the REGTASK line instead of tiling */
     bool weights_per_layer;   /* one weight scale per conv instead of per output channel */
+    /* CPU fallback (cv_cpu.c): nodes without an NPU lowering become CPU
+     * nodes run in float by the simulator.  true: reject them instead, all
+     * listed in one error (the first milestone's behaviour). */
+    bool no_cpu_fallback;
+    /* Fixed input shapes for models with symbolic dims: "name=1,3,480,480"
+     * entries separated by ';' (NULL: the model's declared shapes). */
+    const char *input_shapes;
 } rk_convert_opts;
 
 /* What the compiler did, for the CLI to print.  notes: one sentence each. */
 typedef struct rk_convert_report {
     size_t n_npu_ops;
+    size_t n_cpu_ops;         /* CPU fallback nodes */
     size_t n_tasks;
     size_t n_tiled_ops;
     size_t n_fused;           /* BatchNorm folds + activation fusions */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_fallback.h"
 #include "cv_internal.h"
 #include "sim_regs.h"
 
@@ -61,9 +62,16 @@ static rk_status add_rknn_tensor(rknn_model *m, const cv_tensor *t, rk_convert_d
     r.dtype = dt == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16;
     r.dtype_raw = (uint8_t)r.dtype;
     r.layout = RKNN_LAYOUT_NC1HWC2;
+    if (t->f32) {
+        r.dtype = RK_DT_F32;
+        r.dtype_raw = (uint8_t)r.dtype;
+        r.layout = RKNN_LAYOUT_NCHW;
+        nat[0] = 1, nat[1] = t->c, nat[2] = t->h, nat[3] = t->w;
+        dt = RK_CONVERT_FP16; /* no quantisation parameters */
+    }
     r.kind = t->is_input ? RKNN_KIND_INPUT : t->is_output ? RKNN_KIND_OUTPUT : RKNN_KIND_INTERNAL;
     r.native_shape = nat;
-    r.n_native_shape = 5;
+    r.n_native_shape = t->f32 ? 4 : 5;
     r.shape = shp;
     r.n_shape = 4;
     r.size = (int32_t)t->bytes;
@@ -150,6 +158,10 @@ static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, u
     for (int c = 0; c < k; c++) {
         if (per_layer) /* --quant-method layer: one scale, the largest */
             ws[c] = ws_ref;
+        /* the BS MUL (ws/ws_ref in 2^-14 steps) cannot express a smaller
+         * ratio; channels with (near-)zero weights (BN-folded dead channels
+         * in PP-OCR) would also blow the int32 bias operand up */
+        ws[c] = fmax(ws[c], ws_ref / 16384.0);
         wscale[c] = (float)ws[c];
     }
     for (int c = 0; c < k; c++) {
@@ -327,6 +339,7 @@ static const char *node_type(const cv_op *op)
     case CV_ADD: return op->relu ? "AddRelu" : "Add";
     case CV_MAXPOOL: return "MaxPool";
     case CV_AVGPOOL: return "AveragePool";
+    case CV_CPU: return op->n_cpu_nodes ? ox_node_op_type(op->cpu_nodes[0]) : "?";
     }
     return "?";
 }
@@ -380,6 +393,74 @@ static rk_status add_op_node(rknn_model *m, const cv_graph *g, const cv_op *op, 
     return rknn_add_node(m, &n, &idx, e);
 }
 
+/* A CPU group: activation inputs + the ONNX blob const (cv_cpu.c), every
+ * produced tensor as an output, no tasks. */
+static rk_status add_cpu_node(rknn_model *m, const cv_graph *g, const cv_op *op, rk_err *e)
+{
+    char nm[200], bn[240];
+    snprintf(nm, sizeof(nm), "%s:%s", node_type(op), op->name);
+    snprintf(bn, sizeof(bn), "%s%s", op->name, SIM_CPU_ONNX_BLOB_SUFFIX);
+    int32_t shp[1] = {(int32_t)op->blob_len};
+    if (op->blob_len > INT32_MAX)
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: CPU node definition of %zu bytes", op->label, op->blob_len);
+    rk_status st = add_const(m, bn, RK_DT_U8, RKNN_LAYOUT_NONE, shp, 1, op->blob, op->blob_len, NULL, 0, e);
+    if (st)
+        return st;
+    int32_t *ins = calloc((size_t)op->n_in + 1, sizeof(int32_t));
+    int32_t *outs = calloc((size_t)op->n_cpu_out + 1, sizeof(int32_t));
+    if (!ins || !outs) {
+        free(ins), free(outs);
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    }
+    for (int i = 0; i < op->n_in; i++)
+        ins[i] = g->tensors[op->in[i]].rknn_index;
+    ins[op->n_in] = rknn_find_tensor(m, bn);
+    for (int i = 0; i < op->n_cpu_out; i++)
+        outs[i] = g->tensors[op->cpu_out[i]].rknn_index;
+    rknn_node n;
+    memset(&n, 0, sizeof(n));
+    n.type = (char *)node_type(op);
+    n.name = nm;
+    n.inputs = ins;
+    n.n_inputs = (uint32_t)op->n_in + 1;
+    n.outputs = outs;
+    n.n_outputs = (uint32_t)op->n_cpu_out;
+    uint32_t idx;
+    st = rknn_add_node(m, &n, &idx, e);
+    free(ins);
+    free(outs);
+    return st;
+}
+
+/*
+ * The assembler links every task into one PC chain; a CPU node between two
+ * NPU ops must split it (the runtime submits the NPU work before and after
+ * the CPU node as separate jobs).  A task is followed by a CPU node when the
+ * next task's op_idx is not the same or the next node (every NPU node has
+ * tasks).  Its tail is restored to the unlinked form (PC_BASE_ADDRESS 0,
+ * amount 0) the assembler gives the last task.
+ */
+static rk_status split_chains_at_cpu_nodes(rknn_model *m, rk_err *e)
+{
+    if (!m->n_tasks)
+        return RK_OK;
+    int32_t ri = rknn_find_tensor(m, "regcmd");
+    const rknn_buffer *b = ri >= 0 ? rknn_tensor_buffer(m, &m->graphs[0].tensors[ri]) : NULL;
+    if (!b || (const uint64_t *)(const void *)b->data != m->regcmd)
+        return rk_errf(e, RK_EINTERNAL, "convert: the installed program has no regcmd buffer");
+    uint64_t *w = (uint64_t *)(void *)b->data;
+    for (size_t i = 0; i + 1 < m->n_tasks; i++) {
+        if (m->tasks[i + 1].op_idx <= m->tasks[i].op_idx + 1)
+            continue;
+        size_t tail = (size_t)(m->tasks[i].regcmd_addr / 8) + m->tasks[i].regcfg_amount;
+        if (tail + 1 >= m->n_regcmd)
+            return rk_errf(e, RK_EINTERNAL, "convert: task %zu tail outside the regcmd buffer", i);
+        w[tail] = 0;
+        w[tail + 1] = isa_regcmd_encode(ISA_TARGET_PC, 0, R_PC_REGISTER_AMOUNTS);
+    }
+    return RK_OK;
+}
+
 /*
  * Activation memory planning: one pool, first-fit reuse by liveness.
  * A tensor lives from the op producing it (graph inputs: before the first
@@ -400,12 +481,19 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
     }
     for (int i = 0; i < nt; i++) {
         cv_tensor *t = &g->tensors[i];
-        t->bytes = (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
+        t->bytes = t->f32 ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
+                          : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
         born[i] = -1;
         dies[i] = t->is_output ? INT32_MAX : -1;
     }
     for (int k = 0; k < g->n_ops; k++) {
         born[g->ops[k].out] = k;
+        /* a CPU group writes all its outputs at once: each lives at least
+         * through op k, so none overlaps another it writes */
+        for (int j = 0; j < g->ops[k].n_cpu_out; j++) {
+            born[g->ops[k].cpu_out[j]] = k;
+            dies[g->ops[k].cpu_out[j]] = RK_MAX(dies[g->ops[k].cpu_out[j]], k);
+        }
         for (int j = 0; j < g->ops[k].n_in; j++)
             if (dies[g->ops[k].in[j]] != INT32_MAX)
                 dies[g->ops[k].in[j]] = RK_MAX(dies[g->ops[k].in[j]], k);
@@ -442,6 +530,22 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
     return RK_OK;
 }
 
+/* cv_tensor.f32: CPU-produced tensors no NPU op reads. */
+static void mark_float_tensors(cv_graph *g, rk_convert_report *rep)
+{
+    int n = 0;
+    for (int k = 0; k < g->n_ops; k++)
+        for (int j = 0; j < g->ops[k].n_cpu_out; j++)
+            g->tensors[g->ops[k].cpu_out[j]].f32 = true;
+    for (int k = 0; k < g->n_ops; k++)
+        for (int j = 0; g->ops[k].kind != CV_CPU && j < g->ops[k].n_in; j++)
+            g->tensors[g->ops[k].in[j]].f32 = false;
+    for (int i = 0; i < g->n_tensors; i++)
+        n += g->tensors[i].f32;
+    if (n)
+        cv_note(rep, "%d CPU-node tensor%s read by no NPU op kept in float32 (NCHW)", n, n > 1 ? "s" : "");
+}
+
 /* Fills pool offsets and rknn indices into g's tensors, then builds the model. */
 rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out, rk_convert_report *rep,
                          rk_err *e)
@@ -450,6 +554,7 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
     sim_asm a;
     sim_asm_init(&a, RK_SOC_RK3588);
     *out = NULL;
+    mark_float_tensors(g, rep);
     rk_status st = plan_pool(g, o->dtype, rep, e);
     if (!st)
         st = rknn_new("RKNPU v2", "rk3588", &m, e);
@@ -469,11 +574,12 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
             st = build_conv(m, &a, g, op, o, node, rep, e);
         else if (op->kind == CV_ADD)
             st = build_add(&a, g, op, o, node, e);
-        else
+        else if (op->kind != CV_CPU)
             st = build_pool(&a, g, op, o, node, e);
         if (!st)
-            st = add_op_node(m, g, op, e);
-        rep->n_npu_ops++;
+            st = op->kind == CV_CPU ? add_cpu_node(m, g, op, e) : add_op_node(m, g, op, e);
+        if (op->kind != CV_CPU)
+            rep->n_npu_ops++;
     }
     for (int i = 0; !st && i < g->n_outputs; i++)
         st = add_io_node(m, "OutputOperator", g->tensors[g->outputs[i]].name, g->tensors[g->outputs[i]].rknn_index,
@@ -484,6 +590,8 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
         st = rknn_add_graph_output(m, g->tensors[g->outputs[i]].rknn_index, e);
     if (!st)
         st = sim_asm_install(&a, m, e);
+    if (!st)
+        st = split_chains_at_cpu_nodes(m, e);
     if (!st)
         rep->n_tasks = a.nt;
     sim_asm_free(&a);

@@ -43,14 +43,25 @@ void rk_convert_report_free(rk_convert_report *r)
 
 void cv_graph_free(cv_graph *g)
 {
-    for (int i = 0; i < g->n_tensors; i++)
+    for (int i = 0; i < g->n_tensors; i++) {
         free(g->tensors[i].name);
+        free(g->tensors[i].hist);
+        free(g->tensors[i].ch_min);
+        free(g->tensors[i].ch_max);
+        free(g->tensors[i].eq);
+    }
     for (int i = 0; i < g->n_ops; i++) {
         free(g->ops[i].name);
         free(g->ops[i].label);
         free(g->ops[i].w);
         free(g->ops[i].b);
+        free(g->ops[i].cpu_nodes);
+        free(g->ops[i].cpu_out);
+        free(g->ops[i].blob);
     }
+    for (int i = 0; i < g->n_shapes; i++)
+        free(g->shapes[i].name);
+    free(g->shapes);
     for (int i = 0; i < g->n_consts; i++)
         rk_tensor_free(&g->consts[i]);
     free(g->consts);
@@ -231,6 +242,11 @@ static int n_consumers(const ox_model *m, const char *name, int *only)
 /* A constant by name: an initializer or a value folded by fold_constants. */
 static const rk_tensor *find_const(const ox_model *m, const cv_graph *g, const char *name)
 {
+    return cv_find_const(m, g, name);
+}
+
+const rk_tensor *cv_find_const(const ox_model *m, const cv_graph *g, const char *name)
+{
     const rk_tensor *t = ox_model_initializer(m, name);
     for (int i = 0; !t && i < g->n_consts; i++)
         if (strcmp(g->consts[i].name, name) == 0)
@@ -361,6 +377,15 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
     }
     if (!dw && ci != x->c) {
         unsupported(u, n, "weights have %d input channels, input has %d", ci, x->c);
+        return RK_OK;
+    }
+    if (x->h < 4 && x->c > (g->dtype == RK_CONVERT_INT8 ? 16 : 8)) {
+        /* cv_emit.c: CNA_DMA_CON2 SURF_STRIDE = W*H - W*4 (SEMANTICS
+         * C-FEAT-NORMAL) is negative for < 4 rows with more than one
+         * surface (C2 = 8 fp16 / 16 int8 channels); e.g. squeeze-excite
+         * convs after a GlobalAveragePool */
+        unsupported(u, n, "input has %d rows and %d channels: multi-surface inputs of < 4 rows are not lowered "
+                    "(vendor layout not decoded)", x->h, x->c);
         return RK_OK;
     }
     if (attr2(n, "dilations", 0, 1) != 1 || attr2(n, "dilations", 1, 1) != 1) {
@@ -525,6 +550,16 @@ static rk_status lower_pool(const ox_model *m, const ox_node *n, cv_graph *g, cv
         unsupported(u, n, "dilated or ceil_mode pooling is not lowered");
         return RK_OK;
     }
+    int kh = global ? x->h : attr2(n, "kernel_shape", 0, 1), kw = global ? x->w : attr2(n, "kernel_shape", 1, 1);
+    int sy = global ? 1 : attr2(n, "strides", 0, 1), sx = global ? 1 : attr2(n, "strides", 1, 1);
+    if (kh > 16 || kw > 16 || sy > 16 || sx > 16) {
+        /* PPU_POOLING_KERNEL_CFG KERNEL_* / STRIDE_* are 4-bit size-1
+         * fields (ISA DB); a large (global) pool would need a split into
+         * partial pools: not done yet */
+        unsupported(u, n, "pooling kernel %dx%d / stride %dx%d exceeds the PPU's 16 (4-bit size-1 fields)", kh, kw,
+                    sy, sx);
+        return RK_OK;
+    }
     cv_op *op;
     rk_status st = add_op(g, n, maxp ? CV_MAXPOOL : CV_AVGPOOL, &op, e);
     if (st)
@@ -575,7 +610,44 @@ static rk_status out_shape(const cv_graph *g, const cv_op *op, int *c, int *h, i
     return RK_OK;
 }
 
-static rk_status add_inputs(const ox_model *m, cv_graph *g, rk_err *e)
+/* The --input-shape entry for input `name` ("a=1,3,480,480;b=..."):
+ * true and dims filled when present; RK_EUSAGE for a malformed entry. */
+static rk_status shape_override(const char *spec, const char *name, int64_t *dims, int *nd, bool *found,
+                                rk_err *e)
+{
+    *found = false;
+    size_t nl = strlen(name);
+    for (const char *p = spec; p && *p;) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (!eq)
+            return rk_errf(e, RK_EUSAGE, "--input-shape entry '%.*s' is not NAME=D0,D1,...", (int)len, p);
+        if ((size_t)(eq - p) == nl && strncmp(p, name, nl) == 0) {
+            *nd = 0;
+            for (const char *q = eq + 1; q < p + len;) {
+                char *stop;
+                long v = strtol(q, &stop, 10);
+                if (stop == q || v <= 0 || v > (1 << 24) || *nd == RK_MAX_DIMS)
+                    return rk_errf(e, RK_EUSAGE, "--input-shape entry '%.*s': dimensions must be positive integers",
+                                   (int)len, p);
+                dims[(*nd)++] = v;
+                q = stop;
+                if (q < p + len && *q == ',')
+                    q++;
+                else if (q < p + len)
+                    return rk_errf(e, RK_EUSAGE, "--input-shape entry '%.*s': expected ',' after %ld", (int)len, p,
+                                   v);
+            }
+            *found = true;
+            return RK_OK;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return RK_OK;
+}
+
+static rk_status add_inputs(const ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_err *e)
 {
     g->inputs = calloc((size_t)ox_model_num_inputs(m) + 1, sizeof(int));
     if (!g->inputs)
@@ -584,14 +656,28 @@ static rk_status add_inputs(const ox_model *m, cv_graph *g, rk_err *e)
         const ox_value_info *vi = ox_model_input(m, i);
         if (ox_model_initializer(m, vi->name))
             continue; /* old-style models list initializers as inputs */
-        if (vi->dtype != RK_DT_F32 || vi->ndim != 4 || vi->dims[0] != 1 || vi->dims[1] <= 0 ||
-            vi->dims[2] <= 0 || vi->dims[3] <= 0)
+        int64_t dims[RK_MAX_DIMS];
+        int nd = vi->ndim;
+        bool over = false;
+        memcpy(dims, vi->dims, sizeof(dims));
+        rk_status st = shape_override(o->input_shapes, vi->name, dims, &nd, &over, e);
+        if (st)
+            return st;
+        if (over && nd != vi->ndim)
+            return rk_errf(e, RK_EUSAGE, "--input-shape for '%s' gives %d dims, the model declares %d", vi->name, nd,
+                           vi->ndim);
+        for (int k = 0; over && k < nd; k++)
+            if (vi->dims[k] > 0 && vi->dims[k] != dims[k])
+                return rk_errf(e, RK_EUSAGE, "--input-shape for '%s': dim %d is fixed to %lld by the model, not %lld",
+                               vi->name, k, (long long)vi->dims[k], (long long)dims[k]);
+        if (vi->dtype != RK_DT_F32 || nd != 4 || dims[0] != 1 || dims[1] <= 0 || dims[2] <= 0 || dims[3] <= 0)
             return rk_errf(e, RK_EUNSUPPORTED,
                            "input '%s': only float32 NCHW inputs with N = 1 and fixed dims are converted "
-                           "(dynamic shapes are a later milestone of issue 8)",
-                           vi->name);
+                           "(fix symbolic dims with --input-shape %s=1,C,H,W; dynamic shape sets are a later "
+                           "milestone of issue 8)",
+                           vi->name, vi->name);
         int idx;
-        rk_status st = add_tensor(g, vi->name, (int)vi->dims[1], (int)vi->dims[2], (int)vi->dims[3], &idx, e);
+        st = add_tensor(g, vi->name, (int)dims[1], (int)dims[2], (int)dims[3], &idx, e);
         if (st)
             return st;
         g->tensors[idx].is_input = true;
@@ -613,7 +699,108 @@ static bool lowerable_type(const char *t)
     return false;
 }
 
-static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, bool *used,
+static bool onnxref_runs(const ox_model *m, const ox_node *n)
+{
+    for (int i = 0; i < ox_model_num_unsupported(m); i++)
+        if (ox_model_unsupported_node(m, i) == n)
+            return false;
+    return true;
+}
+
+static rk_status push_int(int **arr, int *n, int v, rk_err *e)
+{
+    int *p = realloc(*arr, (size_t)(*n + 1) * sizeof(int));
+    if (!p)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    p[(*n)++] = v;
+    *arr = p;
+    return RK_OK;
+}
+
+/*
+ * CPU fallback for node n (see cv_cpu.c): joins the CPU group that is the
+ * last op so far (no NPU op between them: every input it reads is then
+ * available when the group runs), or starts a new group.  Its outputs must
+ * be float tensors of shape [1,C,H,W] (or [1,C] etc. padded to 4-D is NOT
+ * done: the container's CPU tensors use the NC1HWC2 activation layout).
+ */
+static rk_status cpu_fallback(ox_model *m, const ox_node *n, cv_graph *g, cv_unsup *u, bool *done,
+                              rk_convert_report *rep, rk_err *e)
+{
+    *done = false;
+    if (ox_node_domain(n)[0] || !onnxref_runs(m, n)) {
+        unsupported(u, n, "no NPU lowering, and onnxref has no kernel for it to run it on the CPU");
+        return RK_OK;
+    }
+    rk_status st = cv_shapes_compute(m, g, e);
+    if (st)
+        return st;
+    int nin = ox_node_num_inputs(n), nout = ox_node_num_outputs(n);
+    for (int i = 0; i < nin; i++) {
+        const char *nm = ox_node_input_name(n, i);
+        if (nm[0] && cv_find_tensor(g, nm) < 0 && !find_const(m, g, nm)) {
+            unsupported(u, n, "input '%s' is neither an activation of the converted graph nor a constant", nm);
+            return RK_OK;
+        }
+    }
+    for (int i = 0; i < nout; i++) {
+        const char *nm = ox_node_output_name(n, i);
+        if (!nm[0])
+            continue;
+        const cv_shape *sh = cv_shape_of(g, nm);
+        if (!sh || sh->dtype != RK_DT_F32 || sh->ndim != 4 || sh->dims[0] != 1 || sh->dims[1] <= 0 ||
+            sh->dims[2] <= 0 || sh->dims[3] <= 0 || sh->dims[1] > INT32_MAX / 2 || sh->dims[2] > 65536 ||
+            sh->dims[3] > 65536) {
+            unsupported(u, n,
+                        "CPU fallback needs float [1,C,H,W] outputs (the container keeps CPU tensors in the "
+                        "NC1HWC2 activation layout); output '%s' is not",
+                        nm);
+            return RK_OK;
+        }
+    }
+    cv_op *op = g->n_ops ? &g->ops[g->n_ops - 1] : NULL;
+    if (!op || op->kind != CV_CPU) {
+        if ((st = add_op(g, n, CV_CPU, &op, e)))
+            return st;
+        rep->n_cpu_ops++;
+    }
+    const ox_node **p = realloc(op->cpu_nodes, (size_t)(op->n_cpu_nodes + 1) * sizeof(*p));
+    if (!p)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    op->cpu_nodes = p;
+    op->cpu_nodes[op->n_cpu_nodes++] = n;
+    for (int i = 0; i < nin; i++) {
+        int ti = ox_node_input_name(n, i)[0] ? cv_find_tensor(g, ox_node_input_name(n, i)) : -1;
+        bool known = ti < 0;
+        for (int k = 0; !known && k < op->n_in; k++)
+            known = op->in[k] == ti;
+        for (int k = 0; !known && k < op->n_cpu_out; k++)
+            known = op->cpu_out[k] == ti;
+        if (known)
+            continue;
+        if (op->n_in == CV_MAX_IN) {
+            unsupported(u, n, "a CPU group reading more than %d activations", CV_MAX_IN);
+            return RK_OK;
+        }
+        op->in[op->n_in++] = ti;
+    }
+    for (int i = 0; i < nout; i++) {
+        const char *nm = ox_node_output_name(n, i);
+        if (!nm[0])
+            continue;
+        const cv_shape *sh = cv_shape_of(g, nm);
+        int idx;
+        if ((st = add_tensor(g, nm, (int)sh->dims[1], (int)sh->dims[2], (int)sh->dims[3], &idx, e)) ||
+            (st = push_int(&op->cpu_out, &op->n_cpu_out, idx, e)))
+            return st;
+    }
+    if (op->n_cpu_out)
+        op->out = op->cpu_out[0];
+    *done = true;
+    return RK_OK;
+}
+
+static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_graph *g, cv_unsup *u, bool *used,
                             rk_convert_report *rep, rk_err *e)
 {
     const ox_node *n = ox_model_node(m, i);
@@ -631,6 +818,8 @@ static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, 
             poison_outputs(u, n);
             return RK_OK;
         }
+    int count0 = u->count, unlisted0 = u->unlisted;
+    size_t len0 = u->len;
     if (ox_node_domain(n)[0])
         unsupported(u, n, "custom-domain op '%s' (domain %s): no lowering", t, ox_node_domain(n));
     else if (strcmp(t, "Conv") == 0)
@@ -645,6 +834,21 @@ static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, 
         st = lower_pool(m, n, g, u, &done, e);
     else
         unsupported(u, n, "%s", hint_for(t));
+    if (!st && !done && !o->no_cpu_fallback && u->count > count0) {
+        /* no NPU lowering: withdraw the ledger line, run it on the CPU */
+        u->count = count0;
+        u->unlisted = unlisted0;
+        u->len = len0;
+        if (u->text)
+            u->text[len0] = '\0';
+        if ((st = cpu_fallback(m, n, g, u, &done, rep, e)) || !done) {
+            if (!st)
+                poison_outputs(u, n);
+            return st;
+        }
+        cv_note(rep, "%s runs on the CPU (float, onnxref kernel)", ox_node_label(n));
+        return RK_OK;
+    }
     if (!st && !done)
         poison_outputs(u, n);
     if (st || !done)
@@ -660,18 +864,20 @@ static rk_status lower_node(const ox_model *m, int i, cv_graph *g, cv_unsup *u, 
     return RK_OK;
 }
 
-rk_status cv_graph_build(ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e)
+rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_convert_report *rep, rk_err *e)
 {
     memset(g, 0, sizeof(*g));
+    g->dtype = o->dtype;
     cv_unsup u = {0};
     int nn = ox_model_num_nodes(m);
     bool *used = calloc((size_t)nn + 1, sizeof(bool));
-    rk_status st = used ? add_inputs(m, g, e) : rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    rk_status st = used ? add_inputs(m, o, g, e) : rk_errf(e, RK_ENOMEM, "convert: out of memory");
     if (!st)
         st = fold_constants(m, g, used, rep, e);
     for (int i = 0; !st && i < nn; i++)
         if (!used[i])
-            st = lower_node(m, i, g, &u, used, rep, e);
+            st = lower_node(m, o, i, g, &u, used, rep, e);
+
     if (!st && u.count)
         st = rk_errf(e, RK_EUNSUPPORTED, "%d node%s cannot be converted%s:%s%s", u.count, u.count > 1 ? "s" : "",
                      u.downstream ? " (Conv, pool and activation nodes fed only through these are not listed)" : "", u.text ? u.text : "",

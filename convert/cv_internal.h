@@ -27,9 +27,30 @@ typedef struct cv_tensor {
     bool is_input, is_output;
     uint32_t bytes, pool_off;
     int32_t rknn_index;
+    /* float32, plain NCHW layout: produced by a CPU node and read by no NPU
+     * op (e.g. a model output computed on the CPU): nothing needs it in
+     * int8, and quantising it would only add error (cv_build.c). */
+    bool f32;
+    /* Channel equalisation (cv_quant.c): a CPU-produced tensor read only by
+     * one Conv is stored divided per channel by eq[c] (<= 1) so that every
+     * channel spans the int8 range; the conv's weights are multiplied by
+     * eq[c] (exact in float).  ch_min/ch_max: per-channel calibration
+     * ranges of such candidates; eq_op: the conv; name gets "#eq". */
+    float *ch_min, *ch_max, *eq;
+    int eq_op;
+    bool eq_out; /* the other direction: a Conv output read only by CPU
+                    groups, stored y/eq[c] (weights and bias of output
+                    channel c divided by eq[c]); the CPU groups multiply
+                    back in float */
+    uint32_t *hist;   /* MMSE calibration: CV_HIST_BINS counts over the min/max pass's [min, max] */
 } cv_tensor;
 
-typedef enum cv_kind { CV_CONV, CV_ADD, CV_MAXPOOL, CV_AVGPOOL } cv_kind;
+#define CV_HIST_BINS 2048
+
+/* CV_CPU: an ONNX node run on the host in float (cv_cpu.c). */
+typedef enum cv_kind { CV_CONV, CV_ADD, CV_MAXPOOL, CV_AVGPOOL, CV_CPU } cv_kind;
+
+#define CV_MAX_IN 16
 
 /*
  * One NPU op.  in[]/out index cv_graph.tensors.  For CV_CONV, w is OIHW
@@ -41,7 +62,7 @@ typedef struct cv_op {
     cv_kind kind;
     char *name;      /* ONNX node name of the op (the first node of the fused group) */
     char *label;     /* "Conv 'conv1'" for messages */
-    int in[2], n_in, out;
+    int in[CV_MAX_IN], n_in, out;
     /* Conv / pooling geometry */
     int k, kh, kw, sy, sx, pt, pl, pb, pr;
     bool depthwise;
@@ -51,7 +72,27 @@ typedef struct cv_op {
     bool relu;
     float clip_lo, clip_hi;
     bool count_include_pad;
+    /* CV_CPU: a run of consecutive ONNX nodes without NPU lowering, one
+     * CPU node in the .rknn computed in float end to end (no requantisation
+     * between them).  in[] lists the activation inputs read from outside
+     * the group; cpu_out[] every tensor the group produces (out = the
+     * first); blob the serialized ONNX model of the group (cv_cpu.c). */
+    const ox_node **cpu_nodes;
+    int n_cpu_nodes;
+    int *cpu_out;
+    int n_cpu_out;
+    uint8_t *blob;
+    size_t blob_len;
 } cv_op;
+
+/* Shape and element type of a value as seen in one float run (CPU nodes
+ * need the shapes of arbitrary op outputs). */
+typedef struct cv_shape {
+    char *name;
+    rk_dtype dtype;
+    int ndim;
+    int64_t dims[RK_MAX_DIMS];
+} cv_shape;
 
 typedef struct cv_graph {
     cv_tensor *tensors;
@@ -62,6 +103,11 @@ typedef struct cv_graph {
     int *outputs, n_outputs;
     rk_tensor *consts;  /* values folded at compile time, named by tensor */
     int n_consts, cap_consts;
+    rk_convert_dtype dtype; /* of the program being built (C2 = 16 / element bytes) */
+    cv_shape *shapes;   /* filled on the first CPU fallback (NULL before) */
+    int n_shapes, cap_shapes;
+    bool shapes_done;
+    bool hist_pass;     /* calibration: second (histogram) pass running */
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);
@@ -69,7 +115,21 @@ int cv_find_tensor(const cv_graph *g, const char *name);
 
 /* cv_graph.c: build the op list from the ONNX model (passes included;
  * constant folding runs nodes with onnxref, hence the non-const model). */
-rk_status cv_graph_build(ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e);
+rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_convert_report *rep, rk_err *e);
+
+/* cv_cpu.c: the serialized ONNX model of CPU group op (its nodes, the
+ * constants they read as initializers, op->in as graph inputs, op->cpu_out
+ * as graph outputs, all float [1,C,H,W]).  Sets op->blob / blob_len. */
+rk_status cv_cpu_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_err *e);
+/* cv_cpu.c: serialise every CPU group (after calibration: equalised
+ * outputs get their per-channel scaling node). */
+rk_status cv_cpu_finish(const ox_model *m, cv_graph *g, rk_err *e);
+/* cv_cpu.c: shapes of every value from one float run (once; needs fixed
+ * input shapes in g), and a lookup (NULL if the run never produced it). */
+rk_status cv_shapes_compute(ox_model *m, cv_graph *g, rk_err *e);
+const cv_shape *cv_shape_of(const cv_graph *g, const char *name);
+/* A constant by name: initializer or folded value (cv_graph.c). */
+const rk_tensor *cv_find_const(const ox_model *m, const cv_graph *g, const char *name);
 /* cv_quant.c: min/max per tensor, then int8 scale/zp. */
 rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_convert_report *rep,
                        rk_err *e);

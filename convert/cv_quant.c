@@ -21,8 +21,37 @@
 #include "cv_internal.h"
 #include "rk_tensorio.h"
 
-static void observe(cv_tensor *t, const float *v, int64_t n)
+static void observe_hist(cv_tensor *t, const float *v, int64_t n)
 {
+    double lo = t->min, hi = t->max, w = (hi - lo) / CV_HIST_BINS;
+    int64_t plane = (int64_t)t->h * t->w;
+    if (!(w > 0))
+        return;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        double x = t->eq ? (double)v[i] / t->eq[(i / plane) % t->c] : (double)v[i];
+        long b = (long)floor((x - lo) / w);
+        t->hist[RK_MAX(0, RK_MIN(CV_HIST_BINS - 1, b))]++;
+    }
+}
+
+static void observe(cv_graph *g, cv_tensor *t, const float *v, int64_t n)
+{
+    if (g->hist_pass) {
+        if (t->hist)
+            observe_hist(t, v, n);
+        return;
+    }
+    if (t->ch_min && n == (int64_t)t->c * t->h * t->w) {
+        int64_t plane = (int64_t)t->h * t->w;
+        for (int64_t i = 0; i < n; i++)
+            if (isfinite(v[i])) {
+                int c = (int)(i / plane);
+                t->ch_min[c] = fminf(t->ch_min[c], v[i]);
+                t->ch_max[c] = fmaxf(t->ch_max[c], v[i]);
+            }
+    }
     for (int64_t i = 0; i < n; i++) {
         if (!isfinite(v[i]))
             continue;
@@ -43,7 +72,7 @@ static rk_status on_node(void *user, const ox_model *m, const ox_node *n, const 
     for (int i = 0; i < nout; i++) {
         int ti = cv_find_tensor(g, ox_node_output_name(n, i));
         if (ti >= 0 && out[i].dtype == RK_DT_F32)
-            observe(&g->tensors[ti], out[i].data, out[i].nelem);
+            observe(g, &g->tensors[ti], out[i].data, out[i].nelem);
     }
     (void)e;
     return RK_OK;
@@ -52,7 +81,7 @@ static rk_status on_node(void *user, const ox_model *m, const ox_node *n, const 
 static rk_status run_sample(ox_model *m, cv_graph *g, rk_tensor *ins, rk_err *e)
 {
     for (int i = 0; i < g->n_inputs; i++)
-        observe(&g->tensors[g->inputs[i]], ins[i].data, ins[i].nelem);
+        observe(g, &g->tensors[g->inputs[i]], ins[i].data, ins[i].nelem);
     int nout = ox_model_num_outputs(m);
     rk_tensor *outs = calloc((size_t)nout + 1, sizeof(*outs));
     if (!outs)
@@ -155,14 +184,227 @@ static void derive_int8(cv_tensor *t)
     t->zp = (int32_t)RK_MAX(-128, RK_MIN(127, zp));
 }
 
+/* ------------------------------------------------ channel equalisation */
+
+static int producer_op(const cv_graph *g, int ti)
+{
+    for (int k = 0; k < g->n_ops; k++) {
+        if (g->ops[k].kind != CV_CPU && g->ops[k].out == ti)
+            return k;
+        for (int j = 0; j < g->ops[k].n_cpu_out; j++)
+            if (g->ops[k].cpu_out[j] == ti)
+                return k;
+    }
+    return -1;
+}
+
+/* Candidates: the input of a Conv, produced by a CPU group (float, so it
+ * can emit any per-channel scaling for free) and read by no other op. */
+static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
+{
+    for (int k = 0; k < g->n_ops; k++) {
+        const cv_op *op = &g->ops[k];
+        if (op->kind != CV_CONV)
+            continue;
+        int ti = op->in[0], readers = 0;
+        cv_tensor *t = &g->tensors[ti];
+        int p = producer_op(g, ti);
+        if (t->is_input || t->is_output || t->ch_min || p < 0 || g->ops[p].kind != CV_CPU)
+            continue;
+        for (int j = 0; j < g->n_ops; j++)
+            for (int i = 0; i < g->ops[j].n_in; i++)
+                readers += g->ops[j].in[i] == ti;
+        if (readers != 1)
+            continue;
+        t->ch_min = malloc((size_t)t->c * sizeof(float));
+        t->ch_max = malloc((size_t)t->c * sizeof(float));
+        if (!t->ch_min || !t->ch_max)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        for (int c = 0; c < t->c; c++) {
+            t->ch_min[c] = INFINITY;
+            t->ch_max[c] = -INFINITY;
+        }
+        t->eq_op = k;
+    }
+    /* Conv outputs read only by CPU groups (no fused Clip: its per-tensor
+     * saturation would not commute with per-channel scaling) */
+    for (int k = 0; k < g->n_ops; k++) {
+        const cv_op *op = &g->ops[k];
+        if (op->kind != CV_CONV || isfinite(op->clip_hi))
+            continue;
+        int ti = op->out, readers = 0, cpu_readers = 0;
+        cv_tensor *t = &g->tensors[ti];
+        if (t->is_output || t->ch_min)
+            continue;
+        for (int j = 0; j < g->n_ops; j++)
+            for (int i = 0; i < g->ops[j].n_in; i++)
+                if (g->ops[j].in[i] == ti) {
+                    readers++;
+                    cpu_readers += g->ops[j].kind == CV_CPU;
+                }
+        if (!readers || readers != cpu_readers)
+            continue;
+        t->ch_min = malloc((size_t)t->c * sizeof(float));
+        t->ch_max = malloc((size_t)t->c * sizeof(float));
+        if (!t->ch_min || !t->ch_max)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        for (int c = 0; c < t->c; c++) {
+            t->ch_min[c] = INFINITY;
+            t->ch_max[c] = -INFINITY;
+        }
+        t->eq_op = k;
+        t->eq_out = true;
+    }
+    return RK_OK;
+}
+
+/* eq[c] = range_c / max range (>= 1/64, so weights shrink at most 64x):
+ * every channel then spans the tensor's int8 range; the conv's weights for
+ * input channel c are multiplied by eq[c], which cancels it exactly. */
+static rk_status equalise(cv_graph *g, rk_convert_report *rep, rk_err *e)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        cv_tensor *t = &g->tensors[i];
+        if (!t->ch_min || !t->calibrated)
+            continue;
+        float big = 0;
+        for (int c = 0; c < t->c; c++)
+            big = fmaxf(big, fmaxf(t->ch_max[c], 0.0f) - fminf(t->ch_min[c], 0.0f));
+        if (!(big > 0))
+            continue;
+        if (!(t->eq = malloc((size_t)t->c * sizeof(float))))
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        float lo = 0, hi = 0;
+        for (int c = 0; c < t->c; c++) {
+            float r = isfinite(t->ch_min[c]) ? fmaxf(t->ch_max[c], 0.0f) - fminf(t->ch_min[c], 0.0f) : 0.0f;
+            t->eq[c] = fmaxf(r / big, 1.0f / 64.0f);
+            if (isfinite(t->ch_min[c])) {
+                lo = fminf(lo, t->ch_min[c] / t->eq[c]);
+                hi = fmaxf(hi, t->ch_max[c] / t->eq[c]);
+            }
+        }
+        t->min = lo;
+        t->max = hi;
+        cv_op *op = &g->ops[t->eq_op];
+        int taps = op->kh * op->kw;
+        if (t->eq_out) {
+            for (int k = 0; k < op->k; k++) {
+                for (int j = 0; j < op->wpk; j++)
+                    op->w[(size_t)k * op->wpk + j] /= t->eq[k];
+                op->b[k] /= t->eq[k];
+            }
+            n++;
+            continue;
+        }
+        for (int k = 0; k < op->k; k++)
+            for (int j = 0; j < op->wpk; j++) {
+                int c = op->depthwise ? k : j / taps;
+                op->w[(size_t)k * op->wpk + j] *= t->eq[c];
+            }
+        n++;
+    }
+    if (n)
+        cv_note(rep, "channel equalisation: %d tensor%s between a Conv and CPU nodes stored per-channel rescaled "
+                "('#eq'; conv weights and the CPU node's float graph compensate)", n, n > 1 ? "s" : "");
+    return RK_OK;
+}
+
+/* Equalised tensors are renamed "<name>#eq" once calibration is done (the
+ * calibration passes find tensors by their ONNX names): the stored values
+ * are not the ONNX tensor's, so compare must not match them. */
+static rk_status rename_equalised(cv_graph *g, rk_err *e)
+{
+    for (int i = 0; i < g->n_tensors; i++) {
+        cv_tensor *t = &g->tensors[i];
+        if (!t->eq)
+            continue;
+        size_t l = strlen(t->name);
+        char *nm = malloc(l + 4);
+        if (!nm)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        memcpy(nm, t->name, l);
+        memcpy(nm + l, "#eq", 4);
+        free(t->name);
+        t->name = nm;
+    }
+    return RK_OK;
+}
+
+/* Expected squared error of int8 quantisation over [a, b] for the
+ * histogram of t: clipped values cost their distance to the bound, kept
+ * ones the uniform rounding noise step^2 / 12. */
+static double quant_mse(const cv_tensor *t, double a, double b)
+{
+    double lo = t->min, w = ((double)t->max - lo) / CV_HIST_BINS, step = (b - a) / 255.0, err = 0;
+    for (int k = 0; k < CV_HIST_BINS; k++) {
+        if (!t->hist[k])
+            continue;
+        double v = lo + (k + 0.5) * w, d = v < a ? a - v : v > b ? v - b : 0;
+        err += (double)t->hist[k] * (d * d + step * step / 12.0);
+    }
+    return err;
+}
+
+/* MMSE: the [a*min, b*max] (a, b in a geometric grid from 1 down to ~1%)
+ * with the least quant_mse; zero stays inside the range. */
+static void choose_mmse_range(cv_tensor *t)
+{
+    double lo = fmin(t->min, 0.0), hi = fmax(t->max, 0.0);
+    double best = INFINITY, ba = 1, bb = 1;
+    for (int i = 0; i < 40; i++) {
+        double fa = pow(0.89, i);
+        if (lo == 0 && i)
+            break;
+        for (int j = 0; j < 40; j++) {
+            double fb = pow(0.89, j);
+            if (hi == 0 && j)
+                break;
+            double err = quant_mse(t, lo * fa, hi * fb);
+            if (err < best) {
+                best = err;
+                ba = fa;
+                bb = fb;
+            }
+        }
+    }
+    t->min = (float)(lo * ba);
+    t->max = (float)(hi * bb);
+}
+
+static rk_status calib_pass(ox_model *m, cv_graph *g, const rk_convert_opts *o, int *samples, rk_err *e)
+{
+    return o->calib_h5 ? calib_h5(m, g, o->calib_h5, samples, e) : calib_default(m, g, e);
+}
+
 rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_convert_report *rep, rk_err *e)
 {
     int samples = 1;
-    rk_status st = o->calib_h5 ? calib_h5(m, g, o->calib_h5, &samples, e) : calib_default(m, g, e);
+    rk_status st = mark_eq_candidates(g, e);
+    if (!st)
+        st = calib_pass(m, g, o, &samples, e);
+    if (!st)
+        st = equalise(g, rep, e);
     if (st)
         return st;
+    if (o->algo == RK_CALIB_MMSE) {
+        for (int i = 0; i < g->n_tensors; i++)
+            if (g->tensors[i].calibrated && !(g->tensors[i].hist = calloc(CV_HIST_BINS, sizeof(uint32_t))))
+                return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        g->hist_pass = true;
+        st = calib_pass(m, g, o, &samples, e);
+        g->hist_pass = false;
+        if (st)
+            return st;
+        for (int i = 0; i < g->n_tensors; i++)
+            if (g->tensors[i].hist)
+                choose_mmse_range(&g->tensors[i]);
+        cv_note(rep, "calibration: MMSE ranges from %d-bin histograms (second pass)", CV_HIST_BINS);
+    }
     cv_note(rep, "calibration: min/max over %d sample%s (%s)", samples, samples == 1 ? "" : "s",
             o->calib_h5 ? o->calib_h5 : "deterministic [0,1) input; pass --calib for real data");
+    if ((st = rename_equalised(g, e)))
+        return st;
     for (int i = 0; i < g->n_ops; i++) {
         const cv_op *op = &g->ops[i];
         cv_tensor *t = &g->tensors[op->out];

@@ -392,6 +392,7 @@ void ox_node_release(ox_node *n)
     free(n->in);
     free(n->out);
     free(n->implicit);
+    rk_tensor_free(&n->const_cache);
     memset(n, 0, sizeof *n);
 }
 

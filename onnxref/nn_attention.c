@@ -60,7 +60,7 @@ static rk_status make_view(const ox_node *n, const rk_tensor *t, const char *rol
     if (t->ndim != 3)
         return rk_errf(e, RK_EINPUT, "%s: %s %s must be 3-D or 4-D", ox_node_label(n), role,
                        rk_shape_str(t, buf, sizeof buf));
-    if (heads_attr < 1 || t->dims[2] % heads_attr)
+    if (heads_attr < 1 || heads_attr > RK_MAX(1, t->dims[2]) || t->dims[2] % heads_attr)
         return rk_errf(e, RK_EINPUT, "%s: 3-D %s %s needs q_num_heads/kv_num_heads dividing "
                        "its hidden size (got %lld)", ox_node_label(n), role,
                        rk_shape_str(t, buf, sizeof buf), (long long)heads_attr);

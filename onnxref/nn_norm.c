@@ -193,7 +193,7 @@ NN_KERNEL(nn_op_groupnorm)
         (st = nn_need_rank(n, x, "X", -2, e)))
         return st;
     int64_t groups = ox_attr_int_or(n, "num_groups", 0), ch = x->dims[1];
-    if (groups < 1 || ch % groups)
+    if (groups < 1 || groups > RK_MAX(1, ch) || ch % groups)
         return rk_errf(e, RK_EINPUT, "%s: num_groups=%lld does not divide the %lld channels of "
                        "X %s", ox_node_label(n), (long long)groups, (long long)ch,
                        rk_shape_str(x, buf, sizeof buf));

@@ -56,7 +56,7 @@ typedef struct rz_axis {
 #define RZ_MAX_TAPS 64
 /* Longest output axis Resize/Upsample will produce (larger requests are
  * malformed models; the limit keeps every size computation in range). */
-#define NN_MAX_OUT_DIM ((int64_t)1 << 24)
+#define NN_MAX_OUT_DIM ((int64_t)1 << 20)
 /* Largest output tensor (128 Mi elements, 512 MiB of float32): far above
  * any detector input, and keeps a malformed model from running for
  * minutes (found by tests/fuzz/fuzz_onnxref_nn.c). */
@@ -357,6 +357,8 @@ static rk_status resize_core(ox_ctx *ctx, const ox_node *n, const rk_tensor *x,
     if (out_elems > (double)NN_MAX_OUT_ELEMS)
         return rk_errf(e, RK_EUNSUPPORTED, "%s: output of %.3g elements exceeds the %lld-element "
                        "limit", ox_node_label(n), out_elems, (long long)NN_MAX_OUT_ELEMS);
+    if (out_elems == 0.0) /* nothing to interpolate (an axis is empty) */
+        return rk_tensor_alloc(y, NULL, x->dtype, nd, out_dims, e);
     for (int d = 0; d < nd; d++) {
         ax[d].in = x->dims[d];
         ax[d].out = out_dims[d];
@@ -366,6 +368,12 @@ static rk_status resize_core(ox_ctx *ctx, const ox_node *n, const rk_tensor *x,
         if (p->antialias && scale[d] < 1.0 && p->mode != RZ_NEAREST)
             taps = (int)RK_MIN(RZ_MAX_TAPS, (int64_t)ceil(taps / scale[d]) + 2);
         ax[d].ntaps = identity ? 1 : taps;
+        if ((double)ax[d].out * ax[d].ntaps > (double)NN_MAX_OUT_ELEMS) {
+            st = rk_errf(e, RK_EUNSUPPORTED, "%s: axis %d needs %lld x %d interpolation taps "
+                         "(limit %lld)", ox_node_label(n), d, (long long)ax[d].out,
+                         ax[d].ntaps, (long long)NN_MAX_OUT_ELEMS);
+            goto out;
+        }
         ax[d].idx = rk_calloc_array((size_t)RK_MAX(1, ax[d].out * ax[d].ntaps), sizeof(int64_t));
         ax[d].w = rk_calloc_array((size_t)RK_MAX(1, ax[d].out * ax[d].ntaps), sizeof(float));
         ax[d].outside = rk_calloc_array((size_t)RK_MAX(1, ax[d].out), sizeof(bool));

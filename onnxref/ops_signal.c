@@ -288,11 +288,12 @@ static rk_status op_mel(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *i
         double hz = 700.0 * (pow(10.0, ((double)i * step + mlo) / 2595.0) - 1.0);
         bin[i] = (int64_t)floor((double)(dftlen + 1) * hz / (double)rate);
         if (bin[i] < 0 || bin[i] >= nspec) {
+            long long bad = (long long)bin[i]; /* read before free */
             free(bin);
             rk_tensor_free(&out[0]);
             return rk_errf(e, RK_EINPUT, "%s: mel point %lld falls in spectrogram bin %lld, "
                            "outside 0..%lld (upper_edge_hertz above Nyquist?)", lbl,
-                           (long long)i, (long long)bin[i], (long long)(nspec - 1));
+                           (long long)i, bad, (long long)(nspec - 1));
         }
     }
     for (int64_t m = 0; m < nmel; m++) {

@@ -39,6 +39,9 @@ struct ox_node {
      * references): they order and keep alive like ordinary inputs */
     int nimplicit;
     int *implicit;
+    /* Constant nodes: their value, decoded on the first run and lent
+     * (borrowed) to later runs instead of being decoded again */
+    rk_tensor const_cache;
     char label[160];
 };
 

@@ -101,6 +101,7 @@ extern const ox_op_def ox_ops_misc[];
 extern const ox_op_def ox_ops_loss[]; /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss */
 extern const ox_op_def ox_ops_training[]; /* ai.onnx.preview.training optimizers */
 extern const ox_op_def ox_ops_signal[];   /* DFT, STFT, MelWeightMatrix */
+extern const ox_op_def ox_ops_text[];     /* TfIdfVectorizer (integer tokens) */
 
 /* Broadcasting helper for kernels (numpy rules): computes the output shape
  * of a and b, or fails naming the node. */

@@ -38,6 +38,9 @@ static const ox_op_def *const op_tables[] = {
 #ifdef OX_HAVE_OPS_SIGNAL
     ox_ops_signal,
 #endif
+#ifdef OX_HAVE_OPS_TEXT
+    ox_ops_text,
+#endif
     NULL,
 };
 

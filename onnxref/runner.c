@@ -346,6 +346,30 @@ static uint64_t reusable_inputs(const ox_model *m, const ox_node *n)
     return mask;
 }
 
+/* A Constant node's value never changes: decode it once, then lend the
+ * cached tensor (borrowed, so nothing downstream frees or overwrites it).
+ * Returns RK_EUNSUPPORTED for nodes this does not apply to. */
+static rk_status run_constant_cached(ox_ctx *ctx, ox_node *n, rk_tensor *out, rk_err *e)
+{
+    if (strcmp(n->op_type, "Constant") != 0 || n->domain[0] || n->nout != 1 ||
+        !ox_node_output_used(n, 0))
+        return RK_EUNSUPPORTED;
+    if (!n->const_cache.data) {
+        rk_tensor fresh;
+        rk_status st = run_kernel(ctx, n, NULL, &fresh, e);
+        if (st != RK_OK)
+            return st;
+        n->const_cache = fresh;
+    }
+    memset(out, 0, sizeof *out);
+    *out = n->const_cache;
+    out->name = NULL;
+    out->borrowed = true;
+    if (rk_tensor_set_name(out, n->p->output[0]) != RK_OK)
+        return rk_errf(e, RK_ENOMEM, "out of memory");
+    return RK_OK;
+}
+
 static rk_status run_node_in_graph(ox_model *m, ox_ctx *ctx, ox_node *n,
                                    const ox_run_opts *opts, const rk_tensor **inptr,
                                    rk_tensor *outbuf, rk_err *e)
@@ -362,7 +386,9 @@ static rk_status run_node_in_graph(ox_model *m, ox_ctx *ctx, ox_node *n,
     }
     uint64_t reusable = reusable_inputs(m, n);
     ctx->reusable = reusable;
-    rk_status st = run_kernel(ctx, n, inptr, outbuf, e);
+    rk_status st = run_constant_cached(ctx, n, outbuf, e);
+    if (st == RK_EUNSUPPORTED) /* not a cacheable Constant: run the kernel */
+        st = run_kernel(ctx, n, inptr, outbuf, e);
     ctx->reusable = 0;
     if (st != RK_OK)
         return st;

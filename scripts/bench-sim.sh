@@ -77,9 +77,23 @@ if [ -z "$RESULT" ]; then
   RESULT=$(run_model tiny_conv "$SRC/datasets/tiny/tiny_conv_rk3588.rknn" "$SRC/datasets/tiny/input.h5")
 fi
 IFS='|' read -r NAME CPU WALL GMAC <<< "$RESULT"
-"$PY" - "$NAME" "$GMAC" "$WALL" "$CPU" "$SGEMM" <<'PYEOF'
+
+# 3. peak memory: max RSS of one run minus that of the same binary printing
+# its help (process, libraries), against the DRAM image size rksim reports
+MEM="0|0|0"
+if [ -x /usr/bin/time ] && [ "$NAME" = pp_human_segv2_RK3588 ]; then
+  /usr/bin/time -o "$T/rss_base" -f '%M' "$RKSIM" run --help > /dev/null 2>&1 || true
+  if /usr/bin/time -o "$T/rss_run" -f '%M' "$RKSIM" run \
+      "$V/pp_human_segv2_custom_argmax/RK3588_pp_human_segv2_custom_argmax.rknn" "$T/pp_in.npy" \
+      -o "$T/out.h5" > /dev/null 2> "$T/err"; then
+    DRAM=$(sed -n 's/.*DRAM image \([0-9.]*\) MiB.*/\1/p' "$T/err")
+    MEM="$(tail -1 "$T/rss_base")|$(tail -1 "$T/rss_run")|${DRAM:-0}"
+  fi
+fi
+"$PY" - "$NAME" "$GMAC" "$WALL" "$CPU" "$SGEMM" "$MEM" <<'PYEOF'
 import sys
 name, gmac, wall, cpu, sgemm = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+base_kb, run_kb, dram_mib = (float(v) for v in sys.argv[6].split('|'))
 macs = gmac * 1e9 / cpu if cpu > 0 else 0.0
 print('model                 %s' % name)
 print('wall time (sim run)   %.4f s   (CPU %.4f s; the machine is shared, the rate uses CPU time)' % (wall, cpu))
@@ -87,4 +101,8 @@ print('simulated MACs        %.4g' % (gmac * 1e9))
 print('simulated MAC/s       %.4g' % macs)
 print('OpenBLAS sgemm        %.4g FLOP/s (1 thread, 512^3, best of 5)' % sgemm)
 print('ratio MAC/s : sgemm FLOP/s / 2 = %.1f %%  (target >= 25 %%)' % (100.0 * macs / (sgemm / 2)))
+if dram_mib > 0:
+    extra = (run_kb - base_kb) / 1024.0
+    print('peak memory           %.1f MiB max RSS - %.1f MiB baseline = %.1f MiB = %.2fx the %.1f MiB DRAM image '
+          '(target <= 3x)' % (run_kb / 1024.0, base_kb / 1024.0, extra, extra / dram_mib, dram_mib))
 PYEOF

@@ -7,6 +7,9 @@ scripts/ort-crosscheck.sh and scripts/bench-onnxref.sh.
   ort_compare.py compare REF.h5 ORTDIR NAMES print max abs / relative error
                                              per output (NAMES: comma list of
                                              ORT output names, in order)
+  ort_compare.py expose MODEL OUT.onnx       copy MODEL with every node output
+                                             also made a graph output, so both
+                                             engines' intermediates compare
 
 Cases: ppocr_det, ppocr_rec (PaddleOCR preprocessing: RGB, bilinear resize,
 (x/255 - 0.5) / 0.5, NCHW), light_<name> (onnx-light models: one uniform
@@ -50,9 +53,29 @@ def write_inputs(case, shared, outdir):
         print(f"{name}={path}")
 
 
+def expose(model_path, out_path):
+    import onnx
+    from onnx import TensorProto, helper, shape_inference
+    m = onnx.load(model_path)
+    try:
+        typed = {v.name: v for v in shape_inference.infer_shapes(m).graph.value_info}
+    except Exception:  # noqa: BLE001 - untyped outputs still work below
+        typed = {}
+    have = {o.name for o in m.graph.output}
+    for node in m.graph.node:
+        for name in node.output:
+            if name and name not in have:
+                have.add(name)
+                vi = typed.get(name)
+                m.graph.output.append(vi if vi is not None else helper.make_tensor_value_info(
+                    name, TensorProto.FLOAT, None))
+    onnx.save(m, out_path)
+
+
 def compare(ref_h5, ortdir, names):
     import h5py
     worst = 0.0
+    rows = []
     with h5py.File(ref_h5, "r") as f:
         for i, name in enumerate(names.split(",")):
             want = np.load(os.path.join(ortdir, f"{i}.npy")).astype(np.float64)
@@ -71,8 +94,14 @@ def compare(ref_h5, ortdir, names):
             denom = rng if rng > 0 else max(float(np.max(np.abs(want))), 1e-30)
             rel = err / denom
             worst = max(worst, rel)
-            print(f"  output {name:24s} {'x'.join(map(str, want.shape)):>14s}  "
-                  f"max_abs_err {err:.3e}  range {rng:.3e}  rel_to_range {rel:.3e}")
+            rows.append((rel, f"  output {name:24s} {'x'.join(map(str, want.shape)):>14s}  "
+                              f"max_abs_err {err:.3e}  range {rng:.3e}  rel_to_range {rel:.3e}"))
+    if len(rows) > 3:  # intermediates exposed: summarise, worst first
+        print(f"  {len(rows)} tensors compared (every node output); the 3 worst:")
+        rows.sort(key=lambda r: -r[0])
+        rows = rows[:3]
+    for _, line in rows:
+        print(line)
     print(f"WORST_REL {worst:.6e}")
     return 0
 
@@ -83,6 +112,9 @@ def main():
         return 0
     if len(sys.argv) == 5 and sys.argv[1] == "compare":
         return compare(sys.argv[2], sys.argv[3], sys.argv[4])
+    if len(sys.argv) == 4 and sys.argv[1] == "expose":
+        expose(sys.argv[2], sys.argv[3])
+        return 0
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -1,8 +1,9 @@
 /*
  * cpuops.c - the nodes the vendor runtime runs on the host CPU, with the
  * runtime's names: InputOperator (normalise, reorder channels, quantise,
- * pack to the native layout), OutputOperator, Reshape, and custom ops via
- * custom.h.  Also the native-layout <-> float NCHW conversions the rest of
+ * pack to the native layout), OutputOperator, Reshape, custom ops via
+ * custom.h, and the ONNX CPU nodes of rksim-converted models
+ * (cpu_fallback.c).  Also the native-layout <-> float NCHW conversions the rest of
  * rksim uses (outputs, --dump-layers).
  *
  * Native layouts (SEMANTICS.md L-* rules):
@@ -14,6 +15,7 @@
  *    stored in 96 bytes).
  *  - any other layout: native shape == shape, dense row-major.
  */
+#include "cpu_fallback.h"
 #include "custom.h"
 #include "sim_internal.h"
 
@@ -517,7 +519,10 @@ rk_status sim_cpu_node(sim *s, uint32_t ni, rk_err *e)
     const rknn_node *n = &s->g->nodes[ni];
     const char *type = n->type ? n->type : "";
     rk_status st;
-    if (strcmp(type, "InputOperator") == 0)
+    int32_t blob = sim_cpu_onnx_blob(s->model, n);
+    if (blob >= 0)
+        st = sim_cpu_onnx_node(s, n, blob, e); /* converted models: any ONNX op (cpu_fallback.c) */
+    else if (strcmp(type, "InputOperator") == 0)
         st = input_operator(s, n, e);
     else if (strcmp(type, "OutputOperator") == 0)
         st = RK_OK; /* outputs are read from their tensors by sim_get_output */

@@ -313,6 +313,12 @@ rk_status sim_create(const rknn_model *m, const sim_options *opt, sim **out, rk_
     if ((st = sim_mem_add(&s->mem, "regcmd", n_regcmd * 8, &rr, e)))
         goto fail;
     memcpy(rr->data, s->regcmd, n_regcmd * 8);
+    /* Walk the DRAM copy from now on and drop the private one (peak
+     * memory); the region's data is 8-byte aligned (calloc) and holds the
+     * same host-order words. */
+    free(s->regcmd);
+    s->regcmd = (uint64_t *)(void *)rr->data;
+    s->regcmd_in_dram = true;
     s->stats.dram_bytes = s->mem.total_bytes;
     *out = s;
     return RK_OK;
@@ -328,7 +334,8 @@ void sim_destroy(sim *s)
     sim_mem_free(&s->mem);
     free(s->tensor_addr);
     free(s->tensor_region);
-    free(s->regcmd);
+    if (!s->regcmd_in_dram)
+        free(s->regcmd);
     free(s->chain_head);
     free(s->chain_done);
     free(s->task_node);

@@ -360,12 +360,63 @@ void sim_asm_conv_task(sim_asm *a, const sim_asm_conv *c, uint32_t op_idx)
     sim_asm_end_task(a, rdma ? 0x1D : 0x0D, op_idx);
 }
 
+/* Upload one LUT table: LUT_ACCESS_CFG (write, table, address 0), then one
+ * LUT_ACCESS_DATA per entry (the order RKNN streams use). */
+static void lut_upload(sim_asm *a, int table, const int16_t *t, int n)
+{
+    uint32_t v = 0;
+    if (n < 1 || n > 1024) {
+        if (!a->st)
+            a->st = rk_errf(&a->err, RK_EUSAGE, "LUT table %d with %d entries (1..1024)", table, n);
+        return;
+    }
+    F("DPU_LUT_ACCESS_CFG", "LUT_ACCESS_TYPE", 1);
+    F("DPU_LUT_ACCESS_CFG", "LUT_TABLE_ID", (uint32_t)table);
+    EMIT(R_DPU_LUT_ACCESS_CFG);
+    for (int i = 0; i < n; i++) {
+        F("DPU_LUT_ACCESS_DATA", "LUT_ACCESS_DATA", (uint16_t)t[i]);
+        EMIT(R_DPU_LUT_ACCESS_DATA);
+    }
+}
+
+static void lut_regs(sim_asm *a, const sim_asm_lut *l)
+{
+    uint32_t v = 0;
+    F("DPU_LUT_CFG", "LUT_HYBRID_PRIORITY", l->hybrid_lo);
+    F("DPU_LUT_CFG", "LUT_OFLOW_PRIORITY", l->oflow_lo);
+    F("DPU_LUT_CFG", "LUT_UFLOW_PRIORITY", l->uflow_lo);
+    EMIT(R_DPU_LUT_CFG);
+    F("DPU_LUT_INFO", "LUT_LO_INDEX_SELECT", (uint32_t)l->lo_sel);
+    F("DPU_LUT_INFO", "LUT_LE_INDEX_SELECT", (uint32_t)l->le_sel);
+    EMIT(R_DPU_LUT_INFO);
+    sim_asm_reg(a, R_DPU_LUT_LE_START, (uint32_t)l->le_start);
+    sim_asm_reg(a, R_DPU_LUT_LE_END, (uint32_t)l->le_end);
+    sim_asm_reg(a, R_DPU_LUT_LO_START, (uint32_t)l->lo_start);
+    sim_asm_reg(a, R_DPU_LUT_LO_END, (uint32_t)l->lo_end);
+    F("DPU_LUT_LE_SLOPE_SCALE", "LUT_LE_SLOPE_OFLOW_SCALE", (uint16_t)l->le_oflow_scale);
+    F("DPU_LUT_LE_SLOPE_SCALE", "LUT_LE_SLOPE_UFLOW_SCALE", (uint16_t)l->le_uflow_scale);
+    EMIT(R_DPU_LUT_LE_SLOPE_SCALE);
+    F("DPU_LUT_LE_SLOPE_SHIFT", "LUT_LE_SLOPE_OFLOW_SHIFT", (uint32_t)l->le_oflow_shift);
+    F("DPU_LUT_LE_SLOPE_SHIFT", "LUT_LE_SLOPE_UFLOW_SHIFT", (uint32_t)l->le_uflow_shift);
+    EMIT(R_DPU_LUT_LE_SLOPE_SHIFT);
+    F("DPU_LUT_LO_SLOPE_SCALE", "LUT_LO_SLOPE_OFLOW_SCALE", (uint16_t)l->lo_oflow_scale);
+    F("DPU_LUT_LO_SLOPE_SCALE", "LUT_LO_SLOPE_UFLOW_SCALE", (uint16_t)l->lo_uflow_scale);
+    EMIT(R_DPU_LUT_LO_SLOPE_SCALE);
+    F("DPU_LUT_LO_SLOPE_SHIFT", "LUT_LO_SLOPE_OFLOW_SHIFT", (uint32_t)l->lo_oflow_shift);
+    F("DPU_LUT_LO_SLOPE_SHIFT", "LUT_LO_SLOPE_UFLOW_SHIFT", (uint32_t)l->lo_uflow_shift);
+    EMIT(R_DPU_LUT_LO_SLOPE_SHIFT);
+}
+
 void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
 {
     if (a->st)
         return;
     uint32_t v = 0;
     int cal = RK_ALIGN_UP(w->c, 16);
+    if (w->lut) {
+        lut_upload(a, 0, w->lut->le, w->lut->n_le);
+        lut_upload(a, 1, w->lut->lo, w->lut->n_lo);
+    }
     sim_asm_reg(a, 0x4004, 0xE);
     sim_asm_reg(a, 0x5004, 0xE);
     F("DPU_FEATURE_MODE_CFG", "BURST_LEN", 15);
@@ -406,9 +457,13 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     F("DPU_EW_CFG", "EW_ALU_ALGO", w->algo);
     F("DPU_EW_CFG", "EW_OP_TYPE", w->mul ? 1 : 0);
     F("DPU_EW_CFG", "EW_RELU_BYPASS", 1);
-    F("DPU_EW_CFG", "EW_LUT_BYPASS", 1);
-    F("DPU_EW_CFG", "EW_OP_SRC", 1);
+    F("DPU_EW_CFG", "EW_LUT_BYPASS", w->lut ? 0 : 1);
+    F("DPU_EW_CFG", "EW_OP_SRC", w->lut ? 0 : 1);
+    F("DPU_EW_CFG", "EW_OP_BYPASS", w->lut ? 1 : 0);
+    F("DPU_EW_CFG", "EW_OP_CVT_BYPASS", w->lut ? 1 : 0);
     EMIT(R_DPU_EW_CFG);
+    if (w->lut)
+        lut_regs(a, w->lut);
     sim_asm_reg(a, R_DPU_EW_CVT_OFFSET, (uint32_t)w->b_cvt_offset);
     F("DPU_EW_CVT_SCALE_VALUE", "EW_OP_CVT_SCALE", (uint16_t)w->b_cvt_scale);
     F("DPU_EW_CVT_SCALE_VALUE", "EW_OP_CVT_SHIFT", w->b_cvt_shift);
@@ -431,8 +486,11 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     sim_asm_reg(a, R_RDMA_NRDMA_CFG, 0);
     F("DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_MODE", 1);
     F("DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", 1);
+    if (w->lut)
+        F("DPU_RDMA_ERDMA_CFG", "ERDMA_DISABLE", 1);
     EMIT(R_RDMA_ERDMA_CFG);
-    sim_asm_addr(a, R_RDMA_EW_BASE_ADDR, w->b_tensor, 0);
+    if (!w->lut)
+        sim_asm_addr(a, R_RDMA_EW_BASE_ADDR, w->b_tensor, 0);
     F("DPU_RDMA_EW_SURF_STRIDE", "EW_SURF_STRIDE", w->w * w->h);
     EMIT(R_RDMA_EW_SURF_STRIDE);
     F("DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);

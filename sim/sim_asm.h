@@ -77,8 +77,22 @@ typedef struct sim_asm_conv {
     bool out_half_up, out_alu_first;
 } sim_asm_conv;
 
+/* DPU LUT programming (SEMANTICS.md D-LUT): both tables are uploaded
+ * through LUT_ACCESS_CFG/DATA at the start of the task. */
+typedef struct sim_asm_lut {
+    const int16_t *le, *lo;
+    int n_le, n_lo;               /* entries, <= 1024 each */
+    int32_t le_start, le_end, lo_start, lo_end;
+    int le_sel, lo_sel;           /* LUT_INFO index selects */
+    bool hybrid_lo, oflow_lo, uflow_lo;
+    int16_t le_uflow_scale, le_oflow_scale, lo_uflow_scale, lo_oflow_scale;
+    int le_uflow_shift, le_oflow_shift, lo_uflow_shift, lo_oflow_shift;
+} sim_asm_lut;
+
 /* A DPU-only elementwise task: main cube from memory (MRDMA), operand from
- * memory (ERDMA), converter on the operand, ALU or MUL, OUT_CVT. */
+ * memory (ERDMA), converter on the operand, ALU or MUL, OUT_CVT.  With
+ * `lut` set, the EW operand is bypassed (no ERDMA) and the LUT maps the
+ * BS result before OUT_CVT. */
 typedef struct sim_asm_ew {
     int w, h, c;
     const char *a_tensor, *b_tensor, *out_tensor;
@@ -98,6 +112,7 @@ typedef struct sim_asm_ew {
     int16_t out_scale;
     int out_shift;
     bool out_half_up;
+    const sim_asm_lut *lut; /* NULL: LUT bypassed */
 } sim_asm_ew;
 
 /* A PPU pooling task from memory. */

@@ -17,6 +17,7 @@
  * PPU_RDMA).  `written` marks slots a task has set at least once, so a unit
  * can tell "never programmed" from "programmed 0" in error messages. */
 #define SIM_NREGS (0x8000 / 4)
+#define SIM_LUT_ENTRIES 1024 /* LUT_ADDR is 10 bits (TRM) */
 
 /*
  * The CNA+CORE result handed to the DPU on a conv task (flying data, never
@@ -53,7 +54,10 @@ struct sim {
     uint32_t *tensor_addr;   /* per graph tensor: DMA address of byte 0, or 0 */
     const sim_region **tensor_region;
 
-    uint64_t *regcmd;        /* relocated copy of the command stream */
+    uint64_t *regcmd;        /* relocated command stream: after sim_create it
+                              * points into the DRAM "regcmd" region (the
+                              * bytes the PC fetches), not a separate copy */
+    bool regcmd_in_dram;
     size_t n_regcmd;
     const rknn_task *tasks;
     size_t n_tasks;
@@ -80,6 +84,18 @@ struct sim {
     uint32_t last_weight_addr;
     uint32_t last_weight_bytes;
     bool have_weights;
+
+    /* DPU LUT RAM (SEMANTICS.md D-LUT): two tables of 16-bit entries, LE
+     * (id 0) and LO (id 1), filled through LUT_ACCESS_CFG (table, start
+     * address, write) followed by LUT_ACCESS_DATA writes that store one
+     * entry each and advance the address (inferred: RKNN and allbilly's
+     * sigmoid emit one CFG then 513 DATA writes).  A RAM, not a register:
+     * not ping-ponged.  lut_n = highest address written + 1. */
+    int16_t lut[2][SIM_LUT_ENTRIES];
+    uint32_t lut_n[2];
+    uint32_t lut_addr;
+    int lut_table;
+    bool lut_write;
 
     sim_cube cube;
     float *scratch_f;        /* conv im2col / weight staging */
@@ -120,6 +136,8 @@ rk_status sim_dma(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t 
                   rk_err *e);
 
 /* Sequencer (sim_seq.c): walk the PC chain that starts at task `head`. */
+/* Side effect of a write to LUT_ACCESS_CFG / LUT_ACCESS_DATA (unit_dpu.c). */
+rk_status sim_lut_access(sim *s, uint16_t reg, uint32_t value, rk_err *e);
 rk_status sim_seq_run_chain(sim *s, size_t head, rk_err *e);
 
 /* Functional units, run on the current register state by an op_en entry. */

@@ -156,6 +156,9 @@ rk_status sim_seq_run_chain(sim *s, size_t head, rk_err *e)
                 }
                 s->written[c.reg >> 2] = true;
                 s->stats.regwrites++;
+                if (c.reg == R_DPU_LUT_ACCESS_CFG || c.reg == R_DPU_LUT_ACCESS_DATA)
+                    if ((st = sim_lut_access(s, c.reg, c.value, e)))
+                        return st;
                 if (blk == ISA_BLK_PC && c.reg == R_PC_BASE_ADDRESS)
                     next_addr = c.value & ~0xFu;
                 else if (blk == ISA_BLK_PC && c.reg == R_PC_REGISTER_AMOUNTS)

@@ -218,6 +218,34 @@ static void feature_layout(const conv_cfg *c, feat_layout *fl)
     }
 }
 
+/* load_input for plain int8 data: each atom is read once and its channels
+ * are spread over their planes (the per-channel gather reads every atom
+ * c2 times with a 16-byte stride). */
+static void load_int8_grouped(const conv_cfg *c, const feat_layout *fl, const uint8_t *base, int hp, int wp,
+                              float padv, float *x)
+{
+    size_t plane = (size_t)hp * (size_t)wp;
+    for (size_t i = 0; i < plane * (size_t)c->in_c_real; i++)
+        x[i] = padv;
+    int wn = RK_MIN(c->in_w, wp - c->pad_left);
+    for (int g = 0; g * fl->c2 < c->in_c_real; g++) {
+        int kn = RK_MIN(fl->c2, c->in_c_real - g * fl->c2);
+        float *xg = x + (size_t)g * fl->c2 * plane;
+        for (int h = 0; h < c->in_h; h++) {
+            int yy = h + c->pad_top;
+            if (yy >= hp)
+                break;
+            const uint8_t *row = base + (uint64_t)g * fl->surf_bytes + (uint64_t)h * fl->line_bytes;
+            float *dst = xg + (size_t)yy * wp + c->pad_left;
+            for (int w = 0; w < wn; w++) {
+                const int8_t *atom = (const int8_t *)(row + (uint64_t)w * fl->pixel_bytes);
+                for (int k = 0; k < kn; k++)
+                    dst[(size_t)k * plane + w] = (float)atom[k];
+            }
+        }
+    }
+}
+
 /* Gather the real input channels into a zero-offset CHW float plane with the
  * padding applied: X[c][Hp][Wp], pad cells hold the pad value. */
 static rk_status load_input(sim *s, const conv_cfg *c, int hp, int wp, float *x, rk_err *e)
@@ -237,6 +265,10 @@ static rk_status load_input(sim *s, const conv_cfg *c, int hp, int wp, float *x,
     else
         padv = rk_f16_to_f32((uint16_t)(c->pad_value & 0xFFFF));
     size_t plane = (size_t)hp * (size_t)wp;
+    if (c->in_prec == SIM_PREC_INT8 && !c->cvt_on) {
+        load_int8_grouped(c, &fl, base, hp, wp, padv, x);
+        return RK_OK;
+    }
     for (int ch = 0; ch < c->in_c_real; ch++) {
         float *xp = x + (size_t)ch * plane;
         for (size_t i = 0; i < plane; i++)
@@ -420,8 +452,9 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const float *x, int hp, 
     /* Tiles: output rows such that the column buffer stays near 4M floats;
      * reduction chunks of <= 1024 keep int8 sums exact in fp32. */
     int chunk = is_int ? 1024 : red;
-    /* ~1 MB column tiles stay in L2 and avoid first-touch page faults */
-    int rows_per_tile = (int)RK_MAX(1, (256u << 10) / ((size_t)RK_MIN(chunk, red) * c->out_w));
+    /* ~512 KB column tiles stay in L2, avoid first-touch page faults and
+     * keep the peak memory low */
+    int rows_per_tile = (int)RK_MAX(1, (128u << 10) / ((size_t)RK_MIN(chunk, red) * c->out_w));
     rows_per_tile = RK_MIN(rows_per_tile, c->out_h);
     size_t tile_pix = (size_t)rows_per_tile * c->out_w;
     float *res = NULL;
@@ -464,6 +497,55 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const float *x, int hp, 
     return RK_OK;
 }
 
+/* int8 depthwise, one output row at a time: every tap adds a shifted input
+ * row times its weight into row accumulators (vectorisable).  Exact: the
+ * int8 products are at most 2^14 and fewer than 1024 taps keep every sum
+ * below 2^24, so float addition in any order gives the integer result. */
+static rk_status depthwise_int_rows(sim *s, const conv_cfg *c, const float *x, int hp, int wp, int nch,
+                                    rk_err *e)
+{
+    int taps = c->kh * c->kw, ow = c->out_w, np = c->out_h * c->out_w;
+    float *acc = malloc(2 * (size_t)ow * sizeof(float));
+    if (!acc)
+        return rk_errf(e, RK_ENOMEM, "out of memory for depthwise rows of %d", ow);
+    float *xs = acc + ow;
+    sim_cube *cb = &s->cube;
+    for (int ch = 0; ch < nch; ch++) {
+        const float *xp = x + (size_t)ch * hp * wp;
+        const float *wk = s->scratch_w + (size_t)ch * taps;
+        for (int oy = 0; oy < c->out_h; oy++) {
+            memset(acc, 0, 2 * (size_t)ow * sizeof(float));
+            for (int ky = 0; ky < c->kh; ky++) {
+                const float *row = xp + (size_t)(oy * c->stride_y + ky * c->dil_y) * wp;
+                for (int kx = 0; kx < c->kw; kx++) {
+                    const float *src = row + (size_t)kx * c->dil_x;
+                    float w = wk[ky * c->kw + kx];
+                    if (c->stride_x == 1) {
+                        for (int ox = 0; ox < ow; ox++) {
+                            acc[ox] += src[ox] * w;
+                            xs[ox] += src[ox];
+                        }
+                    } else {
+                        for (int ox = 0; ox < ow; ox++) {
+                            float v = src[(size_t)ox * c->stride_x];
+                            acc[ox] += v * w;
+                            xs[ox] += v;
+                        }
+                    }
+                }
+            }
+            size_t o = (size_t)ch * np + (size_t)oy * ow;
+            for (int ox = 0; ox < ow; ox++) {
+                cb->i32[o + ox] = (int32_t)acc[ox];
+                cb->xsum[o + ox] = (int32_t)xs[ox];
+            }
+        }
+    }
+    free(acc);
+    (void)hp;
+    return RK_OK;
+}
+
 static rk_status conv_depthwise(sim *s, const conv_cfg *c, const float *x, int hp, int wp, rk_err *e)
 {
     bool is_int = c->in_prec == SIM_PREC_INT8;
@@ -485,6 +567,12 @@ static rk_status conv_depthwise(sim *s, const conv_cfg *c, const float *x, int h
         memset(cb->f32, 0, (size_t)c->out_c * np * sizeof(float));
     }
     int nch = RK_MIN(c->in_c_real, c->out_c);
+    if (is_int && taps < 1024) {
+        st = depthwise_int_rows(s, c, x, hp, wp, nch, e);
+        if (!st)
+            s->stats.macs += (uint64_t)np * (uint64_t)nch * (uint64_t)taps;
+        return st;
+    }
     for (int ch = 0; ch < nch; ch++) {
         const float *xp = x + (size_t)ch * hp * wp;
         const float *wk = s->scratch_w + (size_t)ch * taps;

@@ -7,6 +7,11 @@
  *   -> WDMA to memory.
  * Stage order and every numeric rule: sim/SEMANTICS.md (D-* rules).
  * Work is done one channel plane at a time (whole H*W vectors).
+ *   -> LUT (LE/LO tables, inside the EW stage; D-LUT, inferred).
+ * Speed: the common int8 conv epilogue (fast path) runs as one branch-free
+ * loop into a contiguous int8 buffer that the compiler vectorises
+ * (epi_block, built for x86-64-v4/v3 with a baseline fallback), then one
+ * store pass; NONALIGN and flying outputs take the general per-stage path.
  */
 #include "sim_internal.h"
 
@@ -31,6 +36,21 @@ typedef struct stage_cfg {
     int data_channels; /* channels the data covers (ORIG_CHANNEL+1) */
 } stage_cfg;
 
+/* One LUT table's range and out-of-range slopes (D-LUT). */
+typedef struct lut_side {
+    int64_t start, end;
+    int sel;                /* index select: bits of (x - start) below the index */
+    int64_t uflow_scale, oflow_scale;
+    int uflow_shift, oflow_shift;
+    const int16_t *t;
+    uint32_t n;             /* entries loaded */
+} lut_side;
+
+typedef struct lut_cfg {
+    lut_side le, lo;
+    bool hybrid_lo, oflow_lo, uflow_lo; /* priorities: true = LO table */
+} lut_cfg;
+
 typedef struct dpu_cfg {
     int atom; /* 16 bytes RK3588, 8 RK3566 */
     bool flying;  /* main data from MRDMA instead of the conv */
@@ -50,6 +70,7 @@ typedef struct dpu_cfg {
     uint32_t erdma_mode, erdma_size; /* per channel / per pixel; element size code */
     uint32_t ew_addr;
     uint64_t ew_surf_bytes;
+    lut_cfg lut;
     /* OUT_CVT */
     int32_t out_offset;
     int32_t out_scale;
@@ -60,6 +81,7 @@ typedef struct dpu_cfg {
     uint64_t dst_surf_bytes, dst_line_bytes;
     int ww, wh, wc;  /* WDMA cube (WDMA_SIZE_0/1), may reshape the DPU cube */
     bool reshaped;   /* WDMA cube != processing cube: atom-stream mapping */
+    bool nonalign;   /* FEATURE_MODE_CFG.NONALIGN: pixels of c packed channels */
 } dpu_cfg;
 
 static void read_stage(sim *s, stage_cfg *st, uint16_t cfg_reg, uint16_t alu_reg, uint16_t mul_reg,
@@ -83,6 +105,72 @@ static void read_stage(sim *s, stage_cfg *st, uint16_t cfg_reg, uint16_t alu_reg
     st->mul_src_mem = SIM_FLD(mul, 0, 0);
     st->shift_neg = shift_neg;
     st->relux_cmp = (int32_t)sim_reg(s, relux_reg);
+}
+
+rk_status sim_lut_access(sim *s, uint16_t reg, uint32_t value, rk_err *e)
+{
+    if (reg == R_DPU_LUT_ACCESS_CFG) {
+        s->lut_write = SIM_FLD(value, 17, 17);
+        s->lut_table = (int)SIM_FLD(value, 16, 16);
+        s->lut_addr = SIM_FLD(value, 9, 0);
+        return RK_OK;
+    }
+    /* Access type read: the write does not change the RAM (inferred: every
+     * vendor DPU task writes LUT_ACCESS_CFG 0 then LUT_ACCESS_DATA 0). */
+    if (!s->lut_write)
+        return RK_OK;
+    if (s->lut_addr >= SIM_LUT_ENTRIES)
+        return sim_fail(s, e, RK_EINPUT, "DPU_LUT_ACCESS_DATA: %s table address %u is beyond the %d entries "
+                        "(LUT_ADDR is 10 bits)", s->lut_table ? "LO" : "LE", s->lut_addr, SIM_LUT_ENTRIES);
+    if (value > 0xFFFFu)
+        return sim_fail(s, e, RK_EINPUT, "DPU_LUT_ACCESS_DATA = 0x%x sets reserved bits [31:16]", value);
+    s->lut[s->lut_table][s->lut_addr] = (int16_t)(uint16_t)value;
+    s->lut_addr++;
+    if (s->lut_addr > s->lut_n[s->lut_table])
+        s->lut_n[s->lut_table] = s->lut_addr;
+    return RK_OK;
+}
+
+static void read_lut_side(sim *s, lut_side *side, int id, uint16_t start, uint16_t end, uint16_t scale,
+                          uint16_t shift, int sel)
+{
+    uint32_t sc = sim_reg(s, scale), sh = sim_reg(s, shift);
+    side->start = (int32_t)sim_reg(s, start);
+    side->end = (int32_t)sim_reg(s, end);
+    side->sel = sel;
+    side->oflow_scale = (int16_t)SIM_FLD(sc, 31, 16);
+    side->uflow_scale = (int16_t)SIM_FLD(sc, 15, 0);
+    side->oflow_shift = (int)SIM_FLD(sh, 9, 5);
+    side->uflow_shift = (int)SIM_FLD(sh, 4, 0);
+    side->t = s->lut[id];
+    side->n = s->lut_n[id];
+}
+
+/* LUT configuration (TRM field names; semantics D-LUT, inferred). */
+static rk_status read_lut(sim *s, lut_cfg *l, rk_err *e)
+{
+    uint32_t cfg = sim_reg(s, R_DPU_LUT_CFG), info = sim_reg(s, R_DPU_LUT_INFO);
+    if (SIM_FLD(cfg, 1, 1) || SIM_FLD(cfg, 0, 0) || SIM_FLD(cfg, 7, 7))
+        return sim_skip(s, e, "DPU_LUT_CFG = 0x%x: LUT_EXPAND_EN / LUT_ROAD_SEL / LUT_CAL_SEL are not simulated",
+                        cfg);
+    uint32_t mux = SIM_FLD(cfg, 3, 2);
+    if (mux != 0 && mux != 2)
+        return sim_skip(s, e, "DPU_LUT_CFG.LUT_LO_LE_MUX = %u is not simulated (0 and 2 are, with no effect)", mux);
+    l->hybrid_lo = SIM_FLD(cfg, 6, 6);
+    l->oflow_lo = SIM_FLD(cfg, 5, 5);
+    l->uflow_lo = SIM_FLD(cfg, 4, 4);
+    int le_sel = (int)SIM_FLD(info, 15, 8), lo_sel = (int)SIM_FLD(info, 23, 16);
+    if (le_sel > 31 || lo_sel > 31)
+        return sim_skip(s, e, "DPU_LUT_INFO index select LE %d / LO %d: more than 31 fraction bits is not "
+                           "simulated", le_sel, lo_sel);
+    read_lut_side(s, &l->le, 0, R_DPU_LUT_LE_START, R_DPU_LUT_LE_END, R_DPU_LUT_LE_SLOPE_SCALE,
+                  R_DPU_LUT_LE_SLOPE_SHIFT, le_sel);
+    read_lut_side(s, &l->lo, 1, R_DPU_LUT_LO_START, R_DPU_LUT_LO_END, R_DPU_LUT_LO_SLOPE_SCALE,
+                  R_DPU_LUT_LO_SLOPE_SHIFT, lo_sel);
+    if (l->le.n < 2 || l->lo.n < 2)
+        return sim_skip(s, e, "the LUT is enabled but only %u LE / %u LO entries were loaded (LUT_ACCESS_DATA)",
+                        l->le.n, l->lo.n);
+    return RK_OK;
 }
 
 static rk_status read_cfg(sim *s, dpu_cfg *d, uint32_t en, rk_err *e)
@@ -116,9 +204,11 @@ static rk_status read_cfg(sim *s, dpu_cfg *d, uint32_t en, rk_err *e)
     if (SIM_FLD(df, 3, 3))
         if ((st = sim_problem(s, e, "DPU_DATA_FORMAT.MC_SURF_OUT = 1 is not simulated")))
             return st;
-    if (SIM_FLD(fm, 25, 25))
-        return sim_skip(s, e, "DPU_FEATURE_MODE_CFG.NONALIGN = 1 (unaligned output, SURF_LEN %u) is not simulated",
-                        SIM_FLD(fm, 24, 9));
+    /* NONALIGN (D-NONALIGN, inferred from the lite OutputOperator float
+     * copies): every pixel's c channels are stored packed (c * element
+     * bytes, not rounded up to atoms), pixels in (H, W) order, one surface.
+     * SURF_LEN is not used (65408 and 128 seen; its unit is unknown). */
+    d->nonalign = SIM_FLD(fm, 25, 25);
     if (!lite && !(d->output_mode & 2))
         if ((st = sim_problem(s, e, "DPU_FEATURE_MODE_CFG.OUTPUT_MODE = %u: only output to memory (2) is "
                               "simulated", d->output_mode)))
@@ -155,6 +245,8 @@ static rk_status read_cfg(sim *s, dpu_cfg *d, uint32_t en, rk_err *e)
     d->ew_truncate_neg = (int)SIM_FLD(df, 25, 16);
     d->ew_relux_cmp = (int32_t)sim_reg(s, R_DPU_EW_RELUX_CMP);
     d->ew_op_value = (int32_t)sim_reg(s, R_DPU_EW_OP_VALUE_0);
+    if (!d->ew_bypass && !d->ew_lut_bypass && (st = read_lut(s, &d->lut, e)))
+        return st;
 
     uint32_t ocs = sim_reg(s, R_DPU_OUT_CVT_SCALE), osh = sim_reg(s, R_DPU_OUT_CVT_SHIFT);
     d->out_offset = (int32_t)sim_reg(s, R_DPU_OUT_CVT_OFFSET);
@@ -197,6 +289,9 @@ static rk_status read_cfg(sim *s, dpu_cfg *d, uint32_t en, rk_err *e)
     (void)n1; /* NOTCH_ADDR_1: meaning not pinned down (2 and 1 seen) */
     d->dst_line_bytes = ((uint64_t)d->ww + n0) * (uint64_t)d->atom;
     d->reshaped = d->ww != d->w || d->wh != d->h || d->wc != d->c;
+    if (d->nonalign && d->reshaped)
+        return sim_skip(s, e, "DPU_FEATURE_MODE_CFG.NONALIGN = 1 with a reshaping WDMA cube %dx%dx%d is not "
+                           "simulated", d->ww, d->wh, d->wc);
     d->dst_surf_bytes = sim_reg(s, R_DPU_DST_SURF_STRIDE) & ~0xFu;
     if (d->reshaped)
         d->dst_surf_bytes = sim_reg(s, R_DPU_SURFACE_ADD) & ~0xFu;
@@ -322,6 +417,51 @@ static rk_status stage_int(sim *s, const stage_cfg *st, int c, int64_t *v, const
     return RK_OK;
 }
 
+/* A BS/BN stage of a floating-point DPU (D-FPSTAGE, inferred from the lite
+ * OutputOperator dequantisation tasks: ALU operand 0xc1a00000 = -20.0 =
+ * -zero_point as fp32 bits, MUL operand 0x4424 = 4.1406 = the output scale
+ * as fp16 in [31:16]).  Only register operands; arithmetic in fp32, no
+ * intermediate fp16 rounding (assumed). */
+static rk_status stage_float(sim *s, const stage_cfg *st, float *v, size_t n, const char *name, rk_err *e)
+{
+    if (st->bypass)
+        return RK_OK;
+    if (st->data_use || st->ow_active || st->prelu)
+        return sim_skip(s, e, "floating-point DPU %s stage with per-channel data, OW or PReLU is not simulated",
+                        name);
+    if (!st->alu_bypass) {
+        float op;
+        uint32_t bits = (uint32_t)st->alu_operand;
+        memcpy(&op, &bits, sizeof(op));
+        for (size_t i = 0; i < n; i++) {
+            switch (st->alu_algo) {
+            case 2: v[i] += op; break;
+            case 4: v[i] -= op; break;
+            case 0: v[i] = v[i] > op ? v[i] : op; break;
+            case 1: v[i] = v[i] < op ? v[i] : op; break;
+            default:
+                return sim_skip(s, e, "DPU_%s_CFG.%s_ALU_ALGO = %u is not simulated", name, name, st->alu_algo);
+            }
+        }
+    }
+    if (!st->mul_bypass) {
+        float m = rk_f16_to_f32((uint16_t)st->mul_operand);
+        for (size_t i = 0; i < n; i++)
+            v[i] *= m;
+    }
+    if (!st->relu_bypass)
+        for (size_t i = 0; i < n; i++)
+            v[i] = v[i] < 0 ? 0 : v[i];
+    if (st->relux) {
+        float cmp;
+        uint32_t bits = (uint32_t)st->relux_cmp;
+        memcpy(&cmp, &bits, sizeof(cmp));
+        for (size_t i = 0; i < n; i++)
+            v[i] = v[i] > cmp ? cmp : v[i];
+    }
+    return RK_OK;
+}
+
 static int64_t read_elem(const uint8_t *p, uint32_t size_code)
 {
     switch (size_code) {
@@ -332,6 +472,74 @@ static int64_t read_elem(const uint8_t *p, uint32_t size_code)
                          ((uint32_t)p[3] << 24));
     default: return 0;
     }
+}
+
+/* Where x falls relative to one table: -1 under, 0 inside, 1 over. */
+static int lut_where(const lut_side *t, int64_t x)
+{
+    return x < t->start ? -1 : x > t->end ? 1 : 0;
+}
+
+/* One table's value at x (D-LUT): inside, linear interpolation between
+ * entries idx and idx+1 with idx = (x - start) >> sel and the low sel bits
+ * as fraction; below start, entry 0 plus the underflow slope times
+ * (x - start); above end, the last loaded entry plus the overflow slope
+ * times (x - end).  Products are shifted right rounding half up
+ * (assumed).  Fails when the index leaves the loaded entries. */
+static bool lut_side_value(const lut_side *t, int64_t x, int64_t *y)
+{
+    int w = lut_where(t, x);
+    if (w < 0) {
+        *y = t->t[0] + sim_round_shift((x - t->start) * t->uflow_scale, t->uflow_shift, true);
+        return true;
+    }
+    if (w > 0) {
+        *y = t->t[t->n - 1] + sim_round_shift((x - t->end) * t->oflow_scale, t->oflow_shift, true);
+        return true;
+    }
+    uint64_t off = (uint64_t)(x - t->start);
+    uint64_t idx = off >> t->sel;
+    int64_t frac = (int64_t)(off & (((uint64_t)1 << t->sel) - 1));
+    if (idx + 1 >= t->n) {
+        if (idx + 1 == t->n && frac == 0) {
+            *y = t->t[idx];
+            return true;
+        }
+        return false;
+    }
+    int64_t a = t->t[idx], b = t->t[idx + 1];
+    *y = a + sim_round_shift((b - a) * frac, t->sel, true);
+    return true;
+}
+
+/* The LUT on a plane of int values.  Table choice (D-LUT, inferred from
+ * the TRM's priority fields and NVDLA's SDP LUT): a value inside exactly
+ * one table's [start, end] uses it; inside both, LUT_HYBRID_PRIORITY picks;
+ * under both starts, LUT_UFLOW_PRIORITY; over both ends,
+ * LUT_OFLOW_PRIORITY; under one and over the other, LUT_HYBRID_PRIORITY. */
+static rk_status lut_apply(sim *s, const lut_cfg *l, int64_t *v, size_t n, rk_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t x = v[i];
+        int wl = lut_where(&l->le, x), wo = lut_where(&l->lo, x);
+        bool use_lo;
+        if (wl == 0 && wo != 0)
+            use_lo = false;
+        else if (wo == 0 && wl != 0)
+            use_lo = true;
+        else if (wl < 0 && wo < 0)
+            use_lo = l->uflow_lo;
+        else if (wl > 0 && wo > 0)
+            use_lo = l->oflow_lo;
+        else
+            use_lo = l->hybrid_lo;
+        const lut_side *t = use_lo ? &l->lo : &l->le;
+        if (!lut_side_value(t, x, &v[i]))
+            return sim_skip(s, e, "LUT %s: input %lld indexes past the %u loaded entries (start %lld, end %lld, "
+                               "index select %d)", use_lo ? "LO" : "LE", (long long)x, t->n,
+                            (long long)t->start, (long long)t->end, t->sel);
+    }
+    return RK_OK;
 }
 
 /* The EW stage, int path, on channel c. */
@@ -376,8 +584,11 @@ static rk_status ew_int(sim *s, const dpu_cfg *d, int c, int64_t *v, size_t n, c
             }
         }
     }
-    if (!d->ew_lut_bypass)
-        return sim_skip(s, e, "DPU_EW_CFG.EW_LUT_BYPASS = 0: the LUT is not simulated");
+    if (!d->ew_lut_bypass) {
+        rk_status st = lut_apply(s, &d->lut, v, n, e);
+        if (st || s->skip_unit)
+            return st;
+    }
     if (!d->ew_relu_bypass)
         for (size_t i = 0; i < n; i++)
             if (v[i] < 0)
@@ -387,17 +598,6 @@ static rk_status ew_int(sim *s, const dpu_cfg *d, int c, int64_t *v, size_t n, c
             if (v[i] > d->ew_relux_cmp)
                 v[i] = d->ew_relux_cmp;
     return RK_OK;
-}
-
-static int64_t sat_int(int64_t v, uint32_t prec)
-{
-    int64_t lo, hi;
-    switch (prec) {
-    case SIM_PREC_INT8: lo = -128; hi = 127; break;
-    case SIM_PREC_INT16: lo = -32768; hi = 32767; break;
-    default: lo = INT32_MIN; hi = INT32_MAX; break;
-    }
-    return v < lo ? lo : v > hi ? hi : v;
 }
 
 static void store_out(uint8_t *p, uint32_t prec, int64_t iv, float fv, bool is_float)
@@ -432,7 +632,7 @@ static void store_out(uint8_t *p, uint32_t prec, int64_t iv, float fv, bool is_f
 
 /* Main data (flying mode) from MRDMA: NC1HWC2 cube at RDMA_SRC_BASE_ADDR. */
 static rk_status mrdma_plane_setup(sim *s, const dpu_cfg *d, const uint8_t **base, uint64_t *surf,
-                                   uint64_t *line, uint32_t *prec, rk_err *e)
+                                   uint64_t *line, uint32_t *prec, uint64_t *extent_out, rk_err *e)
 {
     uint32_t rfm = sim_reg(s, R_RDMA_FEATURE_MODE_CFG);
     *prec = SIM_FLD(rfm, 17, 15);
@@ -462,6 +662,7 @@ static rk_status mrdma_plane_setup(sim *s, const dpu_cfg *d, const uint8_t **bas
     uint8_t *p;
     rk_status st = sim_dma(s, sim_reg(s, R_RDMA_SRC_BASE_ADDR), extent, "DPU_RDMA_SRC_BASE_ADDR", &p, e);
     *base = p;
+    *extent_out = extent;
     return st;
 }
 
@@ -481,6 +682,9 @@ static bool fast_path_ok(const dpu_cfg *d)
     const stage_cfg *bs = &d->bs, *bn = &d->bn;
     if (d->flying || d->is_float || d->out_prec != SIM_PREC_INT8)
         return false;
+    /* shifts the branch-free loop handles without overflow */
+    if (d->out_shift > 62 || d->bs.shift_pos > 62 || d->bs.shift_neg > 62)
+        return false;
     if (!d->ew_bypass && !fast_ew_ok(d))
         return false;
     if (!bs->bypass && (bs->prelu || bs->relux || (!bs->alu_bypass && bs->alu_algo != 2)))
@@ -490,84 +694,262 @@ static bool fast_path_ok(const dpu_cfg *d)
     return true;
 }
 
+/* OUT_CVT + saturation on a plane (D-OUT): the rounding mode as a mask
+ * so the loop has no data-dependent branches; shifts beyond 62 take the
+ * general helper. */
+static void out_cvt_plane(const dpu_cfg *d, int64_t *v, size_t n)
+{
+    const int64_t sc = d->out_scale, pre = d->out_alu_first ? d->out_offset : 0;
+    const int64_t post = d->out_alu_first ? 0 : d->out_offset;
+    int64_t lo, hi;
+    switch (d->out_prec) {
+    case SIM_PREC_INT8: lo = -128; hi = 127; break;
+    case SIM_PREC_INT16: lo = -32768; hi = 32767; break;
+    default: lo = INT32_MIN; hi = INT32_MAX; break;
+    }
+    int sh = d->out_shift;
+    if (sh > 62) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t y = sim_round_shift((v[i] + pre) * sc, sh, d->out_half_up) + post;
+            v[i] = y < lo ? lo : y > hi ? hi : y;
+        }
+        return;
+    }
+    const bool even = sh > 0 && !d->out_half_up;
+    const int64_t bias = sh > 0 ? ((int64_t)1 << (sh - 1)) - (even ? 1 : 0) : 0, mask = even ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t t = (v[i] + pre) * sc;
+        int64_t y = ((t + bias + (((t >> sh) & 1) & mask)) >> sh) + post;
+        v[i] = y < lo ? lo : y > hi ? hi : y;
+    }
+}
+
+static bool plane_is_zero(const int32_t *p, size_t n)
+{
+    int32_t any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= p[i];
+    return any == 0;
+}
+
+/* Loop-invariant parameters of the fused int8 epilogue of one channel. */
+typedef struct fast_params {
+    const int32_t *acc, *xs; /* xs NULL: no OW term */
+    int64_t ow, alu, mul, hp, hn;
+    int sp, sn;              /* right shifts (>= 0; negative shifts handled by lsh_*) */
+    int64_t fac_p, fac_n;    /* 2^-shift for negative shift values, else 1 */
+    int64_t relu_lo;         /* 0 with ReLU, INT64_MIN without */
+    int64_t sc, pre_off, post_off, ho, hu_add;
+    int osh;
+    bool round_even;
+    size_t out_step;         /* bytes between pixels when the output is dense (off NULL) */
+    const int8_t *ep;        /* EW operand (NULL: no EW) */
+    size_t ep_step;
+    int64_t eoff, esc;
+    int esh;
+    bool ecvt, ealu_first, ehu;
+    int64_t ew_relu_lo;
+} fast_params;
+
+/* The loop body, branch-free in the common configuration so the compiler
+ * can keep it tight; `with_ew` is a compile-time constant at both call
+ * sites (two specialised copies). */
+static inline __attribute__((always_inline)) void fast_loop(const fast_params *f, size_t n, uint8_t *pl,
+                                                            const uint64_t *off, const bool with_ew)
+{
+    const int32_t *acc = f->acc, *xs = f->xs;
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = (int64_t)acc[i] + f->alu;
+        if (xs)
+            v += f->ow * xs[i];
+        int64_t p = v * f->mul;
+        /* both roundings, then a mask select: the sign of p is data
+         * dependent, a branch here mispredicts about half the time */
+        int64_t pos = ((p + f->hp) >> f->sp) * f->fac_p, neg = ((p + f->hn) >> f->sn) * f->fac_n;
+        int64_t m = p >> 63;
+        v = (pos & ~m) | (neg & m);
+        v = v < f->relu_lo ? f->relu_lo : v;
+        if (with_ew) {
+            int64_t x = f->ep[i * f->ep_step];
+            if (f->ecvt) {
+                int64_t t = f->ealu_first ? (x + f->eoff) * f->esc : x * f->esc;
+                t = sim_round_shift(t, f->esh, f->ehu);
+                x = f->ealu_first ? t : t + f->eoff;
+            }
+            v += x;
+            v = v < f->ew_relu_lo ? f->ew_relu_lo : v;
+        }
+        int64_t t = (v + f->pre_off) * f->sc;
+        /* half up: floor((t + h) / 2^s); half to even: floor((t + h - 1 + q0) / 2^s),
+         * q0 = lowest kept bit (same results as sim_round_shift) */
+        int64_t add = f->round_even ? ((t >> f->osh) & 1) : f->hu_add;
+        int64_t o = ((t + f->ho - 1 + add) >> f->osh) + f->post_off;
+        o = o < -128 ? -128 : o > 127 ? 127 : o;
+        if (off)
+            pl[off[i]] = (uint8_t)(int8_t)o;
+        else
+            pl[i * f->out_step] = (uint8_t)(int8_t)o;
+    }
+}
+
+/* off NULL: pixel i of the plane is stored at pl + i * atom (dense lines,
+ * no reshaping). */
+/* The epilogue over a run of pixels into contiguous int8: the same
+ * arithmetic as fast_loop, written so the compiler vectorises it (no
+ * stores through offsets, no data-dependent branches; the rounding modes
+ * become masks).  Specialised on the OW term and the EW operand. */
+static inline __attribute__((always_inline)) void epi_run(const fast_params *f, const int32_t *acc,
+                                                          const int32_t *xs, const int8_t *ep, size_t n,
+                                                          int8_t *out, const bool with_xs, const bool with_ew)
+{
+    const int64_t alu = f->alu, ow = f->ow, mul = f->mul, hp = f->hp, hn = f->hn, lo = f->relu_lo;
+    const int64_t pre = f->pre_off, sc = f->sc, post = f->post_off;
+    const int64_t obias = f->ho - 1 + (f->round_even ? 0 : f->hu_add), omask = f->round_even ? 1 : 0;
+    const int sp = f->sp, sn = f->sn, osh = f->osh;
+    /* EW converter as (x + epre) * esc, rounded right shift, + epost */
+    const bool cvt = f->ecvt;
+    const int esh = cvt ? f->esh : 0;
+    const int64_t esc = cvt ? f->esc : 1;
+    const int64_t epre = cvt && f->ealu_first ? f->eoff : 0, epost = cvt && !f->ealu_first ? f->eoff : 0;
+    const bool eeven = esh > 0 && !f->ehu;
+    const int64_t ebias = esh > 0 ? ((int64_t)1 << (esh - 1)) - 1 + (eeven ? 0 : 1) : 0, emask = eeven ? 1 : 0;
+    const int64_t elo = f->ew_relu_lo;
+    const size_t estep = f->ep_step;
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = (int64_t)acc[i] + alu;
+        if (with_xs)
+            v += ow * (int64_t)xs[i];
+        int64_t p = v * mul;
+        int64_t pos = (p + hp) >> sp, neg = (p + hn) >> sn;
+        v = p < 0 ? neg : pos;
+        v = v < lo ? lo : v;
+        if (with_ew) {
+            int64_t t = ((int64_t)ep[i * estep] + epre) * esc;
+            int64_t x = ((t + ebias + (((t >> esh) & 1) & emask)) >> esh) + epost;
+            v += x;
+            v = v < elo ? elo : v;
+        }
+        int64_t t = (v + pre) * sc;
+        int64_t o = ((t + obias + (((t >> osh) & 1) & omask)) >> osh) + post;
+        o = o < -128 ? -128 : o > 127 ? 127 : o;
+        out[i] = (int8_t)o;
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define EPI_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define EPI_CLONES
+#endif
+
+EPI_CLONES static void epi_block(const fast_params *f, const int32_t *acc, const int32_t *xs, const int8_t *ep,
+                                 size_t n, int8_t *out)
+{
+    if (ep) {
+        if (xs)
+            epi_run(f, acc, xs, ep, n, out, true, true);
+        else
+            epi_run(f, acc, NULL, ep, n, out, false, true);
+    } else {
+        if (xs)
+            epi_run(f, acc, xs, NULL, n, out, true, false);
+        else
+            epi_run(f, acc, NULL, NULL, n, out, false, false);
+    }
+}
+
 static void fast_channel(const sim *s, const dpu_cfg *d, int c, size_t n, uint8_t *pl, const uint64_t *off,
                          const uint8_t *ew_base)
 {
     const stage_cfg *bs = &d->bs;
-    const int32_t *acc = s->cube.i32 + (size_t)c * n;
-    const int32_t *xs = NULL;
-    int64_t ow = 0, alu = 0, mul = 1;
-    int sp = 0, sn = 0;
-    bool do_mul = false;
+    fast_params f;
+    memset(&f, 0, sizeof(f));
+    f.acc = s->cube.i32 + (size_t)c * n;
+    f.mul = 1;
+    f.out_step = (size_t)d->atom;
     bool relu = (!bs->bypass && !bs->relu_bypass) || (!d->bn.bypass && !d->bn.relu_bypass);
-    bool relu_bs_only = !bs->bypass && !bs->relu_bypass;
-    (void)relu_bs_only;
+    f.relu_lo = relu ? 0 : INT64_MIN;
     if (!bs->bypass) {
         if (bs->ow_active && s->cube.xsum) {
-            ow = bs->ow_src_mem ? ((bs->data_use & 2) ? chan_item(bs, c, 1) : 0) : bs->ow_operand;
-            xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
+            f.ow = bs->ow_src_mem ? ((bs->data_use & 2) ? chan_item(bs, c, 1) : 0) : bs->ow_operand;
+            f.xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
         }
         if (!bs->alu_bypass)
-            alu = bs->alu_src_mem ? ((bs->data_use & 1) ? chan_item(bs, c, 0) : 0) : bs->alu_operand;
+            f.alu = bs->alu_src_mem ? ((bs->data_use & 1) ? chan_item(bs, c, 0) : 0) : bs->alu_operand;
         if (!bs->mul_bypass) {
-            do_mul = true;
-            mul = bs->mul_src_mem ? ((bs->data_use & 4) ? chan_item(bs, c, 2) : 0) : bs->mul_operand;
-            sp = bs->shift_pos;
-            sn = bs->shift_neg;
+            f.mul = bs->mul_src_mem ? ((bs->data_use & 4) ? chan_item(bs, c, 2) : 0) : bs->mul_operand;
+            f.sp = bs->shift_pos;
+            f.sn = bs->shift_neg;
         }
     }
-    const int64_t sc = d->out_scale, ooff = d->out_offset;
-    const int osh = d->out_shift;
-    const bool hu = d->out_half_up, alu_first = d->out_alu_first;
-    /* Branch-free rounding (same results as sim_round_shift): half up =
-     * floor((p + h) / 2^s); half to even = floor((p + h - 1 + q0) / 2^s)
-     * with q0 the lowest kept bit. */
-    const int64_t hp = sp > 0 ? (int64_t)1 << (sp - 1) : 0, hn = sn > 0 ? (int64_t)1 << (sn - 1) : 0;
-    const int64_t ho = osh > 0 ? (int64_t)1 << (osh - 1) : 0;
-    const bool ew = !d->ew_bypass;
-    const bool ew_relu = ew && !d->ew_relu_bypass;
-    const int8_t *ep = NULL;
-    int64_t eoff = d->ew_cvt_offset, esc = d->ew_cvt_scale;
-    int esh = d->ew_cvt_shift;
-    bool ecvt = ew && !d->ew_cvt_bypass, ealu_first = d->ew_cvt_alu_first, ehu = d->ew_cvt_half_up;
-    if (ew) {
+    /* BS MUL rounding: half up on the dropped bits; a negative shift
+     * multiplies (sim_round_shift). */
+    f.hp = f.sp > 0 ? (int64_t)1 << (f.sp - 1) : 0;
+    f.hn = f.sn > 0 ? (int64_t)1 << (f.sn - 1) : 0;
+    f.fac_p = (int64_t)1 << (f.sp < 0 ? (f.sp < -62 ? 62 : -f.sp) : 0);
+    f.fac_n = (int64_t)1 << (f.sn < 0 ? (f.sn < -62 ? 62 : -f.sn) : 0);
+    f.sp = f.sp < 0 ? 0 : f.sp;
+    f.sn = f.sn < 0 ? 0 : f.sn;
+    f.sc = d->out_scale;
+    f.pre_off = d->out_alu_first ? d->out_offset : 0;
+    f.post_off = d->out_alu_first ? 0 : d->out_offset;
+    f.osh = d->out_shift;
+    f.ho = f.osh > 0 ? (int64_t)1 << (f.osh - 1) : 0;
+    if (f.osh <= 0) { /* no rounding: (t + 0 - 1 + 1) >> 0 = t */
+        f.osh = 0;
+        f.ho = 0;
+        f.round_even = false;
+        f.hu_add = 1;
+    } else {
+        f.round_even = !d->out_half_up;
+        f.hu_add = 1;
+    }
+    if (d->ew_bypass && (!f.xs || f.ow == 0) && plane_is_zero(f.acc, n)) {
+        /* Every pixel sees the same input (typically the zero-weight
+         * padding kernels of a channel-aligned cube): evaluate the epilogue
+         * once and store it everywhere - the same bytes the loop would
+         * write, at a fraction of the cost. */
+        static const int32_t zero = 0;
+        static const uint64_t off0 = 0;
+        uint8_t byte;
+        f.acc = &zero;
+        f.xs = NULL;
+        fast_loop(&f, 1, &byte, &off0, false); /* off0: one store at byte */
+        for (size_t i = 0; i < n; i++)
+            pl[off ? off[i] : i * f.out_step] = byte;
+        return;
+    }
+    if (!d->ew_bypass) {
         int c2 = d->atom; /* int8 operand: atom bytes = channels per atom */
-        ep = (const int8_t *)(ew_base + (uint64_t)(c / c2) * d->ew_surf_bytes + (uint64_t)(c % c2));
+        f.ep = (const int8_t *)(ew_base + (uint64_t)(c / c2) * d->ew_surf_bytes + (uint64_t)(c % c2));
+        f.ep_step = (size_t)d->atom;
+        f.eoff = d->ew_cvt_offset;
+        f.esc = d->ew_cvt_scale;
+        f.esh = d->ew_cvt_shift;
+        f.ecvt = !d->ew_cvt_bypass;
+        f.ealu_first = d->ew_cvt_alu_first;
+        f.ehu = d->ew_cvt_half_up;
+        f.ew_relu_lo = !d->ew_relu_bypass ? 0 : INT64_MIN;
     }
-    const size_t atom = (size_t)d->atom;
-    for (size_t i = 0; i < n; i++) {
-        int64_t v = (int64_t)acc[i] + alu;
-        if (xs)
-            v += ow * xs[i];
-        if (do_mul) {
-            int64_t p = v * mul;
-            v = p >= 0 ? (sp > 0 ? (p + hp) >> sp : p << -sp) : (sn > 0 ? (p + hn) >> sn : p * ((int64_t)1 << -sn));
+    /* the vectorisable kernel covers every configuration the fast path
+     * admits except negative (multiplying) BS shifts and EW shifts > 62 */
+    if (f.fac_p == 1 && f.fac_n == 1 && f.esh >= 0 && f.esh <= 62) {
+        const int32_t *xs = f.ow ? f.xs : NULL;
+        int8_t buf[512];
+        for (size_t i0 = 0; i0 < n; i0 += sizeof(buf)) {
+            size_t m = RK_MIN(n - i0, sizeof(buf));
+            epi_block(&f, f.acc + i0, xs ? xs + i0 : NULL, f.ep ? f.ep + i0 * f.ep_step : NULL, m, buf);
+            if (off)
+                for (size_t i = 0; i < m; i++)
+                    pl[off[i0 + i]] = (uint8_t)buf[i];
+            else
+                for (size_t i = 0; i < m; i++)
+                    pl[(i0 + i) * f.out_step] = (uint8_t)buf[i];
         }
-        if (relu)
-            v = v < 0 ? 0 : v;
-        if (ew) {
-            int64_t x = ep[i * atom];
-            if (ecvt) {
-                int64_t t = ealu_first ? (x + eoff) * esc : x * esc;
-                t = sim_round_shift(t, esh, ehu);
-                x = ealu_first ? t : t + eoff;
-            }
-            v += x;
-            if (ew_relu)
-                v = v < 0 ? 0 : v;
-        }
-        int64_t t = alu_first ? (v + ooff) * sc : v * sc;
-        int64_t o;
-        if (osh <= 0)
-            o = t;
-        else if (hu)
-            o = (t + ho) >> osh;
-        else
-            o = (t + ho - 1 + ((t >> osh) & 1)) >> osh;
-        if (!alu_first)
-            o += ooff;
-        o = o < -128 ? -128 : o > 127 ? 127 : o;
-        pl[off[i]] = (uint8_t)(int8_t)o;
+    } else if (f.ep) {
+        fast_loop(&f, n, pl, off, true);
+    } else {
+        fast_loop(&f, n, pl, off, false);
     }
 }
 
@@ -623,9 +1005,10 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
         ew_base = p;
     }
     const uint8_t *mr = NULL;
-    uint64_t mr_surf = 0, mr_line = 0;
+    uint64_t mr_surf = 0, mr_line = 0, mr_ext = 0;
     uint32_t mr_prec = 0;
-    if (d.flying && (st = mrdma_plane_setup(s, &d, &mr, &mr_surf, &mr_line, &mr_prec, e)))
+    uint8_t *mr_copy = NULL;
+    if (d.flying && (st = mrdma_plane_setup(s, &d, &mr, &mr_surf, &mr_line, &mr_prec, &mr_ext, e)))
         return st;
     if (s->skip_unit || (d.flying && !mr)) {
         s->skip_unit = false;
@@ -634,6 +1017,14 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
 
     size_t obytes = sim_prec_bytes(d.out_prec);
     int oc2 = (int)((size_t)d.atom / obytes);
+    const int rd_atom = d.atom; /* MRDMA side keeps the aligned layout */
+    if (d.nonalign) {
+        /* all channels of a pixel in one packed "atom" (D-NONALIGN) */
+        oc2 = d.c;
+        d.atom = (int)((size_t)d.c * obytes);
+        d.dst_line_bytes = (uint64_t)d.w * (uint64_t)d.atom;
+        d.dst_surf_bytes = d.dst_line_bytes * (uint64_t)d.h;
+    }
     int c1 = (d.c + oc2 - 1) / oc2;
     (void)c1;
     int wc1 = (d.wc + oc2 - 1) / oc2;
@@ -645,7 +1036,7 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     uint8_t *dst;
     if ((st = sim_dma(s, d.dst_addr, wext, "DPU_DST_BASE_ADDR", &dst, e)))
         return st;
-    if (d.is_float && (!d.bs.bypass || !d.bn.bypass || !d.ew_bypass))
+    if (d.is_float && !d.ew_bypass)
         if ((st = sim_problem(s, e, "floating-point DPU with BS/BN/EW stages enabled is not simulated "
                               "(BS_CFG 0x%x, BN_CFG 0x%x, EW_CFG 0x%x)", sim_reg(s, R_DPU_BS_CFG),
                               sim_reg(s, R_DPU_BN_CFG), sim_reg(s, R_DPU_EW_CFG))))
@@ -669,16 +1060,28 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
                     o[(size_t)y * d.w + x] = (uint64_t)g * d.dst_surf_bytes + (uint64_t)y * d.dst_line_bytes +
                                              (uint64_t)x * d.atom;
         } else {
-            uint64_t plane = (uint64_t)d.wh * d.ww;
+            /* atom a = g*n + i lands at surface a / (H'*W'), row and column
+             * of the remainder; stepped incrementally (no division per atom) */
+            uint64_t plane = (uint64_t)d.wh * d.ww, a0 = (uint64_t)g * n, rem = a0 % plane;
+            uint64_t q = a0 / plane, row = rem / (uint64_t)d.ww, col = rem % (uint64_t)d.ww;
             for (size_t i = 0; i < n; i++) {
-                uint64_t a = (uint64_t)g * n + i, rem = a % plane;
-                o[i] = (a / plane) * d.dst_surf_bytes + (rem / d.ww) * d.dst_line_bytes + (rem % d.ww) * d.atom;
+                o[i] = q * d.dst_surf_bytes + row * d.dst_line_bytes + col * (uint64_t)d.atom;
+                if (++col == (uint64_t)d.ww) {
+                    col = 0;
+                    if (++row == (uint64_t)d.wh) {
+                        row = 0;
+                        q++;
+                    }
+                }
             }
         }
     }
     if (fast_path_ok(&d)) {
+        bool dense = !d.reshaped && d.dst_line_bytes == (uint64_t)d.w * (uint64_t)d.atom;
         for (int c = 0; c < d.c; c++)
-            fast_channel(s, &d, c, n, dst + (uint64_t)(c % oc2) * obytes, off + (size_t)(c / oc2) * n, ew_base);
+            fast_channel(s, &d, c, n,
+                         dst + (uint64_t)(c % oc2) * obytes + (dense ? (uint64_t)(c / oc2) * d.dst_surf_bytes : 0),
+                         dense ? NULL : off + (size_t)(c / oc2) * n, ew_base);
         free(off);
         s->stats.dpu_elems += (uint64_t)n * d.c;
         s->cube.c = 0;
@@ -693,8 +1096,26 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
         free(off);
         return rk_errf(e, RK_ENOMEM, "out of memory for a DPU plane of %zu", n);
     }
+    /* The hardware streams whole atoms (all channels of a pixel) from MRDMA
+     * to WDMA in order, so an output that overlaps its input is safe when
+     * the write pointer never overtakes the read pointer (lite
+     * OutputOperator: fp16 in the upper half of a buffer widened in place to
+     * fp32 over the whole buffer).  We work channel-major, so read from a
+     * snapshot of the input when the ranges overlap. */
+    if (mr && mr < dst + wext && dst < mr + mr_ext) {
+        mr_copy = malloc(mr_ext);
+        if (!mr_copy) {
+            free(v);
+            free(fv);
+            free(off);
+            return rk_errf(e, RK_ENOMEM, "out of memory for a %llu-byte MRDMA snapshot",
+                           (unsigned long long)mr_ext);
+        }
+        memcpy(mr_copy, mr, mr_ext);
+        mr = mr_copy;
+    }
     size_t mr_es = d.flying ? sim_prec_bytes(mr_prec) : 0;
-    int mr_c2 = d.flying ? (int)((size_t)d.atom / mr_es) : 0;
+    int mr_c2 = d.flying ? (int)((size_t)rd_atom / mr_es) : 0;
     for (int c = 0; c < d.c && !st; c++) {
         /* input plane */
         if (!d.flying) {
@@ -710,7 +1131,7 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
             const uint8_t *pl = mr + (uint64_t)(c / mr_c2) * mr_surf + (uint64_t)(c % mr_c2) * mr_es;
             for (int y = 0; y < d.h; y++)
                 for (int x = 0; x < d.w; x++) {
-                    const uint8_t *p = pl + (uint64_t)y * mr_line + (uint64_t)x * (uint64_t)d.atom;
+                    const uint8_t *p = pl + (uint64_t)y * mr_line + (uint64_t)x * (uint64_t)rd_atom;
                     size_t i = (size_t)y * d.w + x;
                     if (mr_prec == SIM_PREC_FP16) {
                         fv[i] = rk_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
@@ -729,12 +1150,9 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
                 (st = stage_int(s, &d.bn, c, v, NULL, n, "BN", e)) ||
                 (st = ew_int(s, &d, c, v, n, ew_base, e)))
                 break;
-            for (size_t i = 0; i < n; i++) {
-                int64_t y = d.out_alu_first
-                                ? sim_round_shift((v[i] + d.out_offset) * d.out_scale, d.out_shift, d.out_half_up)
-                                : sim_round_shift(v[i] * d.out_scale, d.out_shift, d.out_half_up) + d.out_offset;
-                v[i] = sat_int(y, d.out_prec);
-            }
+            out_cvt_plane(&d, v, n);
+        } else if ((st = stage_float(s, &d.bs, fv, n, "BS", e)) || (st = stage_float(s, &d.bn, fv, n, "BN", e))) {
+            break;
         } else if (d.out_prec == SIM_PREC_FP16 && !d.fp32tofp16 && d.atom == 16) {
             /* RK3588 sets FP32TOFP16_EN for fp16 outputs; lite streams
              * write OUT_CVT_SCALE = 1 without it (vendor) */
@@ -754,6 +1172,7 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     free(v);
     free(fv);
     free(off);
+    free(mr_copy);
     s->stats.dpu_elems += (uint64_t)n * d.c;
     if (!d.flying) {
         /* The accumulators are consumed. */

@@ -16,6 +16,17 @@ rksim's C code, from the rules in sim/SEMANTICS.md:
   EW (DPU flying mode): a' = rshift((a + a_alu) * a_mul, a_shift, half up),
               b' = rshift((b + b_off) * b_scale, b_shift, EW_CVT_ROUND),
               v = a' + b'  or  rshift(a' * b', truncate, half up); y = OUT_CVT(v)
+  LUT (DPU flying mode, EW operand bypassed; SEMANTICS.md D-LUT, inferred):
+              v = rshift((a + a_alu) * a_mul, a_shift, half up)
+              per table T (LE, LO): under if v < start, over if v > end, else
+                inside: i = (v - start) >> sel, f = low sel bits,
+                        T[i] + rshift((T[i+1] - T[i]) * f, sel, half up)
+              under: T[0]   + rshift((v - start) * uflow_scale, uflow_shift, half up)
+              over:  T[n-1] + rshift((v - end) * oflow_scale, oflow_shift, half up)
+              choice: inside exactly one -> it; inside both -> hybrid priority;
+              under both -> uflow priority; over both -> oflow priority;
+              under one and over the other -> hybrid priority (1 = LO).
+              y = OUT_CVT(lut(v))
   pooling:    max / min over the window (pad = pad value); average:
               rshift(rshift(sum * (2^16/kw), 16) * (2^16/kh), 16), half up.
 
@@ -129,6 +140,44 @@ def ew_case(name, seed, c, h, w, a_alu, a_mul, a_shift, b_off, b_scale, b_shift,
     CASES[name] = dict(a=a.astype(np.int8), b=b.astype(np.int8), y=y.astype(np.int8))
 
 
+def lut_case(name, seed, c, h, w, a_mul, le, lo, prio, scale, shift, offset):
+    """le/lo = dict(start, end, sel, n, uscale, ushift, oscale, oshift, f);
+    table entries T[i] = round(f(start + i * 2^sel)), int16."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, (c, h, w), dtype=np.int64)
+    a[0, 0, :4] = [-128, 127, 0, -1]   # both extremes and the tables' seam
+    v = rshift(a * a_mul, 0, True)
+    tabs = {}
+    for key, t in (('le', le), ('lo', lo)):
+        grid = t['start'] + np.arange(t['n'], dtype=np.int64) * (1 << t['sel'])
+        tabs[key] = np.clip(np.round(t['f'](grid)), -32768, 32767).astype(np.int64)
+
+    def where(t, x):
+        return np.where(x < t['start'], -1, np.where(x > t['end'], 1, 0))
+
+    def value(t, T, x):
+        under = T[0] + rshift((x - t['start']) * t['uscale'], t['ushift'], True)
+        over = T[-1] + rshift((x - t['end']) * t['oscale'], t['oshift'], True)
+        off = np.clip(x - t['start'], 0, (t['n'] - 1) << t['sel'])
+        i = off >> t['sel']
+        f = off & ((1 << t['sel']) - 1)
+        i1 = np.minimum(i + 1, t['n'] - 1)
+        inside = T[i] + rshift((T[i1] - T[i]) * f, t['sel'], True)
+        w = where(t, x)
+        return np.where(w < 0, under, np.where(w > 0, over, inside))
+
+    wl, wo = where(le, v), where(lo, v)
+    hybrid_lo, oflow_lo, uflow_lo = prio
+    use_lo = np.where((wl == 0) & (wo != 0), False,
+             np.where((wo == 0) & (wl != 0), True,
+             np.where((wl < 0) & (wo < 0), uflow_lo,
+             np.where((wl > 0) & (wo > 0), oflow_lo, hybrid_lo))))
+    r = np.where(use_lo, value(lo, tabs['lo'], v), value(le, tabs['le'], v))
+    y = np.clip(rshift(r * scale, shift, False) + offset, -128, 127)
+    CASES[name] = dict(a=a.astype(np.int8), le=tabs['le'].astype(np.int16), lo=tabs['lo'].astype(np.int16),
+                       y=y.astype(np.int8))
+
+
 def pool_case(name, seed, c, h, w, kh, kw, sy, sx, pads, method, padv):
     rng = np.random.default_rng(seed)
     x = rng.integers(-128, 128, (c, h, w), dtype=np.int64)
@@ -192,6 +241,17 @@ def main():
             b_half_up=False, algo=2, mul=False, truncate=0, scale=31695, shift=29, offset=-128, half_up=False)
     ew_case('ew_mul', 22, 16, 4, 5, a_alu=3, a_mul=1, a_shift=0, b_off=-2, b_scale=1, b_shift=0,
             b_half_up=True, algo=0, mul=True, truncate=4, scale=3, shift=2, offset=1, half_up=True)
+    # LUT cases (parameters mirrored in test_sim_units.c)
+    tanh = lambda x: 16000 * np.tanh(x / 2600.0)
+    lut_case('lut_tanh', 51, 16, 4, 5, a_mul=97,
+             le=dict(start=-8192, end=0, sel=4, n=513, uscale=300, ushift=8, oscale=0, oshift=0, f=tanh),
+             lo=dict(start=0, end=8192, sel=4, n=513, uscale=0, ushift=0, oscale=-200, oshift=7, f=tanh),
+             prio=(True, True, False), scale=1, shift=8, offset=0)
+    lut_case('lut_gap', 52, 16, 4, 5, a_mul=97,
+             le=dict(start=-8192, end=-1024, sel=4, n=449, uscale=0, ushift=0, oscale=60, oshift=6, f=tanh),
+             lo=dict(start=1024, end=8192, sel=3, n=897, uscale=-20, ushift=5, oscale=0, oshift=0,
+                     f=lambda x: 12000 - 0.5 * x),
+             prio=(False, False, True), scale=3, shift=9, offset=-5)
     pool_case('pool_max3x3', 31, 20, 7, 8, 3, 3, 2, 2, (1, 1, 1, 1), 1, -128)
     pool_case('pool_avg2x2', 32, 16, 6, 6, 2, 2, 2, 2, (0, 0, 0, 0), 0, 0)
     pool_case('pool_avg3x3_pad', 33, 16, 5, 5, 3, 3, 1, 1, (1, 1, 1, 1), 0, 0)

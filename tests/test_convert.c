@@ -306,7 +306,8 @@ static const char *wide_conv_model(arena *a, int64_t w, const char *file)
 
 static rk_status convert_path(const char *path, bool no_tiling, rk_convert_report *rep, rk_err *e)
 {
-    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8, .no_tiling = no_tiling};
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8, .no_tiling = no_tiling,
+                         .no_cpu_fallback = true};
     rknn_model *m = NULL;
     memset(rep, 0, sizeof(*rep));
     rk_status st = rk_convert_onnx(path, &o, &m, rep, e);
@@ -367,6 +368,103 @@ static void test_convert_unsupported_lists_every_node(void **state)
     ar_free(&a);
 }
 
+/* Conv -> Softmax -> Sigmoid: the two ops without NPU lowering become ONE
+ * CPU node (consecutive fallback ops are grouped) carrying its ONNX graph in
+ * a "#onnx_node" const tensor; the simulator runs it.  The weights (all 0.5)
+ * give four identical channels, so equalisation must be the identity here
+ * and the result is the plain int8 + float path.  Golden values:
+ * onnxref's whole-graph float run (the CPU node only reuses its kernels;
+ * the conv, int8 requantisation and container path are independent). */
+static void test_convert_cpu_fallback_runs_in_simulator(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    const int64_t in_dims[4] = {1, 3, 8, 8}, wd[4] = {4, 3, 1, 1};
+    Onnx__NodeProto *n[3] = {node(&a, "Conv", "c1", "input", "w", NULL, "a"),
+                             node(&a, "Softmax", "sm", "a", NULL, NULL, "b"),
+                             node(&a, "Sigmoid", "sg", "b", NULL, NULL, "output")};
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 0.5f);
+    const char *p = save_model(&a, n, 3, &wt, 1, in_dims, "output", "fallback.onnx");
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8};
+    rknn_model *m = NULL;
+    assert_int_equal(rk_convert_onnx(p, &o, &m, &rep, &e), RK_OK);
+    assert_int_equal(rep.n_npu_ops, 1);
+    assert_int_equal(rep.n_cpu_ops, 1);
+    /* the CPU node: type Softmax, outputs b and output, blob input */
+    const rknn_graph *g = &m->graphs[0];
+    const rknn_node *cpu = NULL;
+    for (uint32_t i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].type, "Softmax") == 0)
+            cpu = &g->nodes[i];
+    assert_non_null(cpu);
+    assert_int_equal(cpu->task_count, 0);
+    assert_int_equal(cpu->n_outputs, 2);
+    const rknn_tensor *bt = &g->tensors[cpu->inputs[cpu->n_inputs - 1]];
+    assert_non_null(strstr(bt->name, "#onnx_node"));
+    const rknn_buffer *bb = rknn_tensor_buffer(m, bt);
+    assert_non_null(bb);
+    ox_model *blob = NULL;
+    assert_int_equal(ox_model_load_buffer(bb->data, bb->size, "blob", NULL, &blob, &e), RK_OK);
+    /* the conv output 'a' is read only by the CPU node: stored per-channel
+     * equalised as 'a#eq', multiplied back by a leading Mul (cv_quant.c) */
+    assert_string_equal(g->tensors[cpu->inputs[0]].name, "a#eq");
+    assert_int_equal(ox_model_num_nodes(blob), 3);
+    assert_string_equal(ox_node_op_type(ox_model_node(blob, 0)), "Mul");
+    assert_string_equal(ox_node_op_type(ox_model_node(blob, 2)), "Sigmoid");
+    ox_model_free(blob);
+
+    /* run: input in [0,1) like the default calibration sample */
+    rk_tensor in = {0};
+    assert_int_equal(rk_tensor_alloc(&in, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
+    float *x = in.data;
+    for (int64_t i = 0; i < in.nelem; i++)
+        x[i] = (float)((i * 37) % 64) / 64.0f;
+    sim *s = NULL;
+    sim_options so = {0};
+    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
+    assert_int_equal(sim_run(s, &e), RK_OK);
+    rk_tensor got = {0}, ref = {0};
+    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
+    ox_model *om = NULL;
+    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
+    ox_run_opts ro = {.threads = 1};
+    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    assert_int_equal(got.nelem, ref.nelem);
+    /* sigmoid(softmax) lies in [0.5, 0.74]; int8 over [0, 0.74] has a step
+     * of ~0.003: allow a few steps of accumulated error */
+    double worst = 0;
+    for (int64_t i = 0; i < got.nelem; i++)
+        worst = fmax(worst, fabs((double)((float *)got.data)[i] - ((float *)ref.data)[i]));
+    assert_true(worst < 0.012);
+    rk_tensor_free(&got);
+    rk_tensor_free(&ref);
+    rk_tensor_free(&in);
+    ox_model_free(om);
+    sim_destroy(s);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+/* --input-shape fixes symbolic dims; a malformed entry is a usage error. */
+static void test_convert_input_shape_malformed_is_usage_error(void **state)
+{
+    (void)state;
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8, .input_shapes = "input=1,3,x,8"};
+    rknn_model *m = NULL;
+    assert_int_equal(rk_convert_onnx(tu_source_path("datasets/tiny/tiny_conv.onnx"), &o, &m, &rep, &e), RK_EUSAGE);
+    assert_null(m);
+    assert_non_null(strstr(e.msg, "--input-shape"));
+    rk_convert_report_free(&rep);
+}
+
 static void test_convert_batchnorm_and_relu_fused(void **state)
 {
     (void)state;
@@ -402,6 +500,8 @@ int main(void)
         cmocka_unit_test(test_convert_no_tiling_width_overflow_is_regtask),
         cmocka_unit_test(test_convert_wide_conv_tiled_by_columns),
         cmocka_unit_test(test_convert_unsupported_lists_every_node),
+        cmocka_unit_test(test_convert_cpu_fallback_runs_in_simulator),
+        cmocka_unit_test(test_convert_input_shape_malformed_is_usage_error),
         cmocka_unit_test(test_convert_batchnorm_and_relu_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -517,6 +517,41 @@ static void test_onnxref_inplace_reuse_keeps_values(void **state)
     mb_free(&b);
 }
 
+/* Constant values are decoded once and lent to later runs; an elementwise
+ * consumer must never overwrite them in place.  y = (x + c) * 2 with
+ * c = {10, 20}: each of three runs gives {22, 44} for x = {1, 2}. */
+static void test_onnxref_constant_cache_survives_runs(void **state)
+{
+    (void)state;
+    mb b = {0};
+    rk_err e = {0};
+    int64_t dims[1] = {2};
+    mb_input(&b, "x", 1, 1, dims, NULL);
+    Onnx__NodeProto *c = mb_node(&b, "Constant", "const_c", NULL, "c");
+    Onnx__AttributeProto *a = mb_attr(&b, c, "value_floats",
+                                      ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+    a->n_floats = 2;
+    a->floats = mb_alloc(&b, 2 * sizeof(float));
+    a->floats[0] = 10;
+    a->floats[1] = 20;
+    Onnx__NodeProto *two = mb_node(&b, "Constant", "const_2", NULL, "two");
+    mb_attr_f(&b, two, "value_float", 2);
+    mb_node(&b, "Add", "add", "c,x", "s");
+    mb_node(&b, "Mul", "mul", "s,two", "y");
+    mb_output(&b, "y");
+    ox_model *m = mb_load(&b, &e, RK_OK);
+    float xv[2] = {1, 2};
+    rk_tensor x = make_f32("x", 1, dims, xv), y;
+    for (int run = 0; run < 3; run++) {
+        assert_int_equal(ox_run(m, &x, 1, NULL, &y, &e), RK_OK);
+        assert_true(((float *)y.data)[0] == 22 && ((float *)y.data)[1] == 44);
+        rk_tensor_free(&y);
+    }
+    rk_tensor_free(&x);
+    ox_model_free(m);
+    mb_free(&b);
+}
+
 /* A kernel error reaches the caller naming the node and both shapes. */
 static void test_onnxref_kernel_error_names_node(void **state)
 {
@@ -991,6 +1026,7 @@ int main(void)
         cmocka_unit_test(test_onnxref_initializer_typed_count_mismatch),
         cmocka_unit_test(test_onnxref_kernel_error_names_node),
         cmocka_unit_test(test_onnxref_inplace_reuse_keeps_values),
+        cmocka_unit_test(test_onnxref_constant_cache_survives_runs),
         cmocka_unit_test(test_onnxref_dangling_name_and_cycle),
         cmocka_unit_test(test_onnxref_callback_sees_every_node),
         cmocka_unit_test(test_onnxref_broadcast_add_sub),

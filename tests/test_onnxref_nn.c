@@ -663,6 +663,43 @@ static void test_gemm_inner_mismatch_and_pool_without_kernel_fail(void **state)
     rk_tensor_free(&x);
 }
 
+/* Attribute values that would overflow size arithmetic or ask for hours of
+ * work are refused with a message (cases first found by
+ * tests/fuzz/fuzz_onnxref_nn.c under UBSan). */
+static void test_malformed_geometry_fails_cleanly(void **state)
+{
+    (void)state;
+    int64_t xd[4] = {1, 3, 4, 4}, wd[4] = {3, 1, 3, 3};
+    rk_tensor x = fill(4, xd, 0.1, 1.0), w = fill(4, wd, 0.2, 1.0), *in[2] = {&x, &w};
+    const char *names[2] = {"x", "w"};
+    rk_tensor y[2] = {{0}};
+    rk_err e = {0};
+    pb a = {0};
+    attr_int(&a, "group", INT64_MAX);
+    assert_int_equal(run_op("Conv", 11, &a, names, in, 2, 1, y, 1, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "group"));
+    const int64_t huge_pads[4] = {(int64_t)1 << 40, 0, 0, 0}, k[2] = {2, 2};
+    attr_ints(&a, "kernel_shape", 2, k);
+    attr_ints(&a, "pads", 4, huge_pads);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(run_op("MaxPool", 12, &a, names, in, 1, 1, y, 2, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "pads"));
+    attr_int(&a, "blocksize", INT64_MAX);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(run_op("SpaceToDepth", 13, &a, names, in, 1, 1, y, 1, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "blocksize"));
+    const int64_t sizes[4] = {1, 3, (int64_t)1 << 40, 4};
+    rk_tensor sz = vec_i64(4, sizes);
+    rk_tensor *rin[4] = {&x, NULL, NULL, &sz};
+    const char *rnames[4] = {"x", "", "", "sizes"};
+    memset(&e, 0, sizeof e);
+    assert_int_equal(run_op("Resize", 13, NULL, rnames, rin, 4, 1, y, 1, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "sizes[2]"));
+    rk_tensor_free(&x);
+    rk_tensor_free(&w);
+    rk_tensor_free(&sz);
+}
+
 /* ----------------------------------------------------------------- resize */
 
 static void run_resize(int opset, int64_t n, int64_t c, int64_t h, int64_t w, pb *attrs,
@@ -846,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_convtranspose_grouped_dilated_output_padding),
         cmocka_unit_test(test_conv_channel_mismatch_names_node),
         cmocka_unit_test(test_gemm_inner_mismatch_and_pool_without_kernel_fail),
+        cmocka_unit_test(test_malformed_geometry_fails_cleanly),
         cmocka_unit_test(test_resize_opset18_antialias_axes_keep_ratio),
         cmocka_unit_test(test_resize_opset19_half_pixel_symmetric),
         cmocka_unit_test(test_groupnorm_opset18_per_group_and_21_per_channel),

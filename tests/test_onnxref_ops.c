@@ -966,6 +966,108 @@ static void test_dequantize_linear_per_axis(void **state)
     rk_tensor_free(&zp);
 }
 
+/* DequantizeLinear-21 blocked along axis 1 with block_size 2: x int8
+ * [1 2 3 4], scales [1, 10] (one per block) -> [1, 2, 30, 40]. */
+static void test_dequantize_linear_blocked(void **state)
+{
+    (void)state;
+    int64_t xd[2] = {1, 4}, sd[2] = {1, 2};
+    int8_t xv[4] = {1, 2, 3, 4};
+    float sv[2] = {1.0f, 10.0f};
+    rk_tensor x = make(RK_DT_I8, 2, xd, xv), s = make(RK_DT_F32, 2, sd, sv), out[1];
+    const rk_tensor *in[2] = {&x, &s};
+    rk_err e = {0};
+    pb a = {0};
+    attr_int(&a, "axis", 1);
+    attr_int(&a, "block_size", 2);
+    assert_int_equal(run_op("DequantizeLinear", 21, &a, in, 2, out, 1, &e), RK_OK);
+    float want[4] = {1, 2, 30, 40};
+    expect_f32(&out[0], 4, want);
+    free_all(out, 1);
+    rk_tensor_free(&x);
+    rk_tensor_free(&s);
+}
+
+/* QuantizeLinear to int16 (zero point dtype decides): x / 0.5 = [2, -70000]
+ * -> [2, -32768] (saturated at the int16 minimum). */
+static void test_quantize_linear_int16_saturates(void **state)
+{
+    (void)state;
+    float xv[2] = {1.0f, -35000.0f};
+    int16_t zv = 0;
+    rk_tensor x = vec_f32(2, xv), s = scalar_f32(0.5f), zp = make(RK_DT_I16, 0, NULL, &zv),
+              out[1];
+    const rk_tensor *in[3] = {&x, &s, &zp};
+    rk_err e = {0};
+    assert_int_equal(run_op("QuantizeLinear", 21, NULL, in, 3, out, 1, &e), RK_OK);
+    assert_int_equal(out[0].dtype, RK_DT_I16);
+    assert_int_equal(((int16_t *)out[0].data)[0], 2);
+    assert_int_equal(((int16_t *)out[0].data)[1], -32768);
+    free_all(out, 1);
+    rk_tensor_free(&x);
+    rk_tensor_free(&s);
+    rk_tensor_free(&zp);
+}
+
+/* float 0x3ef5eeb0 -> bfloat16: the high half is 0x3ef5 and the dropped
+ * half 0xeeb0 is above the midpoint, so truncation gives 0x3ef5 and
+ * round-to-nearest-even 0x3ef6.  Cast-13 truncates (what ONNX 1.12's test
+ * data expects), Cast-19 rounds (newer ONNX, onnxruntime). */
+static void test_cast_bfloat16_truncates_before_opset19(void **state)
+{
+    (void)state;
+    uint32_t bits = 0x3ef5eeb0u;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    rk_tensor x = vec_f32(1, &f), out[1];
+    const rk_tensor *in[1] = {&x};
+    rk_err e = {0};
+    pb a = {0};
+    attr_int(&a, "to", RK_DT_BF16);
+    assert_int_equal(run_op("Cast", 13, &a, in, 1, out, 1, &e), RK_OK);
+    assert_int_equal(((uint16_t *)out[0].data)[0], 0x3ef5);
+    free_all(out, 1);
+    attr_int(&a, "to", RK_DT_BF16);
+    assert_int_equal(run_op("Cast", 19, &a, in, 1, out, 1, &e), RK_OK);
+    assert_int_equal(((uint16_t *)out[0].data)[0], 0x3ef6);
+    free_all(out, 1);
+    rk_tensor_free(&x);
+}
+
+/* Unique with axis 0, sorted=0 on rows [2 1], [0 5], [2 1]: first-occurrence
+ * order gives rows [2 1], [0 5]; indices [0, 1]; inverse [0, 1, 0];
+ * counts [2, 1].  sorted=1 puts [0 5] first: inverse [1, 0, 1]. */
+static void test_unique_rows_sorted_and_unsorted(void **state)
+{
+    (void)state;
+    int64_t xd[2] = {3, 2};
+    float xv[6] = {2, 1, 0, 5, 2, 1};
+    rk_tensor x = make(RK_DT_F32, 2, xd, xv), out[4];
+    const rk_tensor *in[1] = {&x};
+    rk_err e = {0};
+    pb a = {0};
+    attr_int(&a, "axis", 0);
+    attr_int(&a, "sorted", 0);
+    assert_int_equal(run_op("Unique", 11, &a, in, 1, out, 4, &e), RK_OK);
+    float wy[4] = {2, 1, 0, 5};
+    int64_t wi[2] = {0, 1}, winv[3] = {0, 1, 0}, wc[2] = {2, 1};
+    expect_f32(&out[0], 4, wy);
+    expect_i64(&out[1], 2, wi);
+    expect_i64(&out[2], 3, winv);
+    expect_i64(&out[3], 2, wc);
+    free_all(out, 4);
+    attr_int(&a, "axis", 0);
+    assert_int_equal(run_op("Unique", 11, &a, in, 1, out, 4, &e), RK_OK);
+    float sy[4] = {0, 5, 2, 1};
+    int64_t si[2] = {1, 0}, sinv[3] = {1, 0, 1}, sc[2] = {1, 2};
+    expect_f32(&out[0], 4, sy);
+    expect_i64(&out[1], 2, si);
+    expect_i64(&out[2], 3, sinv);
+    expect_i64(&out[3], 2, sc);
+    free_all(out, 4);
+    rk_tensor_free(&x);
+}
+
 /* ------------------------------------------------------------ RNN family */
 
 /* Bidirectional LSTM / GRU with sequence_lens [3, 2] on deterministic
@@ -1080,6 +1182,10 @@ int main(void)
         cmocka_unit_test(test_nonzero_2d),
         cmocka_unit_test(test_quantize_linear_half_even_and_saturation),
         cmocka_unit_test(test_dequantize_linear_per_axis),
+        cmocka_unit_test(test_dequantize_linear_blocked),
+        cmocka_unit_test(test_quantize_linear_int16_saturates),
+        cmocka_unit_test(test_cast_bfloat16_truncates_before_opset19),
+        cmocka_unit_test(test_unique_rows_sorted_and_unsorted),
         cmocka_unit_test(test_lstm_bidirectional_seq_lens_matches_torch),
         cmocka_unit_test(test_gru_linear_before_reset_matches_torch),
     };

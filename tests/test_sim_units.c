@@ -411,6 +411,81 @@ static void test_sim_ew_add_matches_numpy(void **state)
     run_ew_case(&c);
 }
 
+/* ------------------------------------------------------------ LUT cases
+ * Parameters mirror lut_case() calls in tests/gen_sim_cases.py; the tables
+ * come from the golden file (numpy-generated), the expected output from
+ * numpy's own evaluation of the D-LUT rules. */
+
+typedef struct lut_case {
+    const char *name;
+    int c, h, w;
+    int16_t a_mul;
+    sim_asm_lut l; /* tables filled from the golden file */
+    int16_t scale;
+    int shift;
+    int32_t offset;
+} lut_case;
+
+static void run_lut_case(lut_case *lc)
+{
+    builder b;
+    b_init(&b);
+    const rk_tensor *a = gold(lc->name, "a"), *y = gold(lc->name, "y");
+    const rk_tensor *le = gold(lc->name, "le"), *lo = gold(lc->name, "lo");
+    assert_int_equal(le->nelem, lc->l.n_le);
+    assert_int_equal(lo->nelem, lc->l.n_lo);
+    lc->l.le = le->data;
+    lc->l.lo = lo->data;
+    int32_t ta = b_act(&b, "a", I8, lc->c, lc->h, lc->w);
+    int32_t ty = b_act(&b, "y", I8, lc->c, lc->h, lc->w);
+    sim_asm_ew w;
+    memset(&w, 0, sizeof(w));
+    w.w = lc->w;
+    w.h = lc->h;
+    w.c = lc->c;
+    w.a_tensor = "a";
+    w.out_tensor = "y";
+    w.a_mul = lc->a_mul;
+    w.out_scale = lc->scale;
+    w.out_shift = lc->shift;
+    w.out_offset = lc->offset;
+    w.lut = &lc->l;
+    sim_asm_ew_task(&b.a, &w, 0);
+    sim *s = b_machine(&b);
+    write_feature(s, ta, I8, a);
+    run_or_fail(s);
+    int8_t *got = read_feature(s, ty, I8, lc->c, lc->h, lc->w);
+    expect_i8(lc->name, got, y);
+    free(got);
+    sim_destroy(s);
+    b_free(&b);
+}
+
+/* Tables that meet at 0: interpolation inside, both-hit (hybrid -> LO),
+ * underflow (uflow priority -> LE slope), overflow (oflow -> LO slope). */
+static void test_sim_lut_adjacent_tables_match_numpy(void **state)
+{
+    (void)state;
+    lut_case c = {.name = "lut_tanh", .c = 16, .h = 4, .w = 5, .a_mul = 97, .scale = 1, .shift = 8, .offset = 0};
+    c.l = (sim_asm_lut){.n_le = 513, .n_lo = 513, .le_start = -8192, .le_end = 0, .lo_start = 0, .lo_end = 8192,
+                        .le_sel = 4, .lo_sel = 4, .hybrid_lo = true, .oflow_lo = true, .uflow_lo = false,
+                        .le_uflow_scale = 300, .le_uflow_shift = 8, .lo_oflow_scale = -200, .lo_oflow_shift = 7};
+    run_lut_case(&c);
+}
+
+/* A gap between the tables (under LO and over LE: hybrid -> LE overflow
+ * slope), different index selects, an 897-entry LO table, uflow -> LO. */
+static void test_sim_lut_gap_and_priorities_match_numpy(void **state)
+{
+    (void)state;
+    lut_case c = {.name = "lut_gap", .c = 16, .h = 4, .w = 5, .a_mul = 97, .scale = 3, .shift = 9, .offset = -5};
+    c.l = (sim_asm_lut){.n_le = 449, .n_lo = 897, .le_start = -8192, .le_end = -1024, .lo_start = 1024,
+                        .lo_end = 8192, .le_sel = 4, .lo_sel = 3, .hybrid_lo = false, .oflow_lo = false,
+                        .uflow_lo = true, .le_oflow_scale = 60, .le_oflow_shift = 6, .lo_uflow_scale = -20,
+                        .lo_uflow_shift = 5};
+    run_lut_case(&c);
+}
+
 static void test_sim_ew_mul_matches_numpy(void **state)
 {
     (void)state;
@@ -656,6 +731,8 @@ int main(void)
         cmocka_unit_test(test_sim_conv_fp16_depthwise_matches_numpy),
         cmocka_unit_test(test_sim_ew_add_matches_numpy),
         cmocka_unit_test(test_sim_ew_mul_matches_numpy),
+        cmocka_unit_test(test_sim_lut_adjacent_tables_match_numpy),
+        cmocka_unit_test(test_sim_lut_gap_and_priorities_match_numpy),
         cmocka_unit_test(test_sim_pool_max_padded_strided_matches_numpy),
         cmocka_unit_test(test_sim_pool_avg_2x2_matches_numpy),
         cmocka_unit_test(test_sim_pool_avg_padded_matches_numpy),

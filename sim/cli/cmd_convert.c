@@ -11,14 +11,23 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: rksim convert MODEL.onnx --soc rk3588 --dtype int8|fp16 [--calib FILE.h5]\n"
+            "                     [--algo normal|mmse] [--input-shape NAME=D0,D1,...[;NAME=...]]\n"
+            "                     [--no-cpu-fallback]\n"
             "                     [--quant-method channel|layer] [--no-tiling] [--quiet|--verbose]\n"
             "                     -o OUT.rknn\n\n"
             "Compile a float ONNX model into a .rknn that `rksim info|disasm|check|run` read like\n"
             "a vendor file.  Lowered: Conv (1x1..KxK, stride, pad, group 1 or depthwise) with\n"
             "BatchNormalization folded and Relu/Clip fused, same-shape Add (DPU), MaxPool /\n"
-            "AveragePool / GlobalAveragePool (PPU).  Any other op is reported, all at once.\n\n"
-            "--calib FILE.h5  calibration set: one float dataset per input, [S,C,H,W]; without it\n"
-            "                 one deterministic [0,1) sample is used (int8 min/max calibration).\n"
+            "AveragePool / GlobalAveragePool (PPU).  Every other op becomes a CPU node computed in\n"
+            "float by the simulator (onnxref kernels), dequantised/quantised at its boundaries;\n"
+            "consecutive CPU ops form one node (no requantisation between them).\n\n"
+            "--calib FILE.h5  calibration set: one float dataset per input, [S,C,H,W], already\n"
+            "                 normalised as the model expects (scripts/make-calib.py builds one from\n"
+            "                 a folder of images); without it one deterministic [0,1) sample is used.\n"
+            "--algo normal|mmse  int8 activation ranges: min/max (default) or the range with the\n"
+            "                 least quantisation MSE over a histogram (a second calibration pass).\n"
+            "--input-shape    fix symbolic input dims, e.g. x=1,3,480,480 (PP-OCR det).\n"
+            "--no-cpu-fallback  reject ops without NPU lowering (one error listing all of them).\n"
             "--quant-method   int8 weight scales per output channel (default) or one per layer.\n"
             "--no-tiling      stop with the vendor-style REGTASK line when a field would overflow\n"
             "                 (e.g. a width > 8192) instead of splitting the op into tiles.\n\n"
@@ -50,6 +59,18 @@ int cmd_convert(int argc, char **argv)
             if (strcmp(qm, "layer") != 0 && strcmp(qm, "channel") != 0)
                 return cli_usage_error(CMD, "--quant-method must be layer or channel, not '%s'", qm);
             o.weights_per_layer = strcmp(qm, "layer") == 0;
+        } else if (strcmp(a, "--algo") == 0 && i + 1 < argc) {
+            const char *al = argv[++i];
+            if (strcmp(al, "normal") == 0)
+                o.algo = RK_CALIB_NORMAL;
+            else if (strcmp(al, "mmse") == 0)
+                o.algo = RK_CALIB_MMSE;
+            else
+                return cli_usage_error(CMD, "--algo must be normal or mmse, not '%s' (kl: not yet)", al);
+        } else if (strcmp(a, "--input-shape") == 0 && i + 1 < argc) {
+            o.input_shapes = argv[++i];
+        } else if (strcmp(a, "--no-cpu-fallback") == 0) {
+            o.no_cpu_fallback = true;
         } else if (strcmp(a, "--no-tiling") == 0) {
             o.no_tiling = true;
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
@@ -94,8 +115,8 @@ int cmd_convert(int argc, char **argv)
     if (st)
         rc = cli_fail(CMD, &e);
     else if (!quiet)
-        fprintf(stderr, "wrote %s: %zu NPU ops, %zu tasks, %zu tiled, %zu fused (%s, %s)\n", outp, rep.n_npu_ops,
-                rep.n_tasks, rep.n_tiled_ops, rep.n_fused, rk_soc_name(o.soc), dtype);
+        fprintf(stderr, "wrote %s: %zu NPU ops, %zu CPU nodes, %zu tasks, %zu tiled, %zu fused (%s, %s)\n", outp,
+                rep.n_npu_ops, rep.n_cpu_ops, rep.n_tasks, rep.n_tiled_ops, rep.n_fused, rk_soc_name(o.soc), dtype);
     rknn_free(m);
     rk_convert_report_free(&rep);
     return rc;

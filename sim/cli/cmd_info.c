@@ -32,6 +32,12 @@
  *                                        // segment 0 (single-core program):
  *                                        // first and last-first+1, or null
  *             ...],
+ *   "tensors": [TENSOR...],              // every graph tensor, by index
+ *                                        // (consts and activations; the
+ *                                        // quant min/max of activations
+ *                                        // are the vendor's calibration
+ *                                        // range, used by the pp_human
+ *                                        // e2e check)
  *   "memory": {"weight_bytes": N,        // sum of const tensor buffers
  *              "activation_pool_bytes": N, // max(pool_offset + size)
  *              "regcmd_bytes": N}
@@ -231,6 +237,11 @@ static void print_json(FILE *f, const char *path, const rknn_model *m)
             fprintf(f, ", \"seg0_first\": %u, \"seg0_span\": %u}", first, span);
         else
             fprintf(f, ", \"seg0_first\": null, \"seg0_span\": null}");
+    }
+    fprintf(f, "],\n \"tensors\": [");
+    for (uint32_t i = 0; i < g->n_tensors; i++) {
+        fprintf(f, "%s\n  ", i ? "," : "");
+        json_tensor(f, g, (int32_t)i, NULL);
     }
     fprintf(f, "],\n \"memory\": {\"weight_bytes\": %llu, "
                "\"activation_pool_bytes\": %llu, \"regcmd_bytes\": %llu}}\n",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -29,6 +30,7 @@ static void usage(FILE *f)
             "  -o, --output FILE       outputs (HDF5)\n"
             "  --dump-layers FILE      also write every intermediate tensor, by ONNX name\n"
             "  --threads N             kernel threads (default: online CPUs, at most 8)\n"
+            "  --profile               print time per operator type (wall clock between nodes)\n"
             "  --list                  print the model's inputs/outputs and exit\n"
             "  -h, --help              this help\n\n"
             "Unsupported operators are all listed (node name and opset) before anything\n"
@@ -76,11 +78,70 @@ static rk_status load_input_arg(const char *arg, rk_tensor_list *inputs, rk_err 
     return st;
 }
 
-/* --dump-layers: keep a copy of every node output. */
-static rk_status dump_cb(void *user, const ox_model *m, const ox_node *n, const rk_tensor *out,
-                         int nout, rk_err *e)
+/* --profile: wall time between node completions, summed per op type. */
+#define PROF_MAX_OPS 256
+typedef struct ref_state {
+    rk_tensor_list dump;
+    bool dumping, profiling;
+    double last;
+    int nops;
+    struct prof_entry {
+        char op[48];
+        int count;
+        double seconds;
+    } ops[PROF_MAX_OPS];
+} ref_state;
+
+static double now_seconds(void)
 {
-    rk_tensor_list *dump = user;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void profile_node(ref_state *rs, const ox_node *n)
+{
+    double t = now_seconds();
+    int i = 0;
+    while (i < rs->nops && strcmp(rs->ops[i].op, ox_node_op_type(n)) != 0)
+        i++;
+    if (i == rs->nops && rs->nops < PROF_MAX_OPS)
+        snprintf(rs->ops[rs->nops++].op, sizeof rs->ops[0].op, "%s", ox_node_op_type(n));
+    if (i < rs->nops) {
+        rs->ops[i].count++;
+        rs->ops[i].seconds += t - rs->last;
+    }
+    rs->last = t;
+}
+
+static void print_profile(ref_state *rs)
+{
+    for (int i = 1; /* insertion sort, slowest op type first */ i < rs->nops; i++)
+        for (int j = i; j > 0 && rs->ops[j].seconds > rs->ops[j - 1].seconds; j--) {
+            struct prof_entry tmp = rs->ops[j];
+            rs->ops[j] = rs->ops[j - 1];
+            rs->ops[j - 1] = tmp;
+        }
+    double total = 0;
+    for (int i = 0; i < rs->nops; i++)
+        total += rs->ops[i].seconds;
+    printf("profile: %-24s %6s %10s %6s\n", "op", "nodes", "ms", "%");
+    for (int i = 0; i < rs->nops; i++)
+        printf("profile: %-24s %6d %10.3f %6.1f\n", rs->ops[i].op, rs->ops[i].count,
+               rs->ops[i].seconds * 1e3, total > 0 ? 100 * rs->ops[i].seconds / total : 0);
+    printf("profile: %-24s %6s %10.3f\n", "total", "", total * 1e3);
+}
+
+/* Per-node callback: --profile timing and --dump-layers copies. */
+static rk_status ref_cb(void *user, const ox_model *m, const ox_node *n, const rk_tensor *out,
+                        int nout, rk_err *e)
+{
+    ref_state *rs = user;
+    if (rs->profiling)
+        profile_node(rs, n);
+    if (!rs->dumping)
+        return RK_OK;
+    rk_tensor_list *dump = &rs->dump;
     for (int i = 0; i < nout; i++) {
         if (!out[i].data || out[i].dtype == RK_DT_UNDEF) /* unused, or a sequence/optional */
             continue;
@@ -93,6 +154,8 @@ static rk_status dump_cb(void *user, const ox_model *m, const ox_node *n, const 
             return rk_err_wrap(e, "--dump-layers at %s", ox_node_label(n));
         }
     }
+    if (rs->profiling) /* copying is not the node's time */
+        rs->last = now_seconds();
     return RK_OK;
 }
 
@@ -106,14 +169,18 @@ int cmd_ref(int argc, char **argv)
 {
     const char *model_path = NULL, *out_path = NULL, *dump_path = NULL;
     const char **input_args = calloc((size_t)argc + 1, sizeof *input_args);
-    int ninput_args = 0, threads = default_threads(), list_only = 0;
+    int ninput_args = 0, threads = default_threads(), list_only = 0, profile = 0;
     int rc = RK_EXIT_OK;
     ox_model *m = NULL;
-    rk_tensor_list inputs = {0}, dump = {0};
+    rk_tensor_list inputs = {0};
+    ref_state *rs = calloc(1, sizeof *rs);
     rk_tensor *outs = NULL;
     rk_err e = {0};
-    if (!input_args)
+    if (!input_args || !rs) {
+        free(input_args);
+        free(rs);
         return RK_EXIT_INTERNAL;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -133,6 +200,8 @@ int cmd_ref(int argc, char **argv)
             threads = (int)t;
         } else if (strcmp(a, "--list") == 0) {
             list_only = 1;
+        } else if (strcmp(a, "--profile") == 0) {
+            profile = 1;
         } else if (a[0] == '-' && a[1]) {
             rc = cli_usage_error(CMD, "unknown option '%s'", a);
             goto out;
@@ -178,14 +247,17 @@ int cmd_ref(int argc, char **argv)
          * peak RSS did not change measurably. */
         mallopt(M_MMAP_THRESHOLD, 256 << 20);
         mallopt(M_TRIM_THRESHOLD, 512 << 20);
-        ox_run_opts opts = {.threads = threads, .on_node = dump_path ? dump_cb : NULL,
-                            .user = &dump};
+        rs->dumping = dump_path != NULL;
+        rs->profiling = profile;
+        ox_run_opts opts = {.threads = threads,
+                            .on_node = dump_path || profile ? ref_cb : NULL, .user = rs};
+        rs->last = now_seconds();
         st = ox_run(m, inputs.items, inputs.count, &opts, outs, &e);
     }
     if (st == RK_OK)
         st = rk_h5_write(out_path, outs, ox_model_num_outputs(m), &e);
     if (st == RK_OK && dump_path)
-        st = rk_h5_write(dump_path, dump.items, dump.count, &e);
+        st = rk_h5_write(dump_path, rs->dump.items, rs->dump.count, &e);
     if (st != RK_OK) {
         rc = cli_fail(CMD, &e);
         goto out;
@@ -196,14 +268,17 @@ int cmd_ref(int argc, char **argv)
                rk_shape_str(&outs[i], shape, sizeof shape));
     }
     if (dump_path)
-        printf("dumped %d tensors to %s\n", dump.count, dump_path);
+        printf("dumped %d tensors to %s\n", rs->dump.count, dump_path);
+    if (profile)
+        print_profile(rs);
 out:
     if (outs && m)
         for (int i = 0; i < ox_model_num_outputs(m); i++)
             rk_tensor_free(&outs[i]);
     free(outs);
     rk_tensor_list_free(&inputs);
-    rk_tensor_list_free(&dump);
+    rk_tensor_list_free(&rs->dump);
+    free(rs);
     ox_model_free(m);
     free(input_args);
     return rc;

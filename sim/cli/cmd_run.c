@@ -252,6 +252,7 @@ int cmd_run(int argc, char **argv)
         goto fail;
     if (assign_inputs(s, &given, nhwc, &e))
         goto fail;
+    rk_tensor_list_free(&given); /* the sim keeps its own copies; peak memory */
     double t0 = now_s(), c0 = cpu_s();
     rk_status st = sim_run(s, &e);
     double dt = now_s() - t0, ct = cpu_s() - c0;

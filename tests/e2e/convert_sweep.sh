@@ -6,7 +6,8 @@
 # cosine >= 0.99 (per-tensor 8-bit activations: expected ~0.9999), fp16 >=
 # 0.999 (fp16 weights/outputs, fp32 accumulation).  Also: CBUF row tiling,
 # a residual Add+Relu on the DPU, width tiling of a 1x16x4x8400 conv, the REGTASK error under --no-tiling,
-# the one-error-lists-all for unsupported ops, and that info/disasm/check read
+# the one-error-lists-all for unsupported ops under --no-cpu-fallback, the CPU
+# fallback node (Softmax+Sigmoid run by the simulator), and that info/disasm/check read
 # the files.  Models come from tests/gen_convert_models.py (numpy, seeded).
 set -u
 : "${RKSIM:?}" "${RKSIM_SRC:?}" "${RKSIM_BUILD:?}"
@@ -73,14 +74,22 @@ if [ $rc -eq 4 ] && grep -q "Conv 'conv'.*CBUF data banks" <<<"$out"; then echo 
 else echo "FAIL cbuf_tiles --no-tiling (rc $rc): $out"; fail=1; fi
 
 # fp16 Add: refused with the reason (float EW stage not simulated), exit 4
-out=$("$RKSIM" convert "$D/residual.onnx" --soc rk3588 --dtype fp16 -q -o "$D/x.rknn" 2>&1); rc=$?
+out=$("$RKSIM" convert "$D/residual.onnx" --soc rk3588 --dtype fp16 --no-cpu-fallback -q -o "$D/x.rknn" 2>&1); rc=$?
 if [ $rc -eq 4 ] && grep -q "Add 'add'.*fp16 Add" <<<"$out"; then echo "ok   residual fp16 refused"
 else echo "FAIL residual fp16 (rc $rc): $out"; fail=1; fi
 
-# unsupported ops: one error listing every node, exit 4
-out=$("$RKSIM" convert "$D/unsupported.onnx" --soc rk3588 --dtype int8 -q -o "$D/x.rknn" 2>&1); rc=$?
+# unsupported ops under --no-cpu-fallback: one error listing every node, exit 4
+out=$("$RKSIM" convert "$D/unsupported.onnx" --soc rk3588 --dtype int8 --no-cpu-fallback -q -o "$D/x.rknn" 2>&1); rc=$?
 if [ $rc -eq 4 ] && grep -q "Softmax 'softmax'" <<<"$out" && grep -q "Sigmoid 'sigmoid'" <<<"$out"; then
   echo "ok   unsupported listed: $(head -1 <<<"$out")"
 else echo "FAIL unsupported (rc $rc): $out"; fail=1; fi
+
+# the same model with the CPU fallback (default): Softmax + Sigmoid become one
+# CPU node (float, onnxref kernels) between int8 tensors; run and compared
+# with onnxref like the sweep.  Bound: the output (sigmoid of a softmax over
+# 8 values, in [0.5, 0.75]) is int8 over [0, 0.75]: ~0.9999 expected.
+run_case unsupported int8 0.999
+"$RKSIM" info "$D/unsupported.rknn" | grep -q "Softmax:softmax .*softmax#onnx_node" \
+  || { echo "FAIL unsupported: no CPU node with its ONNX definition"; fail=1; }
 
 exit $fail

@@ -79,8 +79,23 @@ expect 3 "trunc.onnx" "$RKSIM" ref "$tmp/trunc.onnx" "$tmp/x.npy" -o "$tmp/o.h5"
 expect 3 "input 'y'" "$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/x.npy" -o "$tmp/o.h5"
 expect 3 "input 'x' must have rank 3" "$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/y.npy" "$tmp/x.npy" -o "$tmp/o.h5"
 expect 2 "missing -o" "$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/x.npy"
-if [ -d "$T/test_stft" ]; then
-  expect 4 "STFT" "$RKSIM" ref "$T/test_stft/model.onnx" "$tmp/x.npy" -o "$tmp/o.h5"
-fi
+# unsupported operators: every one listed (node name, opset), exit 4, before
+# any input is read (the input file does not even exist)
+"$PYTHON" - "$tmp" <<'PY' || fail "building the unsupported-op model"
+import sys, onnx
+from onnx import helper as h, TensorProto as T
+g = h.make_graph([h.make_node('Relu', ['x'], ['a'], name='ok_relu'),
+                  h.make_node('FrobnicateOp', ['a'], ['b'], name='frob_1', domain='example.custom'),
+                  h.make_node('NoSuchOnnxOp', ['b'], ['y'], name='nosuch_2')],
+                 'g', [h.make_tensor_value_info('x', T.FLOAT, [2])],
+                 [h.make_tensor_value_info('y', T.FLOAT, [2])])
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 15), h.make_opsetid('example.custom', 1)])
+onnx.save(m, sys.argv[1] + '/unsupported.onnx')
+PY
+expect 4 "2 unsupported operators" "$RKSIM" ref "$tmp/unsupported.onnx" "$tmp/missing.npy" -o "$tmp/o.h5"
+expect 4 "FrobnicateOp 'frob_1' (opset 1) domain example.custom" "$RKSIM" ref "$tmp/unsupported.onnx" "$tmp/missing.npy" -o "$tmp/o.h5"
+expect 4 "NoSuchOnnxOp 'nosuch_2' (opset 15)" "$RKSIM" ref "$tmp/unsupported.onnx" "$tmp/missing.npy" -o "$tmp/o.h5"
 "$RKSIM" ref --help | grep -q "dump-layers" || fail "--help"
+"$RKSIM" ref "$T/test_add_bcast/model.onnx" "$tmp/x.npy" "$tmp/y.npy" -o "$tmp/o.h5" --profile \
+  | grep -q "^profile: Add  *1 " || fail "--profile lists the Add node"
 echo "ref_cli: ok"

@@ -350,6 +350,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pb_msg(&model, 8, &ops);
     pb_msg(&model, 7, &graph);
 
+    if (getenv("FUZZ_NN_VERBOSE")) { /* reproducer triage */
+        char shape[96];
+        fprintf(stderr, "%s opset %d:", op->op, opset);
+        for (int i = 0; i < nfeed; i++)
+            fprintf(stderr, " %s=%s(%s)", ins[i].name, rk_shape_str(&ins[i], shape, sizeof shape),
+                    rk_dtype_name(ins[i].dtype));
+        fprintf(stderr, "\n");
+    }
     ox_model *m = NULL;
     rk_err e = {0};
     if (!model.oom && ox_model_load_buffer(model.buf, model.len, "fuzz", NULL, &m, &e) == RK_OK &&
@@ -357,7 +365,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ox_run_opts opts = {.threads = 1 + (int)(take(&s) & 1)};
         rk_tensor out[1];
         memset(out, 0, sizeof out);
-        if (ox_run(m, ins, nfeed, &opts, out, &e) == RK_OK)
+        rk_status st = ox_run(m, ins, nfeed, &opts, out, &e);
+        if (getenv("FUZZ_NN_VERBOSE"))
+            fprintf(stderr, "-> %s\n", st == RK_OK ? "ok" : e.msg);
+        if (st == RK_OK)
             rk_tensor_free(&out[0]);
         else if (!e.msg[0])
             abort(); /* a failure must say why */
