@@ -217,41 +217,6 @@ static rk_status k_dynamic_quantize_linear(KERNEL_ARGS)
     return RK_OK;
 }
 
-/* ------------------------------------------------------------ IsNaN/IsInf */
-
-static rk_status classify(const ox_node *n, const rk_tensor *const *in, int nin,
-                          rk_tensor *out, bool nan_test, rk_err *e)
-{
-    const rk_tensor *x;
-    TRY(oxd_need_input(n, in, nin, 0, "X", &x, e));
-    if (!oxd_is_float(x->dtype))
-        return rk_errf(e, RK_EINPUT, "%s: X must be a float tensor, got %s", L(n),
-                       rk_dtype_name(x->dtype));
-    bool neg = ox_attr_int_or(n, "detect_negative", 1) != 0;
-    bool pos = ox_attr_int_or(n, "detect_positive", 1) != 0;
-    TRY(rk_tensor_alloc(&out[0], NULL, RK_DT_BOOL, x->ndim, x->dims, e));
-    uint8_t *o = out[0].data;
-    for (int64_t i = 0; i < x->nelem; i++) {
-        double v = oxd_get_f64(x, i);
-        o[i] = nan_test ? v != v : (isinf(v) && ((v > 0 && pos) || (v < 0 && neg)));
-    }
-    return RK_OK;
-}
-
-static rk_status k_isnan(KERNEL_ARGS)
-{
-    (void)ctx;
-    (void)nout;
-    return classify(n, in, nin, out, true, e);
-}
-
-static rk_status k_isinf(KERNEL_ARGS)
-{
-    (void)ctx;
-    (void)nout;
-    return classify(n, in, nin, out, false, e);
-}
-
 /* ---------------------------------------------------------------- EyeLike */
 
 static rk_status k_eyelike(KERNEL_ARGS)
@@ -602,8 +567,7 @@ const ox_op_def ox_ops_misc[] = {
     {"", "DequantizeLinear", 19, k_dequantize_linear},
     {"", "DequantizeLinear", 21, k_dequantize_linear},
     {"", "DynamicQuantizeLinear", 11, k_dynamic_quantize_linear},
-    {"", "IsNaN", 9, k_isnan},
-    {"", "IsInf", 10, k_isinf},
+    /* IsNaN/IsInf live in ops_elementwise.c. */
     {"", "EyeLike", 9, k_eyelike},
     {"", "Unique", 11, k_unique},
     {"", "NonMaxSuppression", 10, k_nms},

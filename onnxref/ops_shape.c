@@ -1272,47 +1272,6 @@ static rk_status k_constant_of_shape(KERNEL_ARGS)
     return st;
 }
 
-static rk_status k_constant(KERNEL_ARGS)
-{
-    UNUSED_KERNEL_ARGS;
-    (void)in;
-    (void)nin;
-    const int64_t *iv;
-    const float *fv;
-    int count = 0;
-    if (ox_attr_has(n, "value"))
-        return ox_attr_tensor(n, "value", &out[0], e);
-    if (ox_attr_has(n, "value_float")) {
-        TRY(rk_tensor_alloc(&out[0], NULL, RK_DT_F32, 0, NULL, e));
-        *(float *)out[0].data = ox_attr_float_or(n, "value_float", 0.0f);
-        return RK_OK;
-    }
-    if (ox_attr_has(n, "value_int")) {
-        TRY(rk_tensor_alloc(&out[0], NULL, RK_DT_I64, 0, NULL, e));
-        *(int64_t *)out[0].data = ox_attr_int_or(n, "value_int", 0);
-        return RK_OK;
-    }
-    if ((count = ox_attr_floats(n, "value_floats", &fv)) >= 0) {
-        int64_t len = count;
-        TRY(rk_tensor_alloc(&out[0], NULL, RK_DT_F32, 1, &len, e));
-        if (count)
-            memcpy(out[0].data, fv, (size_t)count * sizeof *fv);
-        return RK_OK;
-    }
-    if ((count = ox_attr_ints(n, "value_ints", &iv)) >= 0) {
-        int64_t len = count;
-        TRY(rk_tensor_alloc(&out[0], NULL, RK_DT_I64, 1, &len, e));
-        if (count)
-            memcpy(out[0].data, iv, (size_t)count * sizeof *iv);
-        return RK_OK;
-    }
-    if (ox_attr_has(n, "sparse_value") || ox_attr_has(n, "value_string") ||
-        ox_attr_has(n, "value_strings"))
-        return rk_errf(e, RK_EUNSUPPORTED, "%s: sparse and string constants are not "
-                       "supported", L(n));
-    return rk_errf(e, RK_EINPUT, "%s: no value attribute", L(n));
-}
-
 /* ------------------------------------------------------------------ Range */
 
 static rk_status range_count(const ox_node *n, const rk_tensor *start, const rk_tensor *limit,
@@ -1618,8 +1577,7 @@ const ox_op_def ox_ops_shape[] = {
     {"", "Shape", 15, k_shape},           /* start, end */
     {"", "Size", 1, k_size},
     {"", "ConstantOfShape", 9, k_constant_of_shape},
-    {"", "Constant", 1, k_constant},
-    {"", "Constant", 12, k_constant},     /* value_float(s), value_int(s) */
+    /* Constant lives in ops_elementwise.c (the runner also folds it once per model). */
     {"", "Range", 11, k_range},
     {"", "Cast", 1, k_cast},              /* 'to' is a type name */
     {"", "Cast", 6, k_cast},              /* 'to' is an enum */

@@ -58,6 +58,7 @@ for c in "${cases[@]}"; do
     echo "$c: no model ($model)"; fail=2; continue
   fi
   mapfile -t specs < <("$PYTHON" "$here/ort_compare.py" inputs "$c" "$shared" "$work/$c")
+  primary="$("$PYTHON" -c 'import onnx,sys; print(",".join(o.name for o in onnx.load(sys.argv[1]).graph.output))' "$model")"
   if [ "${c#light_}" != "$c" ]; then
     # onnx-light weights are constants, so the final softmax is uniform:
     # compare every intermediate tensor instead of just the output.
@@ -80,14 +81,18 @@ for c in "${cases[@]}"; do
   fi
   names="$("$PYTHON" -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["outputs"]))' "$work/$c/ort.json")"
   echo "$c ($(basename "$(model_of "$c")")):"
-  "$PYTHON" "$here/ort_compare.py" compare "$work/$c/ref.h5" "$work/$c/ort" "$names" \
+  "$PYTHON" "$here/ort_compare.py" compare "$work/$c/ref.h5" "$work/$c/ort" "$names" "$primary" \
     >"$work/$c/cmp.txt" || { cat "$work/$c/cmp.txt"; fail=1; continue; }
-  grep -v '^WORST_REL' "$work/$c/cmp.txt"
+  grep -v '^WORST_' "$work/$c/cmp.txt"
   worst="$(sed -n 's/^WORST_REL //p' "$work/$c/cmp.txt")"
-  if "$PYTHON" -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$worst" "$tol"; then
-    echo "  -> ok (worst relative error $worst)"
+  inter="$(sed -n 's/^WORST_INTERMEDIATE //p' "$work/$c/cmp.txt")"
+  # Outputs must meet the tolerance; exposed intermediates (float32 sums in
+  # a different order, often large magnitudes over a small range) get 10x.
+  if "$PYTHON" -c 'import sys; a, b, t = map(float, sys.argv[1:]); sys.exit(0 if a <= t and b <= 10 * t else 1)' "$worst" "$inter" "$tol"; then
+    echo "  -> ok (worst relative error: outputs $worst, intermediates $inter)"
   else
-    echo "  -> ABOVE TOLERANCE (worst relative error $worst > $tol)"; [ $fail -eq 0 ] && fail=1
+    echo "  -> ABOVE TOLERANCE (outputs $worst > $tol or intermediates $inter > 10x)"
+    [ $fail -eq 0 ] && fail=1
   fi
 done
 [ $fail -eq 0 ] && echo "all cases within $tol" || echo "some cases failed"

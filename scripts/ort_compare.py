@@ -4,9 +4,11 @@ scripts/ort-crosscheck.sh and scripts/bench-onnxref.sh.
 
   ort_compare.py inputs CASE SHARED OUTDIR   write CASE's input .npy files
                                              and print "NAME=FILE" per input
-  ort_compare.py compare REF.h5 ORTDIR NAMES print max abs / relative error
-                                             per output (NAMES: comma list of
-                                             ORT output names, in order)
+  ort_compare.py compare REF.h5 ORTDIR NAMES PRIMARY
+                                             print max abs / relative error per
+                                             output (NAMES: comma list of ORT
+                                             output names, in order; PRIMARY:
+                                             the model's own outputs)
   ort_compare.py expose MODEL OUT.onnx       copy MODEL with every node output
                                              also made a graph output, so both
                                              engines' intermediates compare
@@ -72,37 +74,50 @@ def expose(model_path, out_path):
     onnx.save(m, out_path)
 
 
-def compare(ref_h5, ortdir, names):
+def compare(ref_h5, ortdir, names, primary):
+    """Compares every ORT output with rksim's; `primary` are the model's own
+    outputs (the acceptance metric), the rest exposed intermediates."""
     import h5py
-    worst = 0.0
-    rows = []
+    worst = {True: 0.0, False: 0.0}
+    rows = {True: [], False: []}
+    skipped = 0
     with h5py.File(ref_h5, "r") as f:
         for i, name in enumerate(names.split(",")):
-            want = np.load(os.path.join(ortdir, f"{i}.npy")).astype(np.float64)
+            want = np.load(os.path.join(ortdir, f"{i}.npy"))
             # rksim escapes '/' in tensor names as %2F (HDF5 path separator).
             key = name if name in f else name.replace("%", "%25").replace("/", "%2F")
             if key not in f:
                 print(f"  output {name}: MISSING from {ref_h5}")
                 return 2
-            got = np.asarray(f[key]).astype(np.float64)
+            got = np.asarray(f[key])
+            is_primary = name in primary
+            if not is_primary and (got.dtype.kind not in "f" or want.dtype.kind not in "f"):
+                skipped += 1  # e.g. Dropout masks: not activations
+                continue
+            got, want = got.astype(np.float64), want.astype(np.float64)
             if got.shape != want.shape:
                 print(f"  output {name}: shape {got.shape} != onnxruntime {want.shape}")
                 return 2
             err = float(np.max(np.abs(got - want))) if want.size else 0.0
             rng = float(want.max() - want.min()) if want.size else 0.0
             # A constant output (range 0) is judged against its magnitude.
-            denom = rng if rng > 0 else max(float(np.max(np.abs(want))), 1e-30)
+            denom = rng if rng > 0 else max(float(np.max(np.abs(want))) if want.size else 0.0,
+                                            1e-30)
             rel = err / denom
-            worst = max(worst, rel)
-            rows.append((rel, f"  output {name:24s} {'x'.join(map(str, want.shape)):>14s}  "
-                              f"max_abs_err {err:.3e}  range {rng:.3e}  rel_to_range {rel:.3e}"))
-    if len(rows) > 3:  # intermediates exposed: summarise, worst first
-        print(f"  {len(rows)} tensors compared (every node output); the 3 worst:")
-        rows.sort(key=lambda r: -r[0])
-        rows = rows[:3]
-    for _, line in rows:
+            worst[is_primary] = max(worst[is_primary], rel)
+            rows[is_primary].append(
+                (rel, f"  {'output' if is_primary else 'tensor'} {name:24s} "
+                      f"{'x'.join(map(str, want.shape)):>14s}  max_abs_err {err:.3e}  "
+                      f"range {rng:.3e}  rel_to_range {rel:.3e}"))
+    for _, line in rows[True]:
         print(line)
-    print(f"WORST_REL {worst:.6e}")
+    if rows[False]:
+        print(f"  {len(rows[False])} intermediate tensors compared ({skipped} non-float "
+              f"skipped); the 2 worst:")
+        for _, line in sorted(rows[False], key=lambda r: -r[0])[:2]:
+            print(line)
+    print(f"WORST_REL {worst[True]:.6e}")
+    print(f"WORST_INTERMEDIATE {worst[False]:.6e}")
     return 0
 
 
@@ -110,8 +125,8 @@ def main():
     if len(sys.argv) == 5 and sys.argv[1] == "inputs":
         write_inputs(sys.argv[2], sys.argv[3], sys.argv[4])
         return 0
-    if len(sys.argv) == 5 and sys.argv[1] == "compare":
-        return compare(sys.argv[2], sys.argv[3], sys.argv[4])
+    if len(sys.argv) == 6 and sys.argv[1] == "compare":
+        return compare(sys.argv[2], sys.argv[3], sys.argv[4], set(sys.argv[5].split(",")))
     if len(sys.argv) == 4 and sys.argv[1] == "expose":
         expose(sys.argv[2], sys.argv[3])
         return 0
