@@ -6,12 +6,20 @@
  *               initializer-only subgraphs (evaluated with onnxref),
  *               BatchNormalization folded
  *               into the preceding Conv, Relu / Clip fused into Conv or Add,
- *               Identity / Dropout aliased; every other op is collected into
- *               one "unsupported" error listing op type, node name and hint.
+ *               Identity / Dropout aliased; every other op becomes a CPU
+ *               node (cv_cpu.c: consecutive ones grouped, run in float by
+ *               the simulator with onnxref's kernels; the node's ONNX
+ *               definition travels in a "#onnx_node" const tensor).  With
+ *               no_cpu_fallback (or for ops onnxref cannot run / non-4-D
+ *               outputs) they are collected into one "unsupported" error
+ *               listing op type, node name and hint.
  *   cv_quant.c  calibration (min/max, "normal") by running the float model
  *               with onnxref over an HDF5 calibration set or a deterministic
- *               input; asymmetric int8 activations per tensor, symmetric
- *               int8 weights per output channel.
+ *               input (optionally MMSE ranges from a histogram pass);
+ *               asymmetric int8 activations per tensor, symmetric int8
+ *               weights per output channel; channel equalisation of the
+ *               tensors between convs and CPU nodes (per-channel rescaling
+ *               folded into the conv, undone in the CPU node's float graph).
  *   cv_emit.c   lowering to RK3588 register tasks: Conv / depthwise Conv on
  *               CNA+CORE+DPU (with CBUF row tiling and column tiling for
  *               widths the 11-bit CNA / 13-bit DPU fields cannot hold), Add

@@ -53,7 +53,14 @@ static int esz_of(rk_convert_dtype d) { return d == RK_CONVERT_INT8 ? 1 : 2; }
 static rk_status add_rknn_tensor(rknn_model *m, const cv_tensor *t, rk_convert_dtype dt, uint32_t *idx, rk_err *e)
 {
     int esz = esz_of(dt), c2 = 16 / esz;
-    int32_t nat[5] = {1, (t->c + c2 - 1) / c2, t->h, t->w, c2}, shp[4] = {1, t->c, t->h, t->w};
+    int32_t nat[RK_MAX_DIMS > 5 ? RK_MAX_DIMS : 5] = {1, (t->c + c2 - 1) / c2, t->h, t->w, c2};
+    int32_t shp[RK_MAX_DIMS > 4 ? RK_MAX_DIMS : 4] = {1, t->c, t->h, t->w};
+    uint32_t nd = 4;
+    if (t->nd) {
+        nd = (uint32_t)t->ndim;
+        for (int d = 0; d < t->ndim; d++)
+            shp[d] = nat[d] = (int32_t)t->dims[d];
+    }
     float sc = t->scale, mn = t->min, mx = t->max;
     int32_t zp = t->zp;
     rknn_tensor r;
@@ -66,14 +73,15 @@ static rk_status add_rknn_tensor(rknn_model *m, const cv_tensor *t, rk_convert_d
         r.dtype = RK_DT_F32;
         r.dtype_raw = (uint8_t)r.dtype;
         r.layout = RKNN_LAYOUT_NCHW;
-        nat[0] = 1, nat[1] = t->c, nat[2] = t->h, nat[3] = t->w;
+        if (!t->nd)
+            nat[0] = 1, nat[1] = t->c, nat[2] = t->h, nat[3] = t->w;
         dt = RK_CONVERT_FP16; /* no quantisation parameters */
     }
     r.kind = t->is_input ? RKNN_KIND_INPUT : t->is_output ? RKNN_KIND_OUTPUT : RKNN_KIND_INTERNAL;
     r.native_shape = nat;
-    r.n_native_shape = t->f32 ? 4 : 5;
+    r.n_native_shape = t->f32 ? nd : 5;
     r.shape = shp;
-    r.n_shape = 4;
+    r.n_shape = nd;
     r.size = (int32_t)t->bytes;
     r.pool_offset = (int32_t)t->pool_off;
     if (dt == RK_CONVERT_INT8) {
@@ -540,8 +548,10 @@ static void mark_float_tensors(cv_graph *g, rk_convert_report *rep)
     for (int k = 0; k < g->n_ops; k++)
         for (int j = 0; g->ops[k].kind != CV_CPU && j < g->ops[k].n_in; j++)
             g->tensors[g->ops[k].in[j]].f32 = false;
-    for (int i = 0; i < g->n_tensors; i++)
+    for (int i = 0; i < g->n_tensors; i++) {
+        g->tensors[i].f32 |= g->tensors[i].nd; /* only CPU nodes read them */
         n += g->tensors[i].f32;
+    }
     if (n)
         cv_note(rep, "%d CPU-node tensor%s read by no NPU op kept in float32 (NCHW)", n, n > 1 ? "s" : "");
 }

@@ -49,8 +49,8 @@ typedef struct cpu_vi {
     Onnx__TypeProto type;
     Onnx__TypeProto__Tensor ttype;
     Onnx__TensorShapeProto shape;
-    Onnx__TensorShapeProto__Dimension dims[4];
-    Onnx__TensorShapeProto__Dimension *dim_ptrs[4];
+    Onnx__TensorShapeProto__Dimension dims[RK_MAX_DIMS];
+    Onnx__TensorShapeProto__Dimension *dim_ptrs[RK_MAX_DIMS];
 } cpu_vi;
 
 typedef struct cpu_proto {
@@ -89,18 +89,21 @@ static void tensor_proto(Onnx__TensorProto *tp, int64_t *dims, const char *name,
 /* A float [1,c,h,w] value info for activation tensor t. */
 static Onnx__ValueInfoProto *value_info(cpu_vi *v, const cv_tensor *t)
 {
+    int nd = t->nd ? t->ndim : 4;
     onnx__value_info_proto__init(&v->vi);
     onnx__type_proto__init(&v->type);
     onnx__type_proto__tensor__init(&v->ttype);
     onnx__tensor_shape_proto__init(&v->shape);
-    int64_t d[4] = {1, t->c, t->h, t->w};
-    for (int i = 0; i < 4; i++) {
+    int64_t d[RK_MAX_DIMS] = {1, t->c, t->h, t->w};
+    if (t->nd)
+        memcpy(d, t->dims, sizeof(d));
+    for (int i = 0; i < nd; i++) {
         onnx__tensor_shape_proto__dimension__init(&v->dims[i]);
         v->dims[i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
         v->dims[i].dim_value = d[i];
         v->dim_ptrs[i] = &v->dims[i];
     }
-    v->shape.n_dim = 4;
+    v->shape.n_dim = (size_t)nd;
     v->shape.dim = v->dim_ptrs;
     v->ttype.has_elem_type = 1;
     v->ttype.elem_type = RK_DT_F32;

@@ -3,8 +3,11 @@
  * first milestone: BatchNormalization folded into the Conv before it, Relu
  * and Clip fused into the Conv/Add before them.  Shapes are derived here
  * (input shape from the model, conv/pool output sizes by the ONNX formulas)
- * so models without value_info convert.  Every op outside the milestone is
- * collected, and one error lists them all with node names and hints.
+ * so models without value_info convert; CPU nodes take their output shapes
+ * from one float run (cv_cpu.c).  Every op outside the NPU lowering becomes
+ * a CPU node (cpu_fallback); with --no-cpu-fallback, or when the fallback
+ * is impossible, they are collected and one error lists them all with node
+ * names and hints.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -205,8 +208,8 @@ static const char *hint_for(const char *type)
         {"MatMul", "MatMul lowering is the next milestone of issue 8"},
         {"Mul", "elementwise Mul on the DPU is the next milestone (only same-shape Add is lowered)"},
         {"Concat", "Concat needs layout planning (channel offsets in one NC1HWC2 buffer): next milestone"},
-        {"Resize", "Resize is a CPU fallback in the vendor runtime; rksim's CPU-op path does not run it yet"},
-        {"Softmax", "CPU fallback op; rksim's simulator CPU path runs only Reshape and custom ops so far"},
+        {"Resize", "Resize is a CPU op in the vendor runtime (rksim: a CPU node unless --no-cpu-fallback)"},
+        {"Softmax", "CPU op in the vendor runtime (rksim: a CPU node unless --no-cpu-fallback)"},
         {"Reshape", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
         {"Flatten", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
         {"Sigmoid", "activation LUTs on the DPU are not simulated yet (sim/SEMANTICS.md D-LUT)"},
@@ -216,7 +219,7 @@ static const char *hint_for(const char *type)
     for (size_t i = 0; i < RK_ARRAY_LEN(hints); i++)
         if (strcmp(hints[i].type, type) == 0)
             return hints[i].hint;
-    return "no NPU lowering in this milestone and no CPU fallback in the simulator yet";
+    return "no NPU lowering in this milestone (without --no-cpu-fallback it runs as a CPU node)";
 }
 
 /* --------------------------------------------------------------- helpers */
@@ -265,7 +268,9 @@ static const rk_tensor *f32_init(const ox_model *m, const cv_graph *g, const ox_
 /*
  * Constant folding: a node whose inputs are all constants (initializers or
  * earlier folded values; Constant nodes have none) is evaluated once with
- * onnxref at compile time and its outputs become constants.  This turns
+ * onnxref at compile time and its outputs become constants.  Shape / Size
+ * of an activation fold too: input shapes are fixed, so the shape pass
+ * (cv_cpu.c) knows every shape.  This turns
  * weight subgraphs (ConstantOfShape, Reshape/Transpose of initializers,
  * Constant) into plain weights.  Random* ops are never folded.
  */
@@ -281,14 +286,43 @@ static rk_status fold_constants(ox_model *m, cv_graph *g, bool *used, rk_convert
             continue;
         const rk_tensor *in[8] = {NULL};
         bool all_const = true;
+        rk_tensor probe = {0};
+        if ((strcmp(t, "Shape") == 0 || strcmp(t, "Size") == 0) && nin == 1) {
+            /* with fixed input shapes the shape of every activation is
+             * static: Shape/Size fold on a zero tensor of that shape (the
+             * shape pass, cv_cpu.c, supplies it) */
+            rk_status sst = cv_shapes_compute(m, g, e);
+            if (sst)
+                return sst;
+            const char *xn = ox_node_input_name(n, 0);
+            const cv_shape *sh = cv_shape_of(g, xn);
+            int ii = cv_find_tensor(g, xn);
+            bool probed = true;
+            if (sh) {
+                sst = rk_tensor_alloc(&probe, sh->name, sh->dtype, sh->ndim, sh->dims, e);
+            } else if (ii >= 0 && g->tensors[ii].is_input) {
+                const cv_tensor *x = &g->tensors[ii];
+                int64_t d[4] = {1, x->c, x->h, x->w};
+                sst = rk_tensor_alloc(&probe, x->name, RK_DT_F32, 4, d, e);
+            } else if (!find_const(m, g, xn)) {
+                continue;
+            } else {
+                probed = false; /* a constant: folded like any node */
+            }
+            if (sst)
+                return sst;
+            if (probed)
+                in[0] = &probe;
+        }
         for (int k = 0; k < nin && all_const; k++)
-            if (ox_node_input_name(n, k)[0] && !(in[k] = find_const(m, g, ox_node_input_name(n, k))))
+            if (ox_node_input_name(n, k)[0] && !in[k] && !(in[k] = find_const(m, g, ox_node_input_name(n, k))))
                 all_const = false;
         if (!all_const)
             continue;
         rk_tensor outs[4];
         memset(outs, 0, sizeof(outs));
         rk_status st = ox_run_node(m, n, in, nin, 1, outs, e);
+        rk_tensor_free(&probe);
         if (st)
             return rk_err_wrap(e, "constant folding of %s", ox_node_label(n));
         for (int k = 0; k < nout; k++) {
@@ -353,6 +387,10 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
     *done = false;
     int xi = cv_find_tensor(g, ox_node_input_name(n, 0));
     const rk_tensor *w = f32_init(m, g, n, 1), *b = f32_init(m, g, n, 2);
+    if (xi >= 0 && g->tensors[xi].nd) {
+        unsupported(u, n, "input '%s' is not a [1,C,H,W] tensor", ox_node_input_name(n, 0));
+        return RK_OK;
+    }
     if (xi < 0) {
         unsupported(u, n, "input '%s' is not produced by an NPU op of this milestone", ox_node_input_name(n, 0));
         return RK_OK;
@@ -506,11 +544,22 @@ static rk_status lower_add(const ox_model *m, const ox_node *n, cv_graph *g, cv_
 {
     *done = false;
     int a = cv_find_tensor(g, ox_node_input_name(n, 0)), b = cv_find_tensor(g, ox_node_input_name(n, 1));
+    if ((a >= 0 && g->tensors[a].nd) || (b >= 0 && g->tensors[b].nd)) {
+        unsupported(u, n, "an operand is not a [1,C,H,W] tensor");
+        return RK_OK;
+    }
     if (a < 0 || b < 0) {
         unsupported(u, n, "only Add of two activations produced by NPU ops is lowered (constant operands: next milestone)");
         return RK_OK;
     }
     const cv_tensor *ta = &g->tensors[a], *tb = &g->tensors[b];
+    if (g->dtype != RK_CONVERT_INT8) {
+        /* same reason as cv_build.c build_add; here so the CPU fallback
+         * can take it */
+        unsupported(u, n, "fp16 Add on the DPU needs a float EW stage, which rksim does not simulate yet "
+                    "(sim/SEMANTICS.md D-FP); convert with --dtype int8");
+        return RK_OK;
+    }
     if (ta->c != tb->c || ta->h != tb->h || ta->w != tb->w) {
         unsupported(u, n, "broadcasting Add (%dx%dx%d + %dx%dx%d) is not lowered; only same-shape Add", ta->c, ta->h,
                     ta->w, tb->c, tb->h, tb->w);
@@ -536,8 +585,8 @@ static rk_status lower_pool(const ox_model *m, const ox_node *n, cv_graph *g, cv
     bool global = strcmp(t, "GlobalAveragePool") == 0 || strcmp(t, "GlobalMaxPool") == 0;
     bool maxp = strcmp(t, "MaxPool") == 0 || strcmp(t, "GlobalMaxPool") == 0;
     int xi = cv_find_tensor(g, ox_node_input_name(n, 0));
-    if (xi < 0) {
-        unsupported(u, n, "input is not produced by an NPU op of this milestone");
+    if (xi < 0 || g->tensors[xi].nd) {
+        unsupported(u, n, "input is not a [1,C,H,W] tensor produced by an NPU or CPU node");
         return RK_OK;
     }
     const cv_tensor *x = &g->tensors[xi];
@@ -721,8 +770,8 @@ static rk_status push_int(int **arr, int *n, int v, rk_err *e)
  * CPU fallback for node n (see cv_cpu.c): joins the CPU group that is the
  * last op so far (no NPU op between them: every input it reads is then
  * available when the group runs), or starts a new group.  Its outputs must
- * be float tensors of shape [1,C,H,W] (or [1,C] etc. padded to 4-D is NOT
- * done: the container's CPU tensors use the NC1HWC2 activation layout).
+ * be float; [1,C,H,W] ones are ordinary activations, any other shape an
+ * `nd` tensor (float32, plain layout, CPU readers only).
  */
 static rk_status cpu_fallback(ox_model *m, const ox_node *n, cv_graph *g, cv_unsup *u, bool *done,
                               rk_convert_report *rep, rk_err *e)
@@ -748,13 +797,14 @@ static rk_status cpu_fallback(ox_model *m, const ox_node *n, cv_graph *g, cv_uns
         if (!nm[0])
             continue;
         const cv_shape *sh = cv_shape_of(g, nm);
-        if (!sh || sh->dtype != RK_DT_F32 || sh->ndim != 4 || sh->dims[0] != 1 || sh->dims[1] <= 0 ||
-            sh->dims[2] <= 0 || sh->dims[3] <= 0 || sh->dims[1] > INT32_MAX / 2 || sh->dims[2] > 65536 ||
-            sh->dims[3] > 65536) {
+        int64_t ne = 1;
+        for (int d = 0; sh && d < sh->ndim; d++)
+            ne *= sh->dims[d];
+        if (!sh || sh->dtype != RK_DT_F32 || sh->ndim < 1 || ne <= 0 || ne > INT32_MAX / 8) {
             unsupported(u, n,
-                        "CPU fallback needs float [1,C,H,W] outputs (the container keeps CPU tensors in the "
-                        "NC1HWC2 activation layout); output '%s' is not",
-                        nm);
+                        "CPU fallback needs non-empty float outputs (the container's CPU tensors are float32 "
+                        "or quantised float); output '%s' is %s",
+                        nm, !sh ? "never computed" : sh->dtype != RK_DT_F32 ? rk_dtype_name(sh->dtype) : "empty");
             return RK_OK;
         }
     }
@@ -789,10 +839,22 @@ static rk_status cpu_fallback(ox_model *m, const ox_node *n, cv_graph *g, cv_uns
         if (!nm[0])
             continue;
         const cv_shape *sh = cv_shape_of(g, nm);
+        bool nchw = sh->ndim == 4 && sh->dims[0] == 1 && sh->dims[1] > 0 && sh->dims[2] > 0 && sh->dims[3] > 0 &&
+                    sh->dims[2] <= 65536 && sh->dims[3] <= 65536;
+        int64_t ne = 1;
+        for (int d = 0; d < sh->ndim; d++)
+            ne *= sh->dims[d];
         int idx;
-        if ((st = add_tensor(g, nm, (int)sh->dims[1], (int)sh->dims[2], (int)sh->dims[3], &idx, e)) ||
+        if ((st = nchw ? add_tensor(g, nm, (int)sh->dims[1], (int)sh->dims[2], (int)sh->dims[3], &idx, e)
+                       : add_tensor(g, nm, (int)ne, 1, 1, &idx, e)) ||
             (st = push_int(&op->cpu_out, &op->n_cpu_out, idx, e)))
             return st;
+        if (!nchw) {
+            cv_tensor *t = &g->tensors[idx];
+            t->nd = true;
+            t->ndim = sh->ndim;
+            memcpy(t->dims, sh->dims, sizeof(t->dims));
+        }
     }
     if (op->n_cpu_out)
         op->out = op->cpu_out[0];

@@ -11,7 +11,7 @@
 
 /*
  * One activation tensor.  Invariants: every activation is 4-D NCHW with
- * N = 1 (c, h, w > 0); `name` is the ONNX tensor name (after aliasing
+ * N = 1 (c, h, w > 0), except `nd` tensors between CPU nodes (below); `name` is the ONNX tensor name (after aliasing
  * through Identity/Dropout); min <= 0 <= max after calibration (zero is
  * always representable); scale > 0 and -128 <= zp <= 127 for int8 models.
  * Native layout NC1HWC2 with 16-byte atoms; `bytes` = C1*H*W*16,
@@ -27,6 +27,12 @@ typedef struct cv_tensor {
     bool is_input, is_output;
     uint32_t bytes, pool_off;
     int32_t rknn_index;
+    /* nd: a CPU-node tensor whose shape is not [1,C,H,W] (dims/ndim hold
+     * it; c = element count, h = w = 1).  Only CPU nodes read it (the NPU
+     * lowering refuses it), so it is always f32. */
+    bool nd;
+    int ndim;
+    int64_t dims[RK_MAX_DIMS];
     /* float32, plain NCHW layout: produced by a CPU node and read by no NPU
      * op (e.g. a model output computed on the CPU): nothing needs it in
      * int8, and quantising it would only add error (cv_build.c). */

@@ -12,6 +12,26 @@
  * zp = round(-128 - min / scale), with 0 forced into [min, max] so that
  * zero (ReLU floor, padding) is exact.  A fused Clip narrows the range to
  * its bounds: the DPU's saturation to int8 then implements the clip.
+ *
+ * --algo mmse: a second pass fills a 2048-bin histogram per tensor over the
+ * min/max range; the range [a*min, b*max] (a, b on a geometric grid) with
+ * the least expected int8 error (clipping + step^2/12) is kept.
+ *
+ * Channel equalisation (our addition, a cross-layer-equalisation variant;
+ * inferred to be harmless for the NPU because it only changes weights, BS
+ * data and what the CPU node computes): per-tensor int8 loses the small
+ * channels of tensors whose channel ranges differ a lot (PP-OCRv4 det: the
+ * learnable-affine/HardSwish CPU groups between convs have channel ranges
+ * from 1.8 to 81).  Where a tensor sits between a Conv and CPU groups only,
+ * it is stored divided by eq[c] = range_c / max range (>= 1/64) per channel:
+ *  - Conv -> CPU: the conv's output channel c (weights, bias) is divided by
+ *    eq[c]; the CPU group starts with Mul(., eq) in float;
+ *  - CPU -> Conv (the tensor's only reader): the CPU group ends with
+ *    Mul(., 1/eq); the conv's weights on input channel c are multiplied by
+ *    eq[c].
+ * Exact in float; the stored tensor is renamed "<name>#eq" so per-layer
+ * comparisons do not match it to the ONNX tensor.  PP-OCRv4 det int8: final
+ * cosine 0.981 -> 0.992 (tests/e2e/convert_ppocr_det_slow.sh).
  */
 #include <math.h>
 #include <stdio.h>

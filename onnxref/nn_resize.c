@@ -124,8 +124,11 @@ static bool axis_taps(const rz_params *p, rz_axis *ax, int64_t o, double scale, 
         idx[t] = 0;
         w[t] = 0.0f;
     }
-    if (p->coord == RZ_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(ax->in - 1)))
+    if (isnan(x) || (p->coord == RZ_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(ax->in - 1))))
         return false;
+    /* Far outside the input every tap clamps to the edge anyway; bounding x
+     * keeps the integer conversions below defined. */
+    x = x < -1e12 ? -1e12 : (x > 1e12 ? 1e12 : x);
     if (p->mode == RZ_NEAREST || ax->ntaps == 1) {
         if (ax->ntaps == 1 && p->mode != RZ_NEAREST)
             idx[0] = clamp_index((int64_t)llround(x), ax->in); /* identity axis */
@@ -474,6 +477,9 @@ NN_KERNEL(nn_op_resize)
         for (int i = 0; i < naxes; i++) {
             roi_lo[axes[i]] = nn_get_f64(roi, i);
             roi_hi[axes[i]] = nn_get_f64(roi, naxes + i);
+            if (!isfinite(roi_lo[axes[i]]) || !isfinite(roi_hi[axes[i]]))
+                return rk_errf(e, RK_EINPUT, "%s: roi for axis %d is not finite",
+                               ox_node_label(n), axes[i]);
         }
     }
     return resize_core(ctx, n, x, &p, scale, out_dims, roi_lo, roi_hi, &out[0], e);

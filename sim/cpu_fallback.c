@@ -5,33 +5,14 @@
  * float, quantise the results into its output tensors
  * (sim_tensor_from_float).  This is what the vendor runtime does for the
  * ops its NPU cannot run (rknn-toolkit2 CPU ops), with our kernels.
- *
- * Link note: the sim library does not link onnxref (onnxref is linked
- * beside it by every executable that runs models: rksim, the tests, the
- * fuzzers through rksim_compare).  The few onnxref entry points used here
- * are declared locally and weak, so a binary without onnxref still links
- * and a converted model's CPU node then fails with a clear message.
- * (Suggested to the lead: make rksim_sim link rksim_onnxref publicly.)
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu_fallback.h"
+#include "onnxref.h"
 #include "sim_internal.h"
 
-/* onnxref entry points (onnxref/onnxref.h, same signatures). */
-typedef struct ox_model ox_model;
-struct ox_run_opts;
-rk_status ox_model_load_buffer(const uint8_t *buf, size_t len, const char *what, const char *base_dir,
-                               ox_model **out, rk_err *e);
-void ox_model_free(ox_model *m);
-int ox_model_num_outputs(const ox_model *m);
-rk_status ox_run(ox_model *m, const rk_tensor *inputs, int ninputs, const struct ox_run_opts *opts,
-                 rk_tensor *outs, rk_err *e);
-#pragma weak ox_model_load_buffer
-#pragma weak ox_model_free
-#pragma weak ox_model_num_outputs
-#pragma weak ox_run
 
 int32_t sim_cpu_onnx_blob(const rknn_model *m, const rknn_node *n)
 {
@@ -64,8 +45,6 @@ static int32_t output_named(const sim *s, const rknn_node *n, const char *name)
 
 rk_status sim_cpu_onnx_node(sim *s, const rknn_node *n, int32_t blob, rk_err *e)
 {
-    if (!ox_model_load_buffer || !ox_run || !ox_model_free || !ox_model_num_outputs)
-        return rk_errf(e, RK_EUNSUPPORTED, "CPU node '%s': this binary was linked without onnxref", n->name);
     const rknn_buffer *b = rknn_tensor_buffer(s->model, &s->g->tensors[blob]);
     if (!b || !b->data)
         return rk_errf(e, RK_EINPUT, "CPU node '%s': ONNX definition tensor '%s' has no buffer", n->name,
@@ -82,8 +61,9 @@ rk_status sim_cpu_onnx_node(sim *s, const rknn_node *n, int32_t blob, rk_err *e)
         goto out;
     }
     for (uint32_t k = 0; k < n->n_inputs; k++) {
-        if (n->inputs[k] == blob)
-            continue;
+        const rknn_tensor *t = &s->g->tensors[n->inputs[k]];
+        if (n->inputs[k] == blob || t->kind == RKNN_KIND_CONST || t->kind == RKNN_KIND_CONST5)
+            continue; /* constants travel inside the ONNX definition */
         if ((st = sim_tensor_to_float(s, n->inputs[k], &ins[nin], e)))
             goto out;
         nin++;

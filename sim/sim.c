@@ -351,6 +351,9 @@ void sim_destroy(sim *s)
     sim_cube_free(&s->cube);
     free(s->scratch_f);
     free(s->scratch_w);
+    free(s->dpu_off);
+    free(s->dpu_v);
+    free(s->dpu_fv);
     rk_tensor_list_free(&s->layers);
     free(s);
 }

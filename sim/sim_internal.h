@@ -103,6 +103,11 @@ struct sim {
     float *scratch_w;
     size_t scratch_wcap;
 
+    /* DPU per-task work buffers (WDMA offset map, one int64 and one float
+     * plane), kept across tasks so every task does not map fresh pages. */
+    void *dpu_off, *dpu_v, *dpu_fv;
+    size_t dpu_off_cap, dpu_v_cap, dpu_fv_cap;
+
     char **issues;
     size_t n_issues, cap_issues;
 

@@ -724,6 +724,19 @@ static void out_cvt_plane(const dpu_cfg *d, int64_t *v, size_t n)
     }
 }
 
+/* Grow-only work buffer owned by the sim (freed in sim_destroy). */
+static rk_status dpu_scratch(void **p, size_t *cap, size_t bytes, rk_err *e)
+{
+    if (bytes <= *cap)
+        return RK_OK;
+    void *q = realloc(*p, bytes);
+    if (!q)
+        return rk_errf(e, RK_ENOMEM, "out of memory for %zu bytes of DPU work space", bytes);
+    *p = q;
+    *cap = bytes;
+    return RK_OK;
+}
+
 static bool plane_is_zero(const int32_t *p, size_t n)
 {
     int32_t any = 0;
@@ -1047,12 +1060,18 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
             return st;
 
     /* Byte offset of every (channel group, pixel) atom: the WDMA mapping
-     * computed once per task, so the per-element loops stay simple. */
+     * computed once per task, so the per-element loops stay simple.  The
+     * fast path stores dense outputs without it. */
     int dc1 = (d.c + oc2 - 1) / oc2;
-    uint64_t *off = malloc((size_t)dc1 * n * sizeof(uint64_t));
-    if (!off)
-        return rk_errf(e, RK_ENOMEM, "out of memory for the WDMA map");
-    for (int g = 0; g < dc1; g++) {
+    bool fast = fast_path_ok(&d);
+    bool dense = !d.reshaped && d.dst_line_bytes == (uint64_t)d.w * (uint64_t)d.atom;
+    uint64_t *off = NULL;
+    if (!(fast && dense)) {
+        if ((st = dpu_scratch(&s->dpu_off, &s->dpu_off_cap, (size_t)dc1 * n * sizeof(uint64_t), e)))
+            return st;
+        off = s->dpu_off;
+    }
+    for (int g = 0; off && g < dc1; g++) {
         uint64_t *o = off + (size_t)g * n;
         if (!d.reshaped) {
             for (int y = 0; y < d.h; y++)
@@ -1076,26 +1095,21 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
             }
         }
     }
-    if (fast_path_ok(&d)) {
-        bool dense = !d.reshaped && d.dst_line_bytes == (uint64_t)d.w * (uint64_t)d.atom;
+    if (fast) {
         for (int c = 0; c < d.c; c++)
             fast_channel(s, &d, c, n,
                          dst + (uint64_t)(c % oc2) * obytes + (dense ? (uint64_t)(c / oc2) * d.dst_surf_bytes : 0),
                          dense ? NULL : off + (size_t)(c / oc2) * n, ew_base);
-        free(off);
         s->stats.dpu_elems += (uint64_t)n * d.c;
         s->cube.c = 0;
         s->skip_unit = false;
         return RK_OK;
     }
-    int64_t *v = malloc(n * sizeof(int64_t));
-    float *fv = malloc(n * sizeof(float));
-    if (!v || !fv) {
-        free(v);
-        free(fv);
-        free(off);
-        return rk_errf(e, RK_ENOMEM, "out of memory for a DPU plane of %zu", n);
-    }
+    if ((st = dpu_scratch(&s->dpu_v, &s->dpu_v_cap, n * sizeof(int64_t), e)) ||
+        (st = dpu_scratch(&s->dpu_fv, &s->dpu_fv_cap, n * sizeof(float), e)))
+        return st;
+    int64_t *v = s->dpu_v;
+    float *fv = s->dpu_fv;
     /* The hardware streams whole atoms (all channels of a pixel) from MRDMA
      * to WDMA in order, so an output that overlaps its input is safe when
      * the write pointer never overtakes the read pointer (lite
@@ -1105,9 +1119,6 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     if (mr && mr < dst + wext && dst < mr + mr_ext) {
         mr_copy = malloc(mr_ext);
         if (!mr_copy) {
-            free(v);
-            free(fv);
-            free(off);
             return rk_errf(e, RK_ENOMEM, "out of memory for a %llu-byte MRDMA snapshot",
                            (unsigned long long)mr_ext);
         }
@@ -1169,9 +1180,6 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
                 store_out(pl + o[i], d.out_prec, v[i], fv[i], d.is_float);
         }
     }
-    free(v);
-    free(fv);
-    free(off);
     free(mr_copy);
     s->stats.dpu_elems += (uint64_t)n * d.c;
     if (!d.flying) {

@@ -450,6 +450,60 @@ static void test_convert_cpu_fallback_runs_in_simulator(void **state)
     ar_free(&a);
 }
 
+/* Channel equalisation: a conv whose two output channels differ 1000x in
+ * scale feeds a CPU op (Abs).  One per-tensor int8 scale would leave the
+ * small channel ~0.1 quantisation steps wide; stored per-channel rescaled
+ * ('#eq') it keeps ~8 bits.  Golden: onnxref's float run. */
+static void test_convert_equalisation_keeps_small_channels(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    const int64_t in_dims[4] = {1, 3, 8, 8}, wd[4] = {2, 3, 1, 1};
+    Onnx__NodeProto *n[2] = {node(&a, "Conv", "c1", "input", "w", NULL, "a"),
+                             node(&a, "Abs", "abs", "a", NULL, NULL, "output")};
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 1.0f);
+    for (int i = 3; i < 6; i++) /* output channel 1: 1000x smaller */
+        wt->float_data[i] = 0.001f * (float)(i - 2);
+    wt->float_data[0] = 1.0f, wt->float_data[1] = -0.5f, wt->float_data[2] = 0.75f;
+    const char *p = save_model(&a, n, 2, &wt, 1, in_dims, "output", "equalise.onnx");
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8};
+    rknn_model *m = NULL;
+    assert_int_equal(rk_convert_onnx(p, &o, &m, &rep, &e), RK_OK);
+    assert_true(rknn_find_tensor(m, "a#eq") >= 0);
+    rk_tensor in = {0}, got = {0}, ref = {0};
+    assert_int_equal(rk_tensor_alloc(&in, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
+    for (int64_t i = 0; i < in.nelem; i++)
+        ((float *)in.data)[i] = (float)((i * 37) % 64) / 64.0f;
+    sim *s = NULL;
+    sim_options so = {0};
+    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
+    assert_int_equal(sim_run(s, &e), RK_OK);
+    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
+    ox_model *om = NULL;
+    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
+    ox_run_opts ro = {.threads = 1};
+    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    assert_int_equal(got.nelem, 2 * 64);
+    double ab = 0, aa = 0, bb = 0;
+    for (int i = 64; i < 128; i++) { /* channel 1 */
+        double x = ((float *)got.data)[i], y = ((float *)ref.data)[i];
+        ab += x * y, aa += x * x, bb += y * y;
+    }
+    assert_true(aa > 0 && ab / sqrt(aa * bb) >= 0.999);
+    rk_tensor_free(&got);
+    rk_tensor_free(&ref);
+    rk_tensor_free(&in);
+    ox_model_free(om);
+    sim_destroy(s);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
 /* --input-shape fixes symbolic dims; a malformed entry is a usage error. */
 static void test_convert_input_shape_malformed_is_usage_error(void **state)
 {
@@ -502,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_convert_unsupported_lists_every_node),
         cmocka_unit_test(test_convert_cpu_fallback_runs_in_simulator),
         cmocka_unit_test(test_convert_input_shape_malformed_is_usage_error),
+        cmocka_unit_test(test_convert_equalisation_keeps_small_channels),
         cmocka_unit_test(test_convert_batchnorm_and_relu_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
