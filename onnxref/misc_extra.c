@@ -17,18 +17,6 @@
 
 #include "ops_data.h"
 
-#define TRY(expr)                      \
-    do {                               \
-        rk_status st_ = (expr);        \
-        if (st_ != RK_OK)              \
-            return st_;                \
-    } while (0)
-
-static const char *L(const ox_node *n)
-{
-    return ox_node_label(n);
-}
-
 /* ---------------------------------------------------------------- windows */
 
 /* Generalised cosine window w[k] = a0 - a1 cos(2 pi k / N) + a2 cos(4 pi k / N),

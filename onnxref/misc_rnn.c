@@ -25,13 +25,6 @@
 
 #include "ops_data.h"
 
-#define TRY(expr)                      \
-    do {                               \
-        rk_status st_ = (expr);        \
-        if (st_ != RK_OK)              \
-            return st_;                \
-    } while (0)
-
 typedef enum cell_kind { CELL_RNN, CELL_GRU, CELL_LSTM } cell_kind;
 
 /* Everything one run needs, validated.  Pointers alias the input tensors;
@@ -47,11 +40,6 @@ typedef struct rnn_setup {
     const float *x, *w, *r, *b, *h0, *c0, *p;
     const rk_tensor *seq_lens;
 } rnn_setup;
-
-static const char *L(const ox_node *n)
-{
-    return ox_node_label(n);
-}
 
 static float sigmoidf(float v)
 {

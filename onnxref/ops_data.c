@@ -348,3 +348,25 @@ rk_status oxd_stable_sort(int64_t *idx, int64_t count, oxd_cmp_fn cmp, const voi
     free(tmp);
     return RK_OK;
 }
+
+double oxd_load_f64(const rk_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case RK_DT_F32: return ((const float *)t->data)[i];
+    case RK_DT_F64: return ((const double *)t->data)[i];
+    case RK_DT_F16: return rk_f16_to_f32(((const uint16_t *)t->data)[i]);
+    case RK_DT_BF16: return rk_bf16_to_f32(((const uint16_t *)t->data)[i]);
+    default: return NAN;
+    }
+}
+
+void oxd_store_f64(rk_tensor *t, int64_t i, double v)
+{
+    switch (t->dtype) {
+    case RK_DT_F32: ((float *)t->data)[i] = (float)v; break;
+    case RK_DT_F64: ((double *)t->data)[i] = v; break;
+    case RK_DT_F16: ((uint16_t *)t->data)[i] = rk_f32_to_f16((float)v); break;
+    case RK_DT_BF16: ((uint16_t *)t->data)[i] = rk_f32_to_bf16((float)v); break;
+    default: break;
+    }
+}

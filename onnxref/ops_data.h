@@ -24,6 +24,10 @@
 bool oxd_is_float(rk_dtype dt);   /* float16, bfloat16, float32, float64 */
 bool oxd_is_integer(rk_dtype dt); /* signed/unsigned ints and bool */
 bool oxd_is_numeric(rk_dtype dt); /* either of the above */
+/* Element i of a floating-point tensor as double (NaN for other types), and
+ * the inverse (rounded to the tensor's type; no-op for other types). */
+double oxd_load_f64(const rk_tensor *t, int64_t i);
+void oxd_store_f64(rk_tensor *t, int64_t i, double v);
 
 /* Element i read as double / int64 (floats truncate toward zero, NaN -> 0,
  * values beyond int64 clamp; bool -> 0/1; uint64 above INT64_MAX keeps its
@@ -83,5 +87,25 @@ void oxd_strided_copy(void *dst, const void *src, int64_t base, int ndim,
 typedef int (*oxd_cmp_fn)(const void *ctx, int64_t a, int64_t b);
 rk_status oxd_stable_sort(int64_t *idx, int64_t count, oxd_cmp_fn cmp, const void *ctx,
                           rk_err *e);
+
+
+/* The kernel signature (ox_kernel_fn) spelled once for the kernel files. */
+#define KERNEL_ARGS                                                                    \
+    ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in, int nin, rk_tensor *out, \
+        int nout, rk_err *e
+
+/* Return early from a kernel when a helper fails. */
+#define TRY(expr)                      \
+    do {                               \
+        rk_status st_ = (expr);        \
+        if (st_ != RK_OK)              \
+            return st_;                \
+    } while (0)
+
+/* The node's label for messages ("Conv 'conv1' (opset 11)"). */
+static inline const char *L(const ox_node *n)
+{
+    return ox_node_label(n);
+}
 
 #endif

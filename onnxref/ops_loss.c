@@ -13,34 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ox_op.h"
-
-static double load_f(const rk_tensor *t, int64_t i)
-{
-    switch (t->dtype) {
-    case RK_DT_F32: return ((const float *)t->data)[i];
-    case RK_DT_F64: return ((const double *)t->data)[i];
-    case RK_DT_F16: return rk_f16_to_f32(((const uint16_t *)t->data)[i]);
-    case RK_DT_BF16: return rk_bf16_to_f32(((const uint16_t *)t->data)[i]);
-    default: return NAN;
-    }
-}
-
-static void store_f(rk_tensor *t, int64_t i, double v)
-{
-    switch (t->dtype) {
-    case RK_DT_F32: ((float *)t->data)[i] = (float)v; break;
-    case RK_DT_F64: ((double *)t->data)[i] = v; break;
-    case RK_DT_F16: ((uint16_t *)t->data)[i] = rk_f32_to_f16((float)v); break;
-    case RK_DT_BF16: ((uint16_t *)t->data)[i] = rk_f32_to_bf16((float)v); break;
-    default: break;
-    }
-}
-
-static bool is_float_type(rk_dtype d)
-{
-    return d == RK_DT_F32 || d == RK_DT_F64 || d == RK_DT_F16 || d == RK_DT_BF16;
-}
+#include "ops_data.h"
 
 typedef enum { RED_NONE, RED_SUM, RED_MEAN } reduction;
 
@@ -57,7 +30,7 @@ static rk_status loss_check(const ox_node *n, const rk_tensor *x, const rk_tenso
                             const rk_tensor *weight, loss_geom *g, rk_err *e)
 {
     const char *lbl = ox_node_label(n);
-    if (!is_float_type(x->dtype))
+    if (!oxd_is_float(x->dtype))
         return rk_errf(e, RK_EUNSUPPORTED, "%s: input type %s", lbl, rk_dtype_name(x->dtype));
     if (target->dtype != RK_DT_I32 && target->dtype != RK_DT_I64)
         return rk_errf(e, RK_EINPUT, "%s: target must be int32/int64, is %s", lbl,
@@ -118,18 +91,18 @@ static rk_status nll(const ox_node *n, const rk_tensor *lp, const rk_tensor *tar
                                    "[0, %lld)", ox_node_label(n), (long long)t, (long long)k,
                                    (long long)g->C);
                 }
-                w = weight ? load_f(weight, t) : 1.0;
-                loss = -load_f(lp, (i * g->C + t) * g->D + d) * w;
+                w = weight ? oxd_load_f64(weight, t) : 1.0;
+                loss = -oxd_load_f64(lp, (i * g->C + t) * g->D + d) * w;
             }
             if (g->red == RED_NONE)
-                store_f(out, k, loss);
+                oxd_store_f64(out, k, loss);
             sum += loss;
             wsum += w;
         }
     if (g->red == RED_SUM)
-        store_f(out, 0, sum);
+        oxd_store_f64(out, 0, sum);
     else if (g->red == RED_MEAN)
-        store_f(out, 0, sum / wsum); /* all ignored: 0/0 = NaN, as numpy's reference */
+        oxd_store_f64(out, 0, sum / wsum); /* all ignored: 0/0 = NaN, as numpy's reference */
     return RK_OK;
 }
 
@@ -154,13 +127,13 @@ static rk_status log_softmax_c(const rk_tensor *x, const loss_geom *g, rk_tensor
         for (int64_t d = 0; d < g->D; d++) {
             double mx = -INFINITY, s = 0;
             for (int64_t c = 0; c < g->C; c++)
-                mx = fmax(mx, load_f(x, (i * g->C + c) * g->D + d));
+                mx = fmax(mx, oxd_load_f64(x, (i * g->C + c) * g->D + d));
             for (int64_t c = 0; c < g->C; c++)
-                s += exp(load_f(x, (i * g->C + c) * g->D + d) - mx);
+                s += exp(oxd_load_f64(x, (i * g->C + c) * g->D + d) - mx);
             double ls = log(s);
             for (int64_t c = 0; c < g->C; c++) {
                 int64_t k = (i * g->C + c) * g->D + d;
-                store_f(lp, k, load_f(x, k) - mx - ls);
+                oxd_store_f64(lp, k, oxd_load_f64(x, k) - mx - ls);
             }
         }
     return RK_OK;

@@ -15,21 +15,6 @@
 
 #include "ops_data.h"
 
-#define KERNEL_ARGS                                                                    \
-    ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in, int nin, rk_tensor *out, \
-        int nout, rk_err *e
-
-#define TRY(expr)                      \
-    do {                               \
-        rk_status st_ = (expr);        \
-        if (st_ != RK_OK)              \
-            return st_;                \
-    } while (0)
-
-static const char *L(const ox_node *n)
-{
-    return ox_node_label(n);
-}
 
 /* ------------------------------------------------------------- reductions */
 

@@ -16,24 +16,9 @@
 
 #include "ops_data.h"
 
-#define KERNEL_ARGS                                                                    \
-    ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in, int nin, rk_tensor *out, \
-        int nout, rk_err *e
 #define UNUSED_KERNEL_ARGS \
     (void)ctx;             \
     (void)nout
-
-#define TRY(expr)                      \
-    do {                               \
-        rk_status st_ = (expr);        \
-        if (st_ != RK_OK)              \
-            return st_;                \
-    } while (0)
-
-static const char *L(const ox_node *n)
-{
-    return ox_node_label(n);
-}
 
 /* Bound on element counts computed from user-supplied shapes, to refuse
  * overflow before rk_tensor_alloc sees it (rk_tensor_alloc caps at 2^40). */

@@ -19,34 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ox_op.h"
-
-static double ldf(const rk_tensor *t, int64_t i)
-{
-    switch (t->dtype) {
-    case RK_DT_F32: return ((const float *)t->data)[i];
-    case RK_DT_F64: return ((const double *)t->data)[i];
-    case RK_DT_F16: return rk_f16_to_f32(((const uint16_t *)t->data)[i]);
-    case RK_DT_BF16: return rk_bf16_to_f32(((const uint16_t *)t->data)[i]);
-    default: return NAN;
-    }
-}
-
-static void stf(rk_tensor *t, int64_t i, double v)
-{
-    switch (t->dtype) {
-    case RK_DT_F32: ((float *)t->data)[i] = (float)v; break;
-    case RK_DT_F64: ((double *)t->data)[i] = v; break;
-    case RK_DT_F16: ((uint16_t *)t->data)[i] = rk_f32_to_f16((float)v); break;
-    case RK_DT_BF16: ((uint16_t *)t->data)[i] = rk_f32_to_bf16((float)v); break;
-    default: break;
-    }
-}
-
-static bool is_float(rk_dtype d)
-{
-    return d == RK_DT_F32 || d == RK_DT_F64 || d == RK_DT_F16 || d == RK_DT_BF16;
-}
+#include "ops_data.h"
 
 static rk_status scalar_int(const ox_node *n, const rk_tensor *t, const char *what, int64_t *v,
                             rk_err *e)
@@ -121,7 +94,7 @@ static rk_status op_dft(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *i
 {
     const char *lbl = ox_node_label(n);
     const rk_tensor *x = nin > 0 ? in[0] : NULL;
-    if (!x || !is_float(x->dtype) || x->ndim < 3 || x->dims[x->ndim - 1] < 1 ||
+    if (!x || !oxd_is_float(x->dtype) || x->ndim < 3 || x->dims[x->ndim - 1] < 1 ||
         x->dims[x->ndim - 1] > 2)
         return rk_errf(e, RK_EINPUT, "%s: input must be float [batch, ..., 1 or 2]", lbl);
     int64_t axis = ox_attr_int_or(n, "axis", 1);
@@ -165,14 +138,14 @@ static rk_status op_dft(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *i
         for (int64_t i = 0; i < inner; i++) {
             for (int64_t t = 0; t < len; t++) {
                 int64_t at = ((o * len + t) * inner + i) * cin;
-                re[t] = ldf(x, at);
-                im[t] = cplx ? ldf(x, at + 1) : 0;
+                re[t] = oxd_load_f64(x, at);
+                im[t] = cplx ? oxd_load_f64(x, at + 1) : 0;
             }
             dft_line(&p, re, im, len, ore, oim);
             for (int64_t k = 0; k < bins; k++) {
                 int64_t at = ((o * bins + k) * inner + i) * 2;
-                stf(&out[0], at, ore[k]);
-                stf(&out[0], at + 1, oim[k]);
+                oxd_store_f64(&out[0], at, ore[k]);
+                oxd_store_f64(&out[0], at + 1, oim[k]);
             }
         }
     plan_free(&p);
@@ -185,7 +158,7 @@ static rk_status op_stft(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *
 {
     const char *lbl = ox_node_label(n);
     const rk_tensor *x = nin > 0 ? in[0] : NULL, *win = nin > 2 ? in[2] : NULL;
-    if (!x || !is_float(x->dtype) || x->ndim != 3 || x->dims[2] < 1 || x->dims[2] > 2)
+    if (!x || !oxd_is_float(x->dtype) || x->ndim != 3 || x->dims[2] < 1 || x->dims[2] > 2)
         return rk_errf(e, RK_EINPUT, "%s: signal must be float [batch, length, 1 or 2]", lbl);
     int64_t step, flen = -1;
     rk_status st = scalar_int(n, nin > 1 ? in[1] : NULL, "frame_step", &step, e);
@@ -193,7 +166,7 @@ static rk_status op_stft(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *
         st = scalar_int(n, in[3], "frame_length", &flen, e);
     if (st != RK_OK)
         return st;
-    if (win && (win->ndim != 1 || !is_float(win->dtype)))
+    if (win && (win->ndim != 1 || !oxd_is_float(win->dtype)))
         return rk_errf(e, RK_EINPUT, "%s: window must be a float vector", lbl);
     if (flen < 0)
         flen = win ? win->dims[0] : -1;
@@ -221,15 +194,15 @@ static rk_status op_stft(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *
         for (int64_t f = 0; f < frames; f++) {
             for (int64_t t = 0; t < flen; t++) {
                 int64_t at = (b * len + f * step + t) * cin;
-                double w = win ? ldf(win, t) : 1.0;
-                re[t] = ldf(x, at) * w;
-                im[t] = cin == 2 ? ldf(x, at + 1) * w : 0;
+                double w = win ? oxd_load_f64(win, t) : 1.0;
+                re[t] = oxd_load_f64(x, at) * w;
+                im[t] = cin == 2 ? oxd_load_f64(x, at + 1) * w : 0;
             }
             dft_line(&p, re, im, flen, ore, oim);
             for (int64_t k = 0; k < bins; k++) {
                 int64_t at = ((b * frames + f) * bins + k) * 2;
-                stf(&out[0], at, ore[k]);
-                stf(&out[0], at + 1, oim[k]);
+                oxd_store_f64(&out[0], at, ore[k]);
+                oxd_store_f64(&out[0], at + 1, oim[k]);
             }
         }
     plan_free(&p);
@@ -240,9 +213,9 @@ static rk_status op_stft(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *
 static rk_status scalar_f(const ox_node *n, const rk_tensor *t, const char *what, double *v,
                           rk_err *e)
 {
-    if (!t || t->nelem != 1 || !is_float(t->dtype))
+    if (!t || t->nelem != 1 || !oxd_is_float(t->dtype))
         return rk_errf(e, RK_EINPUT, "%s: '%s' must be one float", ox_node_label(n), what);
-    *v = ldf(t, 0);
+    *v = oxd_load_f64(t, 0);
     return RK_OK;
 }
 
@@ -272,7 +245,7 @@ static rk_status op_mel(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *i
         hi <= lo)
         return rk_errf(e, RK_EINPUT, "%s: invalid mel parameters", lbl);
     rk_dtype dt = (rk_dtype)ox_attr_int_or(n, "output_datatype", RK_DT_F32);
-    if (!is_float(dt))
+    if (!oxd_is_float(dt))
         return rk_errf(e, RK_EUNSUPPORTED, "%s: output_datatype %d", lbl, (int)dt);
     int64_t nspec = dftlen / 2 + 1;
     int64_t dims[2] = {nspec, nmel};
@@ -299,12 +272,12 @@ static rk_status op_mel(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *i
     for (int64_t m = 0; m < nmel; m++) {
         int64_t l = bin[m], c = bin[m + 1], r = bin[m + 2];
         if (c == l)
-            stf(&out[0], c * nmel + m, 1.0);
+            oxd_store_f64(&out[0], c * nmel + m, 1.0);
         else
             for (int64_t j = l; j <= c; j++)
-                stf(&out[0], j * nmel + m, (double)(j - l) / (double)(c - l));
+                oxd_store_f64(&out[0], j * nmel + m, (double)(j - l) / (double)(c - l));
         for (int64_t j = c; j < r; j++)
-            stf(&out[0], j * nmel + m, (double)(r - j) / (double)(r - c));
+            oxd_store_f64(&out[0], j * nmel + m, (double)(r - j) / (double)(r - c));
     }
     free(bin);
     return RK_OK;
