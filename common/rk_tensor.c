@@ -25,6 +25,11 @@ size_t rk_dtype_size(rk_dtype dt)
     return 0;
 }
 
+size_t rk_dtype_storage_size(rk_dtype dt)
+{
+    return dt == RK_DT_STRING ? sizeof(char *) : rk_dtype_size(dt);
+}
+
 const char *rk_dtype_name(rk_dtype dt)
 {
     for (size_t i = 0; i < RK_ARRAY_LEN(dtype_table); i++)
@@ -61,7 +66,7 @@ rk_status rk_tensor_alloc(rk_tensor *t, const char *name, rk_dtype dt,
 {
     memset(t, 0, sizeof *t);
     const char *label = name ? name : "(unnamed)";
-    size_t esize = rk_dtype_size(dt);
+    size_t esize = rk_dtype_storage_size(dt);
     if (!esize)
         return rk_errf(e, RK_EUNSUPPORTED, "tensor '%s': element type %s has no fixed size",
                        label, rk_dtype_name(dt));
@@ -81,6 +86,7 @@ rk_status rk_tensor_alloc(rk_tensor *t, const char *name, rk_dtype dt,
     t->ndim = ndim;
     t->dtype = dt;
     t->nelem = n;
+    /* calloc: numeric zeros, and NULL (= "") for every string element */
     t->data = calloc((size_t)(n ? n : 1), esize);
     if (!t->data)
         return rk_errf(e, RK_ENOMEM, "tensor '%s': cannot allocate %lld elements", label,
@@ -97,6 +103,9 @@ void rk_tensor_free(rk_tensor *t)
 {
     if (!t)
         return;
+    if (!t->borrowed && t->dtype == RK_DT_STRING && t->data)
+        for (int64_t i = 0; i < t->nelem; i++)
+            free(((char **)t->data)[i]);
     if (!t->borrowed)
         free(t->data);
     free(t->name);
@@ -108,12 +117,44 @@ size_t rk_tensor_bytes(const rk_tensor *t)
     return (size_t)t->nelem * rk_dtype_size(t->dtype);
 }
 
+const char *rk_tensor_str(const rk_tensor *t, int64_t i)
+{
+    const char *s = ((char *const *)t->data)[i];
+    return s ? s : "";
+}
+
+rk_status rk_tensor_set_str(rk_tensor *t, int64_t i, const char *s, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return RK_ENOMEM;
+    if (len)
+        memcpy(copy, s, len);
+    copy[len] = 0;
+    char **slot = &((char **)t->data)[i];
+    free(*slot);
+    *slot = copy;
+    return RK_OK;
+}
+
 rk_status rk_tensor_copy(rk_tensor *dst, const rk_tensor *src, rk_err *e)
 {
     rk_status st = rk_tensor_alloc(dst, src->name, src->dtype, src->ndim, src->dims, e);
-    if (st == RK_OK && src->nelem)
+    if (st != RK_OK || !src->nelem)
+        return st;
+    if (src->dtype != RK_DT_STRING) {
         memcpy(dst->data, src->data, rk_tensor_bytes(src));
-    return st;
+        return RK_OK;
+    }
+    for (int64_t i = 0; i < src->nelem; i++) {
+        const char *s = ((char *const *)src->data)[i];
+        if (s && rk_tensor_set_str(dst, i, s, strlen(s)) != RK_OK) {
+            rk_tensor_free(dst);
+            return rk_errf(e, RK_ENOMEM, "tensor '%s': out of memory copying strings",
+                           src->name ? src->name : "(unnamed)");
+        }
+    }
+    return RK_OK;
 }
 
 bool rk_shape_equal(const rk_tensor *a, const rk_tensor *b)

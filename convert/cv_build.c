@@ -235,11 +235,12 @@ static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, siz
         st = sim_asm_pack_bs(1, op->k, alu, NULL, NULL, bs, bl, e);
         free(alu);
         q->bs_use = 1;
-        cv_note(rep, "%s: fp16 bias programmed in the DPU BS ALU as fp32 (inferred layout; `rksim run` does not "
-                "simulate float BS/BN stages yet, sim/SEMANTICS.md D-FP)", op->label);
+        cv_note(rep, "%s: fp16 bias programmed in the DPU BS ALU as fp32 (inferred layout, sim/SEMANTICS.md "
+                "D-FPDATA)", op->label);
     }
     if (op->relu)
-        cv_note(rep, "%s: fp16 fused ReLU in DPU BN (not simulated for float yet, SEMANTICS D-FP)", op->label);
+        cv_note(rep, "%s: fp16 fused ReLU in DPU BN (inferred float BN semantics, sim/SEMANTICS.md D-FP)",
+                op->label);
     return st;
 }
 
@@ -290,8 +291,8 @@ static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const
 {
     if (o->dtype != RK_CONVERT_INT8)
         return rk_errf(e, RK_EUNSUPPORTED,
-                       "%s: fp16 Add on the DPU needs a float EW stage, which rksim does not simulate yet "
-                       "(sim/SEMANTICS.md D-FP); convert with --dtype int8",
+                       "%s: fp16 Add is not lowered to the DPU yet (the simulator's float EW stage exists, "
+                       "sim/SEMANTICS.md D-FPEW; the compiler's fp16 EW emitter does not); convert with --dtype int8",
                        op->label);
     const cv_tensor *ta = &g->tensors[op->in[0]], *tb = &g->tensors[op->in[1]], *ty = &g->tensors[op->out];
     double u = fmax(ta->scale, tb->scale) / 16384.0;

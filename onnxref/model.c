@@ -28,6 +28,7 @@ rk_dtype ox_dtype_from_onnx(int32_t t)
     case 5: return RK_DT_I16;
     case 6: return RK_DT_I32;
     case 7: return RK_DT_I64;
+    case 8: return RK_DT_STRING;
     case 9: return RK_DT_BOOL;
     case 10: return RK_DT_F16;
     case 11: return RK_DT_F64;
@@ -158,6 +159,20 @@ static rk_status decode_typed(const Onnx__TensorProto *tp, rk_tensor *t, const c
     return RK_OK;
 }
 
+/* string_data elements are bytes (not NUL-terminated; may contain NUL,
+ * which then ends the C string: inferred acceptable, ONNX text is UTF-8). */
+static rk_status decode_strings(const Onnx__TensorProto *tp, rk_tensor *t, const char *tname,
+                                rk_err *e)
+{
+    for (int64_t i = 0; i < t->nelem; i++) {
+        const ProtobufCBinaryData *b = &tp->string_data[i];
+        if (rk_tensor_set_str(t, i, (const char *)b->data, b->len) != RK_OK)
+            return rk_errf(e, RK_ENOMEM, "tensor '%s': out of memory for string %lld", tname,
+                           (long long)i);
+    }
+    return RK_OK;
+}
+
 /* Shape and element type of a TensorProto, checked before anything is
  * allocated: a 200-byte file must not make us allocate terabytes. */
 static rk_status proto_header(const Onnx__TensorProto *tp, const char *tname, rk_dtype *dt,
@@ -189,6 +204,16 @@ static rk_status proto_header(const Onnx__TensorProto *tp, const char *tname, rk
 static rk_status check_payload(const Onnx__TensorProto *tp, const char *tname, rk_dtype dt,
                                size_t nelem, rk_err *e)
 {
+    /* onnx.proto: strings live only in string_data, never in raw_data */
+    if (dt == RK_DT_STRING) {
+        if (tp->has_raw_data && tp->raw_data.len)
+            return rk_errf(e, RK_EINPUT, "tensor '%s': a string tensor cannot use raw_data "
+                           "(onnx.proto keeps strings in string_data)", tname);
+        if (tp->n_string_data != nelem)
+            return rk_errf(e, RK_EINPUT, "tensor '%s': string_data holds %zu values but its "
+                           "shape needs %zu", tname, tp->n_string_data, nelem);
+        return RK_OK;
+    }
     size_t bytes = nelem * rk_dtype_size(dt);
     if (tp->has_raw_data) {
         if (tp->raw_data.len != bytes)
@@ -218,6 +243,9 @@ rk_status ox_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir
         return st;
     bool external = tp->has_data_location &&
                     tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    if (external && dt == RK_DT_STRING)
+        return rk_errf(e, RK_EUNSUPPORTED, "tensor '%s': external data for a string tensor "
+                       "is not supported", tname);
     st = external ? external_open(tp, base_dir, tname, nelem * rk_dtype_size(dt), &ext, e)
                   : check_payload(tp, tname, dt, nelem, e);
     if (st == RK_OK)
@@ -232,6 +260,8 @@ rk_status ox_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir
         if (fread(out->data, 1, bytes, ext) != bytes)
             st = rk_errf(e, RK_EIO, "tensor '%s': reading external data failed", tname);
         fclose(ext);
+    } else if (dt == RK_DT_STRING) {
+        st = decode_strings(tp, out, tname, e);
     } else if (tp->has_raw_data) {
         if (bytes)
             memcpy(out->data, tp->raw_data.data, bytes); /* little-endian host assumed */

@@ -257,7 +257,7 @@ NN_KERNEL(nn_op_attention)
                 }
                 double sum = 0.0;
                 for (int64_t j = 0; j < total; j++) {
-                    row[j] = expf(row[j] - mx);
+                    row[j] = nn_expf(row[j] - mx);
                     sum += row[j];
                 }
                 for (int64_t j = 0; j < total; j++)

@@ -106,7 +106,6 @@ typedef struct dw_job {
     int64_t mult; /* output channels per input channel */
 } dw_job;
 
-/* One (batch, output channel) plane: y = bias + sum_k w_k * shifted x. */
 /* Depthwise kernels with more columns / rows than this skip the
  * precomputed tables and the register-blocked interior. */
 #define DW_MAX_KW 32
@@ -115,6 +114,57 @@ typedef struct dw_job {
 /* 8 floats: one AVX register in the x86-64-v3 clone, two SSE registers in
  * the baseline one (GCC/Clang vector extension). */
 typedef float dw_v8 __attribute__((vector_size(32)));
+
+/* Stride-1 depthwise plane through a zero-padded copy of the input rows:
+ * every output column, borders included, is then a plain 8-wide vector
+ * sum over the kernel taps (no per-column bounds checks).  Returns false
+ * when the scratch cannot be allocated (the caller falls back). */
+NN_HOT static bool dw_plane_padded(const nn_conv_problem *p, const float *x, const float *wk,
+                                   float *y, float bias)
+{
+    const nn_window *w = &p->win;
+    const int64_t ih_n = w->in[1], iw_n = w->in[2], oh_n = w->out[1], ow_n = w->out[2];
+    const int64_t kh_n = w->kernel[1], kw_n = w->kernel[2], dx = w->dil[2];
+    const int64_t pl = w->pad_lo[2], w8 = RK_ALIGN_UP(ow_n, 8);
+    const int64_t pw = w8 + (kw_n - 1) * dx; /* padded row: every tap read in range */
+    float *pad = rk_calloc_array((size_t)(ih_n * pw), sizeof *pad);
+    if (!pad)
+        return false;
+    for (int64_t r = 0; r < ih_n; r++) {
+        int64_t lo = RK_MIN(pl, pw), cnt = RK_MAX(0, RK_MIN(iw_n, pw - lo));
+        memcpy(pad + r * pw + lo, x + r * iw_n, (size_t)cnt * sizeof *pad);
+    }
+    for (int64_t oh = 0; oh < oh_n; oh++) {
+        const float *rows[DW_MAX_KH];
+        const float *wrows[DW_MAX_KH];
+        int nrows = 0;
+        for (int64_t kh = 0; kh < kh_n; kh++) {
+            int64_t ih = oh * w->stride[1] - w->pad_lo[1] + kh * w->dil[1];
+            if (ih >= 0 && ih < ih_n) {
+                rows[nrows] = pad + ih * pw;
+                wrows[nrows++] = wk + kh * kw_n;
+            }
+        }
+        float *yr = y + oh * ow_n;
+        for (int64_t ow = 0; ow < w8; ow += 8) {
+            dw_v8 acc = {bias, bias, bias, bias, bias, bias, bias, bias}, xv;
+            for (int r = 0; r < nrows; r++)
+                for (int64_t kw = 0; kw < kw_n; kw++) {
+                    memcpy(&xv, rows[r] + ow + kw * dx, sizeof xv); /* unaligned load */
+                    acc += wrows[r][kw] * xv;
+                }
+            if (ow + 8 <= ow_n) {
+                memcpy(yr + ow, &acc, sizeof acc);
+            } else {
+                float tail[8];
+                memcpy(tail, &acc, sizeof acc);
+                memcpy(yr + ow, tail, (size_t)(ow_n - ow) * sizeof *tail);
+            }
+        }
+    }
+    free(pad);
+    return true;
+}
 
 /* One (batch, output channel) plane: y = bias + sum_k w_k * shifted x.
  * Stride-1 rows keep 8 outputs in a register across all kernel taps in the
@@ -141,6 +191,8 @@ NN_HOT static void dw_plane(const nn_conv_problem *p, int64_t b, int64_t m, int6
         inner_hi = RK_MIN(inner_hi, hi_tab[kw]);
     }
     const bool blocked = sx == 1 && kw_n <= DW_MAX_KW && kh_n <= DW_MAX_KH;
+    if (blocked && dw_plane_padded(p, x, wk, y, bias))
+        return;
     if (inner_hi < inner_lo)
         inner_hi = inner_lo;
 
@@ -218,6 +270,19 @@ static void dw_range(void *arg, int64_t begin, int64_t end)
     const dw_job *j = arg;
     for (int64_t i = begin; i < end; i++)
         dw_plane(j->p, i / j->p->out_ch, i % j->p->out_ch, j->mult);
+}
+
+/* y [batch, channels, plane] = bias[channel] (0 without bias). */
+NN_HOT static void fill_planes(float *y, int64_t batch, int64_t channels, int64_t plane,
+                               const float *bias)
+{
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t c = 0; c < channels; c++) {
+            float *row = y + (b * channels + c) * plane;
+            const float v = bias ? bias[c] : 0.0f;
+            for (int64_t i = 0; i < plane; i++)
+                row[i] = v;
+        }
 }
 
 /* ---- GEMM paths ------------------------------------------------------------------ */
@@ -311,13 +376,7 @@ rk_status nn_conv_run(ox_ctx *ctx, const ox_node *n, const nn_conv_problem *p, r
         return RK_OK;
     }
     /* GEMM accumulates onto y (beta = 1): start from the bias. */
-    for (int64_t b = 0; b < p->batch; b++)
-        for (int64_t m = 0; m < p->out_ch; m++) {
-            float *y = p->y + (b * p->out_ch + m) * out_vol;
-            float v = p->bias ? p->bias[m] : 0.0f;
-            for (int64_t i = 0; i < out_vol; i++)
-                y[i] = v;
-        }
+    fill_planes(p->y, p->batch, p->out_ch, out_vol, p->bias);
     return conv_gemm(ctx, n, p, e);
 }
 
@@ -688,8 +747,7 @@ rk_status nn_op_conv_transpose(ox_ctx *ctx, const ox_node *n, const rk_tensor *c
         return rk_errf(e, RK_ENOMEM, "%s: cannot allocate the column buffer", ox_node_label(n));
     }
     float *y = out[0].data;
-    for (int64_t i = 0; i < out[0].nelem; i++)
-        y[i] = b ? ((const float *)b->data)[(i / out_vol) % cout] : 0.0f;
+    fill_planes(y, x->dims[0], cout, out_vol, b ? b->data : NULL);
     for (int64_t bi = 0; bi < x->dims[0]; bi++)
         for (int64_t g = 0; g < group; g++) {
             const float *xg = (const float *)x->data + (bi * x->dims[1] + g * cin_g) * in_vol;

@@ -6,21 +6,57 @@
 #ifndef NN_INTERNAL_H
 #define NN_INTERNAL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ox_op.h"
 
 /* Hot loops.  GCC's -O2 cost model does not vectorise loops that need a
  * remainder, and the baseline x86-64 target has only SSE2; these functions
  * are built with O3 plus an AVX2/FMA clone picked at load time (ifunc),
- * falling back to the baseline clone on older CPUs.  FMA contraction may
- * change the last bit of a result versus separate multiply/add. */
+ * falling back to the baseline clone on older CPUs.  no-trapping-math
+ * lets GCC turn float comparisons into blends (we never read FP exception
+ * flags), which vectorises clamps and selects. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define NN_HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v3", "default")))
+#define NN_HOT                                                                        \
+    __attribute__((optimize("O3", "no-trapping-math"),                                 \
+                   target_clones("arch=x86-64-v3", "default")))
 #else
 #define NN_HOT
 #endif
+
+/* exp(x) in float32 to about 1 ulp, written so that loops calling it
+ * vectorise (no libm call): x = n*ln2 + r with |r| <= ln2/2 (Cody-Waite
+ * split of ln2), e^r from its degree-7 Taylor polynomial (truncation error
+ * below 6e-9 relative), 2^n from the exponent bits.  exp(-inf) = 0 and
+ * results below FLT_MIN (x < -87.33) flush to 0; x > 88.72 gives +inf;
+ * NaN stays NaN.  Used by the softmax paths.  always_inline: GCC does not
+ * inline across the NN_HOT target/optimize change, and a call per element
+ * would defeat the vectorisation. */
+static inline __attribute__((always_inline)) float nn_expf(float x)
+{
+    float xc = x < -87.33f ? -87.33f : (x > 88.72f ? 88.72f : x);
+    float nf = floorf(xc * 1.44269504f + 0.5f);
+    nf = nf == nf ? nf : 0.0f; /* NaN: keep the int conversion defined */
+    float r = xc - nf * 0.693359375f + nf * 2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)nf + 127) * (1 << 23);
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    float y = p * scale;
+    y = x < -87.33f ? 0.0f : y;
+    y = x > 88.72f ? INFINITY : y;
+    return x != x ? x : y;
+}
 
 /* Conv / pool kernels support up to three spatial dimensions (1-D, 2-D and
  * 3-D cover every ONNX node test and the models we target). */

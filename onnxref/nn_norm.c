@@ -335,6 +335,42 @@ NN_KERNEL(nn_op_lrn)
 
 typedef enum smax_kind { SMAX_SOFT, SMAX_LOG, SMAX_HARD } smax_kind;
 
+/* Softmax / LogSoftmax of one contiguous row (the common inner == 1 case),
+ * vectorised: nn_expf and 8 partial sums.  ys may alias xs (in place):
+ * each element is read before it is written. */
+NN_HOT static void softmax_row(const float *xs, float *ys, int64_t len, smax_kind kind)
+{
+    float mx = -INFINITY, part[8] = {0};
+    for (int64_t k = 0; k < len; k++)
+        mx = xs[k] > mx ? xs[k] : mx;
+    int64_t k = 0;
+    if (kind == SMAX_SOFT) {
+        for (k = 0; k < len; k++)
+            ys[k] = nn_expf(xs[k] - mx);
+        for (k = 0; k + 8 <= len; k += 8)
+            for (int j = 0; j < 8; j++)
+                part[j] += ys[k + j];
+    } else {
+        for (k = 0; k + 8 <= len; k += 8)
+            for (int j = 0; j < 8; j++)
+                part[j] += nn_expf(xs[k + j] - mx);
+    }
+    double sum = 0.0;
+    for (int j = 0; j < 8; j++)
+        sum += part[j];
+    for (; k < len; k++)
+        sum += kind == SMAX_SOFT ? ys[k] : nn_expf(xs[k] - mx);
+    if (kind == SMAX_SOFT) {
+        float inv = (float)(1.0 / sum);
+        for (k = 0; k < len; k++)
+            ys[k] *= inv;
+    } else {
+        float shift = mx + (float)log(sum);
+        for (k = 0; k < len; k++)
+            ys[k] = xs[k] - shift;
+    }
+}
+
 static rk_status softmax_family(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in,
                                 int nin, rk_tensor *out, smax_kind kind, rk_err *e)
 {
@@ -359,6 +395,10 @@ static rk_status softmax_family(ox_ctx *ctx, const ox_node *n, const rk_tensor *
         for (int64_t i = 0; i < inner; i++) {
             const float *xs = xd + o * len * inner + i;
             float *ys = y + o * len * inner + i;
+            if (inner == 1 && kind != SMAX_HARD) {
+                softmax_row(xs, ys, len, kind);
+                continue;
+            }
             float mx = -INFINITY;
             int64_t arg = 0;
             for (int64_t k = 0; k < len; k++)

@@ -8,11 +8,15 @@
  * Semantics follow the ONNX operator specification (onnx/docs/Operators.md,
  * one table entry per opset that changed an op's inputs or attributes).
  * All kernels except Cast/Range/Constant copy raw elements, so they accept
- * every fixed-size dtype.
+ * every fixed-size dtype.  String tensors (owned char * elements) reach only
+ * Cast/CastLike here: the runner refuses them for every other op
+ * (runner.c, refuse_strings).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h> /* strcasecmp */
 
 #include "ops_data.h"
 
@@ -1334,9 +1338,185 @@ static rk_dtype dtype_from_onnx_name(const char *s)
     return RK_DT_UNDEF;
 }
 
+/* ---- Cast to/from string ------------------------------------------------
+ * Spellings of the special values (ONNX Operators.md, Cast): "+INF"/"INF",
+ * "-INF" and "NaN", matched case-insensitively when parsing.  Writing uses
+ * "NaN", "INF", "-INF" (the spec's spellings; onnxruntime writes the same).
+ * Finite floats are written as numpy's str() of the source type does (the
+ * ONNX test data test_cast_FLOAT_to_STRING was made with numpy): the
+ * shortest decimal that reads back to the same value, positional for
+ * 1e-4 <= |x| < 1e16 with at least one fractional digit ("100.0"), else
+ * scientific with at least two exponent digits ("1e-05", "1.5e+16").
+ * Shortest digits come from the smallest printf %.*e precision that reads
+ * back; glibc's printf rounds correctly, so that is also the nearest such
+ * decimal (numpy's Dragon4 picks the same except in tie cases: inferred). */
+
+/* Does the decimal text read back to exactly v in dtype dt? */
+static bool reads_back(const char *text, double v, rk_dtype dt)
+{
+    switch (dt) {
+    case RK_DT_F32: return strtof(text, NULL) == (float)v;
+    case RK_DT_F16: return rk_f32_to_f16(strtof(text, NULL)) == rk_f32_to_f16((float)v);
+    case RK_DT_BF16: return rk_f32_to_bf16(strtof(text, NULL)) == rk_f32_to_bf16((float)v);
+    default: return strtod(text, NULL) == v;
+    }
+}
+
+/* numpy-style shortest round-trip text of a finite v (see above). */
+static void format_float(char *buf, size_t n, double v, rk_dtype dt)
+{
+    char sci[40];
+    int prec = 0; /* digits after the first */
+    for (; prec < 17; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec, v);
+        if (reads_back(sci, v, dt))
+            break;
+    }
+    /* sci is "-d.ddde+XX": split into sign, digits and exponent */
+    const char *p = sci;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    char digits[24];
+    int nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    int exp10 = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = 0;
+    size_t used = (size_t)snprintf(buf, n, "%s", neg ? "-" : "");
+    /* numpy decides on the value, not on its shortest digits: float32(1e-4)
+     * is just below 1e-4 and prints "1e-04" */
+    if (v != 0 && (fabs(v) < 1e-4 || fabs(v) >= 1e16)) {
+        snprintf(buf + used, n - used, "%c%s%se%c%02d", digits[0], nd > 1 ? "." : "",
+                 digits + 1, exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+        return;
+    }
+    char pos[64];
+    int k = 0;
+    if (exp10 < 0) { /* 0.000ddd */
+        pos[k++] = '0';
+        pos[k++] = '.';
+        for (int i = -1; i > exp10; i--)
+            pos[k++] = '0';
+        for (int i = 0; i < nd; i++)
+            pos[k++] = digits[i];
+    } else { /* ddd.ddd, padding zeros before the point */
+        for (int i = 0; i <= exp10; i++)
+            pos[k++] = i < nd ? digits[i] : '0';
+        pos[k++] = '.';
+        if (nd > exp10 + 1)
+            for (int i = exp10 + 1; i < nd; i++)
+                pos[k++] = digits[i];
+        else
+            pos[k++] = '0';
+    }
+    pos[k] = 0;
+    snprintf(buf + used, n - used, "%s", pos);
+}
+
+static rk_status cast_to_string(const ox_node *n, const rk_tensor *x, rk_tensor *o, rk_err *e)
+{
+    if (!oxd_is_numeric(x->dtype) || x->dtype == RK_DT_BOOL)
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: cast from %s to string is not supported",
+                       L(n), rk_dtype_name(x->dtype));
+    TRY(rk_tensor_alloc(o, NULL, RK_DT_STRING, x->ndim, x->dims, e));
+    for (int64_t i = 0; i < x->nelem; i++) {
+        char buf[64];
+        if (oxd_is_float(x->dtype)) {
+            double v = oxd_get_f64(x, i);
+            if (isnan(v))
+                snprintf(buf, sizeof buf, "NaN");
+            else if (isinf(v))
+                snprintf(buf, sizeof buf, "%sINF", v < 0 ? "-" : "");
+            else
+                format_float(buf, sizeof buf, v, x->dtype);
+        } else if (x->dtype == RK_DT_U64) {
+            snprintf(buf, sizeof buf, "%llu", (unsigned long long)((const uint64_t *)x->data)[i]);
+        } else {
+            snprintf(buf, sizeof buf, "%lld", (long long)oxd_get_i64(x, i));
+        }
+        if (rk_tensor_set_str(o, i, buf, strlen(buf)) != RK_OK) {
+            rk_tensor_free(o);
+            return rk_errf(e, RK_ENOMEM, "%s: out of memory", L(n));
+        }
+    }
+    return RK_OK;
+}
+
+/* Parses one element; false when s is not a number (the spec leaves that
+ * undefined: we refuse rather than invent a value). */
+static bool parse_number(const char *s, rk_dtype to, double *d, float *f)
+{
+    const char *body = s[0] == '+' || s[0] == '-' ? s + 1 : s;
+    if (strcasecmp(s, "NaN") == 0) {
+        *d = NAN;
+    } else if (strcasecmp(body, "INF") == 0) {
+        *d = s[0] == '-' ? -INFINITY : INFINITY;
+    } else {
+        char *end;
+        if (to == RK_DT_F32) { /* direct: no double rounding through double */
+            *f = strtof(s, &end);
+            *d = *f;
+        } else {
+            *d = strtod(s, &end);
+            *f = (float)*d;
+        }
+        while (*end == ' ' || *end == '\t' || *end == '\n')
+            end++;
+        return end != s && *end == 0;
+    }
+    *f = (float)*d;
+    return true;
+}
+
+static rk_status cast_from_string(const ox_node *n, const rk_tensor *x, rk_dtype to,
+                                  rk_tensor *o, rk_err *e)
+{
+    if (to == RK_DT_STRING)
+        return rk_tensor_copy(o, x, e);
+    if (!oxd_is_numeric(to))
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: cast from string to %s is not supported",
+                       L(n), rk_dtype_name(to));
+    /* Non-float32 targets go through a float64 value: integers beyond 2^53
+     * lose precision (known limitation). */
+    rk_tensor tmp = {0};
+    rk_dtype via = to == RK_DT_F32 ? RK_DT_F32 : RK_DT_F64;
+    TRY(rk_tensor_alloc(&tmp, NULL, via, x->ndim, x->dims, e));
+    for (int64_t i = 0; i < x->nelem; i++) {
+        double d;
+        float f;
+        const char *s = rk_tensor_str(x, i);
+        if (!parse_number(s, to, &d, &f)) {
+            rk_tensor_free(&tmp);
+            return rk_errf(e, RK_EINPUT, "%s: string element %lld (\"%.40s\") is not a number",
+                           L(n), (long long)i, s);
+        }
+        if (via == RK_DT_F32)
+            ((float *)tmp.data)[i] = f;
+        else
+            ((double *)tmp.data)[i] = d;
+    }
+    if (via == to) {
+        *o = tmp;
+        return RK_OK;
+    }
+    rk_status st = rk_tensor_alloc(o, NULL, to, x->ndim, x->dims, e);
+    for (int64_t i = 0; st == RK_OK && i < x->nelem; i++)
+        oxd_convert_elem(o, i, &tmp, i);
+    rk_tensor_free(&tmp);
+    return st;
+}
+
 static rk_status cast_to(const ox_node *n, const rk_tensor *x, rk_dtype to, rk_tensor *o,
                          rk_err *e)
 {
+    if (x->dtype == RK_DT_STRING)
+        return cast_from_string(n, x, to, o, e);
+    if (to == RK_DT_STRING)
+        return cast_to_string(n, x, o, e);
     if (!oxd_is_numeric(x->dtype) || !oxd_is_numeric(to))
         return rk_errf(e, RK_EUNSUPPORTED, "%s: cast from %s to %s is not supported "
                        "(numeric types only)", L(n), rk_dtype_name(x->dtype),

@@ -284,13 +284,45 @@ static void release_all(ox_model *m)
         release_value(&m->values[i]);
 }
 
+/* String tensors hold owned char * elements (rk_tensor.h); a kernel that
+ * moves raw element bytes would alias or misread them.  Only these kernels
+ * are written for strings: Cast/CastLike convert, Identity deep-copies
+ * (ox_value_copy), Constant decodes string_data.  Every other op gets a
+ * clear refusal before its kernel runs, and a string output from any other
+ * kernel (e.g. Loop/If forwarding a subgraph value) is an error too. */
+static bool op_handles_strings(const ox_node *n)
+{
+    static const char *const ops[] = {"Cast", "CastLike", "Identity", "Constant"};
+    if (n->domain[0])
+        return false;
+    for (size_t i = 0; i < RK_ARRAY_LEN(ops); i++)
+        if (strcmp(n->op_type, ops[i]) == 0)
+            return true;
+    return false;
+}
+
+static rk_status refuse_strings(const ox_node *n, const rk_tensor *const *in, rk_err *e)
+{
+    if (op_handles_strings(n))
+        return RK_OK;
+    for (int i = 0; i < n->nin; i++)
+        if (in && in[i] && in[i]->dtype == RK_DT_STRING)
+            return rk_errf(e, RK_EUNSUPPORTED, "%s: input #%d ('%s') is a string tensor; "
+                           "string tensors are not supported by %s", n->label, i,
+                           n->p->input[i], n->op_type);
+    return RK_OK;
+}
+
 /* Call the kernel of n with `in`, check and name its outputs. */
 static rk_status run_kernel(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in,
                             rk_tensor *out, rk_err *e)
 {
     for (int o = 0; o < n->nout; o++)
         memset(&out[o], 0, sizeof out[o]);
-    rk_status st = n->def->run(ctx, n, in, n->nin, out, n->nout, e);
+    rk_status st = refuse_strings(n, in, e);
+    if (st != RK_OK)
+        return st;
+    st = n->def->run(ctx, n, in, n->nin, out, n->nout, e);
     if (st != RK_OK) {
         if (!e || !e->msg[0])
             rk_errf(e, st, "%s failed", n->label);
@@ -300,6 +332,12 @@ static rk_status run_kernel(ox_ctx *ctx, const ox_node *n, const rk_tensor *cons
         if (!ox_node_output_used(n, o)) {
             ox_value_free(&out[o]);
             continue;
+        }
+        if (out[o].dtype == RK_DT_STRING && !op_handles_strings(n)) {
+            st = rk_errf(e, RK_EUNSUPPORTED, "%s: output #%d ('%s') would be a string "
+                         "tensor; string tensors are not supported by %s", n->label, o,
+                         n->p->output[o], n->op_type);
+            goto fail;
         }
         if (!out[o].data) {
             st = rk_errf(e, RK_EINTERNAL, "%s: kernel produced no output #%d ('%s')", n->label,

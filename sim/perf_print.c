@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "rk_json.h"
 #include "perf.h"
 
 #define CHECK_IO(f, e)                                                                   \
@@ -79,33 +80,19 @@ rk_status rk_perf_print_table(FILE *f, const rk_perf_result *r, rk_err *e)
 
 /* ------------------------------------------------------------------ JSON */
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void json_params(FILE *f, const rk_perf_params *pp)
 {
     fprintf(f, "  \"params\": [\n");
     for (int i = 0; i < RK_PP_COUNT; i++) {
         const rk_perf_param *p = &pp->p[i];
         fprintf(f, "    {\"name\": ");
-        json_str(f, p->name);
+        rk_json_put_str(f, p->name);
         fprintf(f, ", \"value\": %.17g, \"unit\": ", p->value);
-        json_str(f, p->unit);
+        rk_json_put_str(f, p->unit);
         fprintf(f, ", \"source\": ");
-        json_str(f, rk_perf_src_name(p->src));
+        rk_json_put_str(f, rk_perf_src_name(p->src));
         fprintf(f, ", \"cite\": ");
-        json_str(f, p->cite);
+        rk_json_put_str(f, p->cite);
         fprintf(f, "}%s\n", i + 1 < RK_PP_COUNT ? "," : "");
     }
     fprintf(f, "  ],\n");
@@ -114,15 +101,15 @@ static void json_params(FILE *f, const rk_perf_params *pp)
 static void json_layer(FILE *f, const rk_perf_result *r, const rk_perf_layer *l, bool last)
 {
     fprintf(f, "    {\"id\": %d, \"op_type\": ", l->node);
-    json_str(f, l->op_type);
+    rk_json_put_str(f, l->op_type);
     fprintf(f, ", \"data_type\": ");
-    json_str(f, l->dtype);
+    rk_json_put_str(f, l->dtype);
     fprintf(f, ", \"target\": ");
-    json_str(f, l->target);
+    rk_json_put_str(f, l->target);
     fprintf(f, ", \"input_shape\": ");
-    json_str(f, l->in_shape);
+    rk_json_put_str(f, l->in_shape);
     fprintf(f, ", \"output_shape\": ");
-    json_str(f, l->out_shape);
+    rk_json_put_str(f, l->out_shape);
     fprintf(f,
             ", \"ddr_cycles\": %" PRIu64 ", \"npu_cycles\": %" PRIu64 ", \"total_cycles\": %" PRIu64
             ", \"time_us\": %.3f, \"mac_usage_pct\": %.3f, \"rw_kb\": %.3f, \"rw_bytes\": %" PRIu64
@@ -132,9 +119,9 @@ static void json_layer(FILE *f, const rk_perf_result *r, const rk_perf_layer *l,
     for (int c = 0; c < RK_PERF_MAX_CORES; c++)
         fprintf(f, "%s%" PRIu64, c ? ", " : "", l->core_cycles[c]);
     fprintf(f, "], \"bound\": ");
-    json_str(f, rk_perf_bound_name(l->bound));
+    rk_json_put_str(f, rk_perf_bound_name(l->bound));
     fprintf(f, ", \"full_name\": ");
-    json_str(f, l->name);
+    rk_json_put_str(f, l->name);
     fprintf(f, ", \"tasks\": [");
     for (uint32_t k = 0; k < l->n_tasks; k++)
         fprintf(f, "%s%u", k ? ", " : "", r->layer_tasks[l->task_first + k]);
@@ -148,11 +135,11 @@ static void json_task(FILE *f, const rk_perf_task *t, bool last)
             "\"active\": %s, \"enable_mask\": %u, \"kind\": ",
             t->index, t->node, t->chain, t->variant, t->core, t->active ? "true" : "false",
             t->enable_mask);
-    json_str(f, rk_perf_kind_name(t->kind));
+    rk_json_put_str(f, rk_perf_kind_name(t->kind));
     fprintf(f, ", \"in_dtype\": ");
-    json_str(f, rk_dtype_name(t->in_dtype));
+    rk_json_put_str(f, rk_dtype_name(t->in_dtype));
     fprintf(f, ", \"out_dtype\": ");
-    json_str(f, rk_dtype_name(t->out_dtype));
+    rk_json_put_str(f, rk_dtype_name(t->out_dtype));
     fprintf(f,
             ", \"in\": [%u, %u, %u], \"out\": [%u, %u, %u], \"kernel\": [%u, %u], "
             "\"macs\": %" PRIu64 ", \"macs_aligned\": %" PRIu64 ", \"rd_feature_bytes\": %" PRIu64
@@ -168,16 +155,16 @@ static void json_task(FILE *f, const rk_perf_task *t, bool last)
             t->weight_reuse ? "true" : "false", t->data_reuse ? "true" : "false", t->mac_cycles,
             t->dpu_cycles, t->ppu_cycles, t->ddr_cycles, t->npu_cycles, t->fill_cycles,
             t->fixed_cycles, t->time_cycles);
-    json_str(f, rk_perf_bound_name(t->bound));
+    rk_json_put_str(f, rk_perf_bound_name(t->bound));
     fprintf(f, "}%s\n", last ? "" : ",");
 }
 
 rk_status rk_perf_write_json(FILE *f, const rk_perf_result *r, rk_err *e)
 {
     fprintf(f, "{\n  \"tool\": \"rksim cycle model\",\n  \"model\": ");
-    json_str(f, r->model_name);
+    rk_json_put_str(f, r->model_name);
     fprintf(f, ",\n  \"soc\": ");
-    json_str(f, rk_soc_name(r->params.soc));
+    rk_json_put_str(f, rk_soc_name(r->params.soc));
     fprintf(f, ",\n");
     json_params(f, &r->params);
     fprintf(f, "  \"layers\": [\n");
@@ -198,7 +185,7 @@ rk_status rk_perf_write_json(FILE *f, const rk_perf_result *r, rk_err *e)
     for (size_t i = 0; i < r->n_optypes; i++) {
         const rk_perf_optype *o = &r->optypes[i];
         fprintf(f, "    {\"op_type\": ");
-        json_str(f, o->op_type);
+        rk_json_put_str(f, o->op_type);
         fprintf(f, ", \"calls\": %u, \"time_us\": %.3f, \"ratio_pct\": %.3f}%s\n", o->calls,
                 o->time_us, o->ratio_pct, i + 1 < r->n_optypes ? "," : "");
     }

@@ -191,7 +191,7 @@ static rk_status apply_relocs(sim *s, rk_err *e)
 /* The task starting at regcmd byte offset `off`.  Several tasks can share
  * one segment (RK3588 multi-core variants reuse the single-core programs),
  * so the task right after `hint` in table order wins when it matches. */
-static long task_at_offset(const sim *s, uint64_t off, size_t hint)
+long sim_task_at_offset(const sim *s, uint64_t off, size_t hint)
 {
     if (hint + 1 < s->n_tasks && s->tasks[hint + 1].regcmd_addr == off)
         return (long)(hint + 1);
@@ -241,7 +241,7 @@ static rk_status plan_chains(sim *s, rk_err *e)
             uint32_t next = tail_next(s, cur);
             if (!next)
                 break;
-            long nt = task_at_offset(s, next, cur);
+            long nt = sim_task_at_offset(s, next, cur);
             if (nt < 0)
                 return rk_errf(e, RK_EINPUT,
                                "task %zu: PC_BASE_ADDRESS 0x%x is not the start of any task", cur, next);

@@ -291,10 +291,20 @@ void sim_asm_conv_task(sim_asm *a, const sim_asm_conv *c, uint32_t op_idx)
     F("DPU_WDMA_SIZE_1", "HEIGHT_WDMA", oh - 1);
     F("DPU_WDMA_SIZE_1", "WIDTH_WDMA", ow - 1);
     EMIT(R_DPU_WDMA_SIZE_1);
-    sim_asm_reg(a, R_DPU_BN_CFG, c->relu ? 0x12 : 0x53); /* as the vendor ConvRelu / Conv */
+    /* as the vendor ConvRelu / Conv; ReLUx: stage on (bit 0 clear), RELUX_EN */
+    uint32_t bn = c->relu ? 0x12 : 0x53;
+    if (c->bn_relux) {
+        F("DPU_BN_CFG", "BN_ALU_BYPASS", 1);
+        F("DPU_BN_CFG", "BN_MUL_BYPASS", 1);
+        F("DPU_BN_CFG", "BN_RELU_BYPASS", c->relu ? 0 : 1);
+        F("DPU_BN_CFG", "BN_RELUX_EN", 1);
+        bn = v;
+        v = 0;
+    }
+    sim_asm_reg(a, R_DPU_BN_CFG, bn);
     sim_asm_reg(a, R_DPU_BN_ALU_CFG, 0);
     sim_asm_reg(a, R_DPU_BN_MUL_CFG, 0);
-    sim_asm_reg(a, R_DPU_BN_RELUX_CMP, 0);
+    sim_asm_reg(a, R_DPU_BN_RELUX_CMP, c->bn_relux ? c->bn_relux_cmp : 0);
     if (c->ew) {
         F("DPU_EW_CFG", "EW_CVT_TYPE", 1);
         F("DPU_EW_CFG", "EW_DATA_MODE", 1);
@@ -412,7 +422,13 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     if (a->st)
         return;
     uint32_t v = 0;
-    int cal = RK_ALIGN_UP(w->c, 16);
+    bool f16 = w->prec == SIM_PREC_FP16;
+    if (f16 && w->lut) {
+        fail(a, RK_EUNSUPPORTED, "assembler: fp16 EW task with a LUT");
+        return;
+    }
+    int prec = f16 ? SIM_PREC_FP16 : SIM_PREC_INT8;
+    int cal = RK_ALIGN_UP(w->c, f16 ? 8 : 16); /* whole 16-byte atoms */
     if (w->lut) {
         lut_upload(a, 0, w->lut->le, w->lut->n_le);
         lut_upload(a, 1, w->lut->lo, w->lut->n_lo);
@@ -424,7 +440,10 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     F("DPU_FEATURE_MODE_CFG", "FLYING_MODE", 1);
     EMIT(R_DPU_FEATURE_MODE_CFG);
     F("DPU_DATA_FORMAT", "EW_TRUNCATE_NEG", w->truncate_neg);
-    EMIT(R_DPU_DATA_FORMAT); /* int8 in/out/proc */
+    F("DPU_DATA_FORMAT", "OUT_PRECISION", prec);
+    F("DPU_DATA_FORMAT", "IN_PRECISION", prec);
+    F("DPU_DATA_FORMAT", "PROC_PRECISION", prec);
+    EMIT(R_DPU_DATA_FORMAT);
     sim_asm_addr(a, R_DPU_DST_BASE_ADDR, w->out_tensor, 0);
     F("DPU_DST_SURF_STRIDE", "DST_SURF_STRIDE", w->w * w->h);
     EMIT(R_DPU_DST_SURF_STRIDE);
@@ -452,15 +471,16 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     sim_asm_reg(a, R_DPU_BN_CFG, w->relu ? 0x12 : 0x53);
     F("DPU_EW_CFG", "EW_CVT_TYPE", 1);
     F("DPU_EW_CFG", "EW_CVT_ROUND", w->b_half_up ? 1 : 0);
-    F("DPU_EW_CFG", "EW_DATA_MODE", 1);
-    F("DPU_EW_CFG", "EDATA_SIZE", 1);
+    bool b_pc = f16 && w->b_fp32_per_channel;
+    F("DPU_EW_CFG", "EW_DATA_MODE", b_pc ? 0 : 1);
+    F("DPU_EW_CFG", "EDATA_SIZE", b_pc ? 3 : f16 ? 2 : 1);
     F("DPU_EW_CFG", "EW_ALU_ALGO", w->algo);
     F("DPU_EW_CFG", "EW_OP_TYPE", w->mul ? 1 : 0);
     F("DPU_EW_CFG", "EW_RELU_BYPASS", 1);
     F("DPU_EW_CFG", "EW_LUT_BYPASS", w->lut ? 0 : 1);
     F("DPU_EW_CFG", "EW_OP_SRC", w->lut ? 0 : 1);
     F("DPU_EW_CFG", "EW_OP_BYPASS", w->lut ? 1 : 0);
-    F("DPU_EW_CFG", "EW_OP_CVT_BYPASS", w->lut ? 1 : 0);
+    F("DPU_EW_CFG", "EW_OP_CVT_BYPASS", (w->lut || f16) ? 1 : 0);
     EMIT(R_DPU_EW_CFG);
     if (w->lut)
         lut_regs(a, w->lut);
@@ -471,6 +491,7 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     EMIT(R_DPU_EW_CVT_SCALE);
     sim_asm_reg(a, R_DPU_OUT_CVT_OFFSET, (uint32_t)w->out_offset);
     F("DPU_OUT_CVT_SCALE", "OUT_CVT_SCALE", (uint16_t)w->out_scale);
+    F("DPU_OUT_CVT_SCALE", "FP32TOFP16_EN", f16 ? 1 : 0);
     EMIT(R_DPU_OUT_CVT_SCALE);
     F("DPU_OUT_CVT_SHIFT", "OUT_CVT_SHIFT", w->out_shift);
     F("DPU_OUT_CVT_SHIFT", "CVT_ROUND", w->out_half_up ? 1 : 0);
@@ -484,8 +505,8 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     sim_asm_addr(a, R_RDMA_SRC_BASE_ADDR, w->a_tensor, 0);
     sim_asm_reg(a, R_RDMA_BRDMA_CFG, 0);
     sim_asm_reg(a, R_RDMA_NRDMA_CFG, 0);
-    F("DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_MODE", 1);
-    F("DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", 1);
+    F("DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_MODE", b_pc ? 0 : 1);
+    F("DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", b_pc ? 3 : f16 ? 2 : 1);
     if (w->lut)
         F("DPU_RDMA_ERDMA_CFG", "ERDMA_DISABLE", 1);
     EMIT(R_RDMA_ERDMA_CFG);
@@ -495,6 +516,8 @@ void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
     EMIT(R_RDMA_EW_SURF_STRIDE);
     F("DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);
     F("DPU_RDMA_FEATURE_MODE_CFG", "FLYING_MODE", 1);
+    F("DPU_RDMA_FEATURE_MODE_CFG", "IN_PRECISION", prec);
+    F("DPU_RDMA_FEATURE_MODE_CFG", "PROC_PRECISION", prec);
     EMIT(R_RDMA_FEATURE_MODE_CFG);
     sim_asm_reg(a, R_RDMA_WEIGHT, 0x01010101);
     sim_asm_end_task(a, 0x18, op_idx);

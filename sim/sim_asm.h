@@ -61,6 +61,10 @@ typedef struct sim_asm_conv {
     uint32_t bs_use;
     int bs_shift, bs_shift_neg;
     bool relu;             /* ReLU in the BN stage (as the vendor does) */
+    /* ReLUx in the BN stage: BN_RELUX_EN with BN_RELUX_CMP = bn_relux_cmp
+     * (fp32 bits for fp16 convs, SEMANTICS D-FPSTAGE; int value for int8) */
+    bool bn_relux;
+    uint32_t bn_relux_cmp;
     /* EW operand from memory (per pixel, int8), converter and op */
     bool ew;
     int32_t ew_cvt_offset;
@@ -94,6 +98,15 @@ typedef struct sim_asm_lut {
  * `lut` set, the EW operand is bypassed (no ERDMA) and the LUT maps the
  * BS result before OUT_CVT. */
 typedef struct sim_asm_ew {
+    /* SIM_PREC_INT8 (0, the default) or SIM_PREC_FP16: fp16 main operand,
+     * fp16 ERDMA operand (ERDMA_DATA_SIZE 2) with the EW converter bypassed,
+     * fp16 output (FP32TOFP16_EN); a_alu then holds fp32 bits, a_mul fp16
+     * bits, the shifts are unused (SEMANTICS D-FPSTAGE / D-FPEW, inferred). */
+    int prec;
+    /* fp16 only: operand b as one fp32 value per channel (ERDMA_DATA_MODE 0,
+     * size code 3; b_tensor = a plain float32 array of c values) instead
+     * of an fp16 NC1HWC2 cube */
+    bool b_fp32_per_channel;
     int w, h, c;
     const char *a_tensor, *b_tensor, *out_tensor;
     /* main operand a: BS ALU add a_alu (register), then MUL a_mul >> a_shift */

@@ -182,4 +182,10 @@ rk_status sim_cpu_node(sim *s, uint32_t node, rk_err *e);
 rk_status sim_tensor_to_float(sim *s, int32_t ti, rk_tensor *out, rk_err *e);
 rk_status sim_tensor_from_float(sim *s, int32_t ti, const rk_tensor *in, rk_err *e);
 
+/* The task starting at regcmd byte offset `off` (-1 if none).  Several tasks
+ * can share one segment (RK3588 multi-core variants reuse the single-core
+ * programs), so the task right after `hint` in table order wins when it
+ * matches. */
+long sim_task_at_offset(const sim *s, uint64_t off, size_t hint);
+
 #endif

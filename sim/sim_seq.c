@@ -17,26 +17,6 @@
 
 rk_status sim_after_task(sim *s, size_t task, rk_err *e);
 
-static long find_task(const sim *s, uint64_t off, size_t hint)
-{
-    if (hint + 1 < s->n_tasks && s->tasks[hint + 1].regcmd_addr == off)
-        return (long)(hint + 1); /* shared segments: prefer the next task in the table */
-    size_t lo = 0, hi = s->n_tasks;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->tasks[mid].regcmd_addr < off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < s->n_tasks && s->tasks[lo].regcmd_addr == off)
-        return (long)lo;
-    for (size_t i = 0; i < s->n_tasks; i++)
-        if (s->tasks[i].regcmd_addr == off)
-            return (long)i;
-    return -1;
-}
-
 static const char *layer_of(const sim *s, size_t task)
 {
     long n = s->task_node[task];
@@ -186,7 +166,7 @@ rk_status sim_seq_run_chain(sim *s, size_t head, rk_err *e)
                 return st;
         if (!next_addr)
             return RK_OK;
-        long nt = find_task(s, next_addr, ti);
+        long nt = sim_task_at_offset(s, next_addr, ti);
         if (nt < 0)
             return sim_fail(s, e, RK_EINPUT, "PC_BASE_ADDRESS 0x%x is not the start of any task",
                             next_addr);

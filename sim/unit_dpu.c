@@ -70,6 +70,7 @@ typedef struct dpu_cfg {
     uint32_t erdma_mode, erdma_size; /* per channel / per pixel; element size code */
     uint32_t ew_addr;
     uint64_t ew_surf_bytes;
+    int ew_data_channels; /* per-channel operand (mode 0): entries read, as D-BSCH */
     lut_cfg lut;
     /* OUT_CVT */
     int32_t out_offset;
@@ -417,45 +418,68 @@ static rk_status stage_int(sim *s, const stage_cfg *st, int c, int64_t *v, const
     return RK_OK;
 }
 
-/* A BS/BN stage of a floating-point DPU (D-FPSTAGE, inferred from the lite
- * OutputOperator dequantisation tasks: ALU operand 0xc1a00000 = -20.0 =
- * -zero_point as fp32 bits, MUL operand 0x4424 = 4.1406 = the output scale
- * as fp16 in [31:16]).  Only register operands; arithmetic in fp32, no
- * intermediate fp16 rounding (assumed). */
-static rk_status stage_float(sim *s, const stage_cfg *st, float *v, size_t n, const char *name, rk_err *e)
+/* fp32 value of a 32-bit register or data word holding fp32 bits. */
+static float f32_bits(uint32_t bits)
+{
+    float f;
+    memcpy(&f, &bits, sizeof(f));
+    return f;
+}
+
+/* A BS/BN stage of a floating-point DPU (D-FPSTAGE / D-FPDATA).  Register
+ * operands: ALU = fp32 bits of *_ALU_CFG, MUL = fp16 in *_MUL_CFG[31:16]
+ * (inferred from the lite OutputOperator dequantisation tasks: 0xc1a00000 =
+ * -20.0 = -zero_point, 0x4424 = 4.1406 = the output scale).  Per-channel
+ * BRDMA/NRDMA data: the ALU slot holds fp32 bits, the MUL slot fp16 bits
+ * (inferred by analogy with the register operands).  PReLU multiplies the
+ * negative values only (as the int path).  Arithmetic in fp32, one rounding
+ * per operation, no intermediate fp16 rounding (assumed); the shifts of the
+ * int MUL are ignored.  OW/CPEND (an int zero-point correction) is refused. */
+static rk_status stage_float(sim *s, const stage_cfg *st, int c, float *v, size_t n, const char *name,
+                             rk_err *e)
 {
     if (st->bypass)
         return RK_OK;
-    if (st->data_use || st->ow_active || st->prelu)
-        return sim_skip(s, e, "floating-point DPU %s stage with per-channel data, OW or PReLU is not simulated",
-                        name);
+    if (st->ow_active || (st->data_use & 2))
+        return sim_skip(s, e, "floating-point DPU %s stage with OW/CPEND is not simulated", name);
     if (!st->alu_bypass) {
-        float op;
-        uint32_t bits = (uint32_t)st->alu_operand;
-        memcpy(&op, &bits, sizeof(op));
-        for (size_t i = 0; i < n; i++) {
-            switch (st->alu_algo) {
-            case 2: v[i] += op; break;
-            case 4: v[i] -= op; break;
-            case 0: v[i] = v[i] > op ? v[i] : op; break;
-            case 1: v[i] = v[i] < op ? v[i] : op; break;
-            default:
-                return sim_skip(s, e, "DPU_%s_CFG.%s_ALU_ALGO = %u is not simulated", name, name, st->alu_algo);
-            }
+        uint32_t bits = st->alu_src_mem ? ((st->data_use & 1) ? (uint32_t)chan_item(st, c, 0) : 0u)
+                                        : (uint32_t)st->alu_operand;
+        float op = f32_bits(bits);
+        switch (st->alu_algo) {
+        case 2:
+            for (size_t i = 0; i < n; i++)
+                v[i] += op;
+            break;
+        case 4:
+            for (size_t i = 0; i < n; i++)
+                v[i] -= op;
+            break;
+        case 0:
+            for (size_t i = 0; i < n; i++)
+                v[i] = v[i] > op ? v[i] : op;
+            break;
+        case 1:
+            for (size_t i = 0; i < n; i++)
+                v[i] = v[i] < op ? v[i] : op;
+            break;
+        default:
+            return sim_skip(s, e, "DPU_%s_CFG.%s_ALU_ALGO = %u is not simulated", name, name, st->alu_algo);
         }
     }
     if (!st->mul_bypass) {
-        float m = rk_f16_to_f32((uint16_t)st->mul_operand);
+        uint16_t mb = st->mul_src_mem ? ((st->data_use & 4) ? (uint16_t)chan_item(st, c, 2) : 0u)
+                                      : (uint16_t)st->mul_operand;
+        float m = rk_f16_to_f32(mb);
         for (size_t i = 0; i < n; i++)
-            v[i] *= m;
+            if (!st->prelu || v[i] < 0)
+                v[i] *= m;
     }
     if (!st->relu_bypass)
         for (size_t i = 0; i < n; i++)
             v[i] = v[i] < 0 ? 0 : v[i];
     if (st->relux) {
-        float cmp;
-        uint32_t bits = (uint32_t)st->relux_cmp;
-        memcpy(&cmp, &bits, sizeof(cmp));
+        float cmp = f32_bits((uint32_t)st->relux_cmp);
         for (size_t i = 0; i < n; i++)
             v[i] = v[i] > cmp ? cmp : v[i];
     }
@@ -560,7 +584,7 @@ static rk_status ew_int(sim *s, const dpu_cfg *d, int c, int64_t *v, size_t n, c
                                    (uint64_t)(c % c2) * esz;
                 x = read_elem(p, d->erdma_size);
             } else {
-                x = read_elem(ew_base + (uint64_t)c * esz, d->erdma_size);
+                x = c < d->ew_data_channels ? read_elem(ew_base + (uint64_t)c * esz, d->erdma_size) : 0;
             }
             if (!d->ew_cvt_bypass) {
                 int64_t t = d->ew_cvt_alu_first ? (x + d->ew_cvt_offset) * d->ew_cvt_scale
@@ -597,6 +621,71 @@ static rk_status ew_int(sim *s, const dpu_cfg *d, int c, int64_t *v, size_t n, c
         for (size_t i = 0; i < n; i++)
             if (v[i] > d->ew_relux_cmp)
                 v[i] = d->ew_relux_cmp;
+    return RK_OK;
+}
+
+/* The EW stage of a floating-point DPU on channel c (D-FPEW, inferred /
+ * assumed): the operand is EW_OP_VALUE_0 as fp32 bits, or from ERDMA per
+ * pixel (DATA_MODE 1, NC1HWC2) or per channel (DATA_MODE 0) with
+ * ERDMA_DATA_SIZE 2 = fp16, 3 = fp32 elements; then ALU (0 max, 1 min, 2 add,
+ * 4 minus) or MUL (EW_OP_TYPE 1, no truncation), ReLU, ReLUx (RELUX_CMP as
+ * fp32 bits), all in fp32.  The operand converter, the LUT, 8-bit operands
+ * and EW PReLU are refused in float mode. */
+static rk_status ew_float(sim *s, const dpu_cfg *d, int c, float *v, size_t n, const uint8_t *ew_base,
+                          rk_err *e)
+{
+    if (d->ew_bypass)
+        return RK_OK;
+    if (!d->ew_lut_bypass || d->ew_prelu)
+        return sim_skip(s, e, "floating-point DPU EW stage with the LUT or EW PReLU is not simulated "
+                           "(EW_CFG 0x%x)", sim_reg(s, R_DPU_EW_CFG));
+    if (!d->ew_op_bypass) {
+        if (!d->ew_cvt_bypass)
+            return sim_skip(s, e, "floating-point DPU EW operand converter (EW_OP_CVT_BYPASS = 0) is not "
+                               "simulated");
+        if (d->ew_op_src_mem && d->erdma_size != 2 && d->erdma_size != 3)
+            return sim_skip(s, e, "floating-point DPU EW operand of ERDMA_DATA_SIZE %u is not simulated "
+                               "(2 = fp16, 3 = fp32 are)", d->erdma_size);
+        if (!d->ew_op_mul && d->ew_algo != 0 && d->ew_algo != 1 && d->ew_algo != 2 && d->ew_algo != 4)
+            return sim_skip(s, e, "DPU_EW_CFG.EW_ALU_ALGO = %u is not simulated (0 max, 1 min, 2 add, 4 minus "
+                               "are)", d->ew_algo);
+        size_t esz = d->erdma_size == 2 ? 2 : 4;
+        int c2 = (int)((size_t)d->atom / esz);
+        float reg_op = f32_bits((uint32_t)d->ew_op_value);
+        for (size_t i = 0; i < n; i++) {
+            float x = reg_op;
+            if (d->ew_op_src_mem && d->erdma_mode != 1 && c >= d->ew_data_channels) {
+                x = 0.0f; /* padding channel: no operand is read */
+            } else if (d->ew_op_src_mem) {
+                const uint8_t *p = d->erdma_mode == 1
+                                       ? ew_base + (uint64_t)(c / c2) * d->ew_surf_bytes + i * (uint64_t)d->atom +
+                                             (uint64_t)(c % c2) * esz
+                                       : ew_base + (uint64_t)c * esz;
+                if (esz == 2)
+                    x = rk_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
+                else
+                    memcpy(&x, p, 4);
+            }
+            if (d->ew_op_mul) {
+                v[i] *= x;
+                continue;
+            }
+            switch (d->ew_algo) {
+            case 0: v[i] = v[i] > x ? v[i] : x; break;
+            case 1: v[i] = v[i] < x ? v[i] : x; break;
+            case 2: v[i] += x; break;
+            default: v[i] -= x; break;
+            }
+        }
+    }
+    if (!d->ew_relu_bypass)
+        for (size_t i = 0; i < n; i++)
+            v[i] = v[i] < 0 ? 0 : v[i];
+    if (d->ew_relux) {
+        float cmp = f32_bits((uint32_t)d->ew_relux_cmp);
+        for (size_t i = 0; i < n; i++)
+            v[i] = v[i] > cmp ? cmp : v[i];
+    }
     return RK_OK;
 }
 
@@ -1010,7 +1099,10 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
             int c2 = (int)((size_t)d.atom / esz);
             ext = (uint64_t)((d.c + c2 - 1) / c2 - 1) * d.ew_surf_bytes + n * (uint64_t)d.atom;
         } else {
-            ext = (uint64_t)d.c * esz;
+            /* per channel: ORIG_CHANNEL+1 entries like BRDMA (D-BSCH, inferred);
+             * padding channels get 0 */
+            d.ew_data_channels = dch;
+            ext = (uint64_t)dch * esz;
         }
         uint8_t *p;
         if ((st = sim_dma(s, d.ew_addr, ext, "DPU_RDMA_EW_BASE_ADDR", &p, e)))
@@ -1049,11 +1141,6 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     uint8_t *dst;
     if ((st = sim_dma(s, d.dst_addr, wext, "DPU_DST_BASE_ADDR", &dst, e)))
         return st;
-    if (d.is_float && !d.ew_bypass)
-        if ((st = sim_problem(s, e, "floating-point DPU with BS/BN/EW stages enabled is not simulated "
-                              "(BS_CFG 0x%x, BN_CFG 0x%x, EW_CFG 0x%x)", sim_reg(s, R_DPU_BS_CFG),
-                              sim_reg(s, R_DPU_BN_CFG), sim_reg(s, R_DPU_EW_CFG))))
-            return st;
     if (d.is_float && (d.out_scale != 1 || d.out_shift != 0 || d.out_offset != 0))
         if ((st = sim_problem(s, e, "floating-point OUT_CVT with scale %d, shift %d, offset %d is not "
                               "simulated (only the identity 1/0/0)", d.out_scale, d.out_shift, d.out_offset)))
@@ -1162,7 +1249,8 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
                 (st = ew_int(s, &d, c, v, n, ew_base, e)))
                 break;
             out_cvt_plane(&d, v, n);
-        } else if ((st = stage_float(s, &d.bs, fv, n, "BS", e)) || (st = stage_float(s, &d.bn, fv, n, "BN", e))) {
+        } else if ((st = stage_float(s, &d.bs, c, fv, n, "BS", e)) || (st = stage_float(s, &d.bn, c, fv, n, "BN", e)) ||
+                   (st = ew_float(s, &d, c, fv, n, ew_base, e)) || s->skip_unit) {
             break;
         } else if (d.out_prec == SIM_PREC_FP16 && !d.fp32tofp16 && d.atom == 16) {
             /* RK3588 sets FP32TOFP16_EN for fp16 outputs; lite streams

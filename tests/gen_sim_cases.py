@@ -117,6 +117,74 @@ def fp16_conv(name, seed, c, h, w, k, kh, kw, sx=1, sy=1, dx=1, dy=1, pads=(0, 0
     CASES[name] = dict(x=x, w=wt, y=acc.astype(np.float16))
 
 
+def f32_bits(a):
+    return np.asarray(a, dtype=np.float32).view(np.int32)
+
+
+def fp16_conv_dpu(name, seed, c, h, w, k, kh, kw, pads=(0, 0, 0, 0), use=1, relu=True, relux=None):
+    """fp16 conv through the float DPU (SEMANTICS.md D-FPSTAGE/D-FPDATA):
+    v = fp32(acc); v = v + bias[k] (fp32 bits in the BRDMA ALU slot);
+    v = v * mul[k] (fp16 bits in the MUL slot, if use & 4); ReLU; ReLUx
+    min(v, relux); y = fp16(v) rounded to nearest even.  acc is summed in
+    float64 and rounded once to fp32 (the NPU's fp32 order is unknown: the
+    test allows 1 fp16 ulp)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((c, h, w)).astype(np.float16)
+    wt = (rng.standard_normal((k, c, kh, kw)) * 0.3).astype(np.float16)
+    bias = (rng.standard_normal(k) * 0.7).astype(np.float32)
+    mul = rng.uniform(0.5, 2.0, k).astype(np.float16)
+    acc, _ = conv_acc(x.astype(np.float64), wt.astype(np.float64), 1, 1, 1, 1, pads, 0.0, False)
+    v = acc.astype(np.float32)
+    if use & 1:
+        v = v + bias[:, None, None]
+    if use & 4:
+        v = v * mul.astype(np.float32)[:, None, None]
+    if relu:
+        v = np.maximum(v, np.float32(0))
+    if relux is not None:
+        v = np.minimum(v, np.float32(relux))
+    CASES[name] = dict(x=x, w=wt, alu=f32_bits(bias), mul=mul.view(np.int16),
+                       cpend=np.zeros(k, np.int16), y=v.astype(np.float16))
+
+
+def fp16_ew_case(name, seed, c, h, w, a_alu, a_mul, algo, mul, relu=False):
+    """fp16 DPU flying EW (SEMANTICS.md D-FPSTAGE/D-FPEW): a' = (a + a_alu) * a_mul
+    in fp32 (a_alu fp32, a_mul an fp16 value), BN ReLU on a' if relu,
+    v = a' op b (b fp16 from ERDMA), y = fp16(v) to nearest even.  Every step is one fp32 IEEE
+    operation, so the expected bits are exact."""
+    rng = np.random.default_rng(seed)
+    a = (rng.standard_normal((c, h, w)) * 2).astype(np.float16)
+    b = (rng.standard_normal((c, h, w)) * 2).astype(np.float16)
+    a2 = (a.astype(np.float32) + np.float32(a_alu)) * np.float32(np.float16(a_mul))
+    if relu:  # BN ReLU (sim_asm_ew's relu): before the EW stage
+        a2 = np.maximum(a2, np.float32(0))
+    b2 = b.astype(np.float32)
+    if mul:
+        v = a2 * b2
+    elif algo == 2:
+        v = a2 + b2
+    elif algo == 4:
+        v = a2 - b2
+    elif algo == 0:
+        v = np.maximum(a2, b2)
+    else:
+        v = np.minimum(a2, b2)
+    CASES[name] = dict(a=a, b=b, y=v.astype(np.float32).astype(np.float16))
+
+
+def fp16_ew_chan_case(name, seed, c, h, w, algo):
+    """fp16 flying EW with a per-channel fp32 operand from ERDMA
+    (DATA_MODE 0, size code 3; SEMANTICS.md D-FPEW): BS/BN bypassed except the
+    BS ALU add of 0 and MUL by 1.0, v = a op b[c] in fp32, y = fp16(v)."""
+    rng = np.random.default_rng(seed)
+    a = (rng.standard_normal((c, h, w)) * 2).astype(np.float16)
+    b = rng.standard_normal(c).astype(np.float32) * np.float32(1.3)
+    a2 = a.astype(np.float32)
+    bb = b[:, None, None]
+    v = {2: a2 + bb, 4: a2 - bb, 0: np.maximum(a2, bb), 1: np.minimum(a2, bb)}[algo]
+    CASES[name] = dict(a=a, b=b.astype(np.float32), y=v.astype(np.float32).astype(np.float16))
+
+
 def ew_case(name, seed, c, h, w, a_alu, a_mul, a_shift, b_off, b_scale, b_shift, b_half_up, algo, mul,
             truncate, scale, shift, offset, half_up, relu=False):
     rng = np.random.default_rng(seed)
@@ -252,6 +320,12 @@ def main():
              lo=dict(start=1024, end=8192, sel=3, n=897, uscale=-20, ushift=5, oscale=0, oshift=0,
                      f=lambda x: 12000 - 0.5 * x),
              prio=(False, False, True), scale=3, shift=9, offset=-5)
+    # float DPU stages (parameters mirrored in test_sim_units.c)
+    fp16_conv_dpu('f16_bias_relu', 16, 12, 6, 5, 8, 3, 3, pads=(1, 1, 1, 1), use=1, relu=True)
+    fp16_conv_dpu('f16_bias_mul_relux', 17, 8, 5, 6, 16, 1, 1, use=5, relu=True, relux=0.75)
+    fp16_ew_case('f16_ew_add', 61, 12, 5, 6, a_alu=0.25, a_mul=1.5, algo=2, mul=False)
+    fp16_ew_case('f16_ew_mul_relu', 62, 16, 4, 5, a_alu=-0.5, a_mul=0.75, algo=0, mul=True, relu=True)
+    fp16_ew_chan_case('f16_ew_chan_minus', 63, 12, 3, 7, algo=4)
     pool_case('pool_max3x3', 31, 20, 7, 8, 3, 3, 2, 2, (1, 1, 1, 1), 1, -128)
     pool_case('pool_avg2x2', 32, 16, 6, 6, 2, 2, 2, 2, (0, 0, 0, 0), 0, 0)
     pool_case('pool_avg3x3_pad', 33, 16, 5, 5, 3, 3, 1, 1, (1, 1, 1, 1), 0, 0)

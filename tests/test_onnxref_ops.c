@@ -1146,6 +1146,171 @@ static void test_gru_linear_before_reset_matches_torch(void **state)
     run_bidir_rnn("GRU", 3, true, y, h);
 }
 
+/* ------------------------------------------------------- Cast and strings */
+
+static rk_tensor vec_str(int n, const char *const *v)
+{
+    int64_t d = n;
+    rk_tensor t = make(RK_DT_STRING, 1, &d, NULL);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(rk_tensor_set_str(&t, i, v[i], strlen(v[i])), RK_OK);
+    return t;
+}
+
+/* Expected strings: numpy 1.26 str(np.float32(v)) for each finite value
+ * (the formatting of ONNX's test_cast_FLOAT_to_STRING data); NaN/INF/-INF
+ * are the spellings of the ONNX Cast spec (numpy would say nan/inf). */
+static void test_cast_float_to_string_matches_numpy(void **state)
+{
+    (void)state;
+    static const uint32_t bits[] = {
+        0x3dcccccdu, /* 0.1f */         0x42c80000u, /* 100 */
+        0x3727c5acu, /* 1e-5f */        0x5a5529afu, /* 1.5e16f */
+        0x80000000u, /* -0.0 */         0x4ceb79a3u, /* 123456789 -> 123456792 */
+        0x38d1b717u, /* 1e-4f, just below 1e-4 */
+        0x7f7fffffu, /* FLT_MAX */      0x00800000u, /* FLT_MIN */
+        0x00000001u, /* smallest subnormal */
+        0xc0200000u, /* -2.5 */         0x4b18967fu, /* 9999999 */
+        0x7fc00000u, /* NaN */          0x7f800000u, /* +inf */
+        0xff800000u, /* -inf */
+    };
+    static const char *const want[] = {
+        "0.1", "100.0", "1e-05", "1.5e+16", "-0.0", "123456790.0", "1e-04",
+        "3.4028235e+38", "1.1754944e-38", "1e-45", "-2.5", "9999999.0",
+        "NaN", "INF", "-INF",
+    };
+    int n = (int)RK_ARRAY_LEN(bits);
+    float v[RK_ARRAY_LEN(bits)];
+    memcpy(v, bits, sizeof bits);
+    rk_tensor x = vec_f32(n, v), out[1];
+    const rk_tensor *in[1] = {&x};
+    rk_err e = {0};
+    pb a = {0};
+    attr_int(&a, "to", RK_DT_STRING);
+    assert_int_equal(run_op("Cast", 13, &a, in, 1, out, 1, &e), RK_OK);
+    assert_int_equal(out[0].dtype, RK_DT_STRING);
+    assert_int_equal(out[0].nelem, n);
+    for (int i = 0; i < n; i++)
+        assert_string_equal(rk_tensor_str(&out[0], i), want[i]);
+    free_all(out, 1);
+    rk_tensor_free(&x);
+}
+
+/* Spec (Operators.md, Cast): "+INF"/"INF", "-INF", "NaN" case-insensitive,
+ * plain and scientific notation.  Expected floats: C literals (the
+ * compiler's correctly rounded decimal conversion). */
+static void test_cast_string_to_float_parses_specials(void **state)
+{
+    (void)state;
+    static const char *const s[] = {"1e3", "-0.5", "+INF", "inf", "-INF", "NaN", "nAn",
+                                    "1E-5", "0.1", "  2.5"};
+    static const float want[] = {1000.0f, -0.5f, INFINITY, INFINITY, -INFINITY, NAN, NAN,
+                                 1e-5f, 0.1f, 2.5f};
+    int n = (int)RK_ARRAY_LEN(s);
+    rk_tensor x = vec_str(n, s), out[1];
+    const rk_tensor *in[1] = {&x};
+    rk_err e = {0};
+    pb a = {0};
+    attr_int(&a, "to", RK_DT_F32);
+    assert_int_equal(run_op("Cast", 13, &a, in, 1, out, 1, &e), RK_OK);
+    assert_int_equal(out[0].dtype, RK_DT_F32);
+    for (int i = 0; i < n; i++) {
+        float g = ((const float *)out[0].data)[i];
+        if (isnan(want[i]))
+            assert_true(isnan(g));
+        else
+            assert_memory_equal(&g, &want[i], sizeof g);
+    }
+    free_all(out, 1);
+    /* to an integer type: "100.5" -> 100 (spec example), "-7" -> -7 */
+    static const char *const si[] = {"100.5", "-7"};
+    rk_tensor xi = vec_str(2, si);
+    const rk_tensor *ini[1] = {&xi};
+    attr_int(&a, "to", RK_DT_I32);
+    assert_int_equal(run_op("Cast", 13, &a, ini, 1, out, 1, &e), RK_OK);
+    assert_int_equal(out[0].dtype, RK_DT_I32);
+    assert_int_equal(((const int32_t *)out[0].data)[0], 100);
+    assert_int_equal(((const int32_t *)out[0].data)[1], -7);
+    free_all(out, 1);
+    rk_tensor_free(&xi);
+    rk_tensor_free(&x);
+}
+
+/* float -> string -> float returns the identical bits for a spread of
+ * float32 values (every 4099th bit pattern, all exponents, both signs,
+ * subnormals); NaNs only need to stay NaN.  CastLike takes the target
+ * type from its second input. */
+static void test_cast_float_string_round_trip_exact(void **state)
+{
+    (void)state;
+    enum { N = 2048 };
+    float *v = malloc(N * sizeof *v);
+    assert_non_null(v);
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t b = i * 2097143u; /* odd step: covers the 32-bit space */
+        memcpy(&v[i], &b, sizeof b);
+    }
+    rk_tensor x = vec_f32(N, v), like_s, like_f = scalar_f32(0), str[1], back[1];
+    static const char *const one[] = {""};
+    like_s = vec_str(1, one);
+    const rk_tensor *in1[2] = {&x, &like_s};
+    rk_err e = {0};
+    assert_int_equal(run_op("CastLike", 15, NULL, in1, 2, str, 1, &e), RK_OK);
+    const rk_tensor *in2[2] = {&str[0], &like_f};
+    assert_int_equal(run_op("CastLike", 15, NULL, in2, 2, back, 1, &e), RK_OK);
+    for (int i = 0; i < N; i++) {
+        float g = ((const float *)back[0].data)[i];
+        if (isnan(v[i]))
+            assert_true(isnan(g));
+        else if (memcmp(&g, &v[i], sizeof g) != 0)
+            fail_msg("element %d: %a printed as '%s' read back as %a", i, (double)v[i],
+                     rk_tensor_str(&str[0], i), (double)g);
+    }
+    free_all(str, 1);
+    free_all(back, 1);
+    rk_tensor_free(&like_s);
+    rk_tensor_free(&like_f);
+    rk_tensor_free(&x);
+    free(v);
+}
+
+static void test_cast_string_not_a_number_rejected(void **state)
+{
+    (void)state;
+    static const char *const s[] = {"1.5", "abc"};
+    rk_tensor x = vec_str(2, s), out[1];
+    const rk_tensor *in[1] = {&x};
+    rk_err e = {0};
+    pb a = {0};
+    attr_int(&a, "to", RK_DT_F32);
+    assert_int_equal(run_op("Cast", 13, &a, in, 1, out, 1, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "abc"));
+    rk_tensor_free(&x);
+}
+
+/* Ops without string support refuse string inputs by name instead of
+ * reading the pointers as numbers; Identity deep-copies them. */
+static void test_string_input_refused_except_identity(void **state)
+{
+    (void)state;
+    static const char *const s[] = {"a", "bc"};
+    rk_tensor x = vec_str(2, s), out[1];
+    const rk_tensor *in[2] = {&x, &x};
+    rk_err e = {0};
+    assert_int_equal(run_op("Relu", 14, NULL, in, 1, out, 1, &e), RK_EUNSUPPORTED);
+    assert_non_null(strstr(e.msg, "string tensors are not supported by Relu"));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(run_op("Concat", 13, NULL, in, 2, out, 1, &e), RK_EUNSUPPORTED);
+    assert_non_null(strstr(e.msg, "string tensors are not supported by Concat"));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(run_op("Identity", 16, NULL, in, 1, out, 1, &e), RK_OK);
+    assert_int_equal(out[0].dtype, RK_DT_STRING);
+    assert_string_equal(rk_tensor_str(&out[0], 1), "bc");
+    assert_ptr_not_equal(((char **)out[0].data)[1], ((char **)x.data)[1]);
+    free_all(out, 1);
+    rk_tensor_free(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1188,6 +1353,11 @@ int main(void)
         cmocka_unit_test(test_unique_rows_sorted_and_unsorted),
         cmocka_unit_test(test_lstm_bidirectional_seq_lens_matches_torch),
         cmocka_unit_test(test_gru_linear_before_reset_matches_torch),
+        cmocka_unit_test(test_cast_float_to_string_matches_numpy),
+        cmocka_unit_test(test_cast_string_to_float_parses_specials),
+        cmocka_unit_test(test_cast_float_string_round_trip_exact),
+        cmocka_unit_test(test_cast_string_not_a_number_rejected),
+        cmocka_unit_test(test_string_input_refused_except_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,6 +202,8 @@ typedef struct conv_case {
     bool relu;
     int scale, shift, offset;
     bool half_up;
+    bool relux;          /* BN ReLUx with BN_RELUX_CMP = relux_bits */
+    uint32_t relux_bits; /* fp32 bits for fp16 cases */
 } conv_case;
 
 static void run_conv_case(const conv_case *cc)
@@ -251,6 +253,8 @@ static void run_conv_case(const conv_case *cc)
     c.bs_shift = cc->s_pos;
     c.bs_shift_neg = cc->s_neg;
     c.relu = cc->relu;
+    c.bn_relux = cc->relux;
+    c.bn_relux_cmp = cc->relux_bits;
     c.out_prec = out_prec;
     c.out_scale = (int16_t)(out_prec == SIM_PREC_INT8 ? cc->scale : 1);
     c.out_shift = out_prec == SIM_PREC_INT8 ? cc->shift : 0;
@@ -285,19 +289,24 @@ static void run_conv_case(const conv_case *cc)
 #define F16 SIM_PREC_FP16
 /* Mirrors gen_sim_cases.py main(). */
 static const conv_case conv_cases[] = {
-    {"i8_1x1", I8, 20, 5, 6, 24, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, -128, false, 5, 14, 14, false, 20000, 24, -5, false},
-    {"i8_3x3_pad", I8, 8, 7, 6, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, -128, false, 5, 14, 14, false, 20000, 24, -5, false},
-    {"i8_3x3_stride2", I8, 16, 9, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, -128, false, 5, 14, 14, false, 20000, 24, -5, false},
-    {"i8_3x3_dil2", I8, 8, 8, 9, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, false, 5, 14, 14, false, 20000, 24, -5, false},
-    {"i8_dw3x3", I8, 24, 6, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, -128, true, 1, 14, 14, false, 20000, 24, -5, false},
-    {"i8_cpend_relu", I8, 40, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, -128, false, 7, 14, 14, true, 20000, 24, -5, false},
-    {"rq_negshift_even", I8, 8, 4, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, -128, false, 5, 12, 16, false, 1, 3, 0, false},
-    {"rq_negshift_up", I8, 8, 4, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, -128, false, 5, 12, 16, false, 1, 3, 0, true},
-    {"f16_1x1", F16, 12, 5, 6, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, false, 0, 0, 0, false, 1, 0, 0, false},
-    {"f16_3x3_pad", F16, 8, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, false, 0, 0, 0, false, 1, 0, 0, false},
-    {"f16_3x3_stride2", F16, 8, 9, 8, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, false, 0, 0, 0, false, 1, 0, 0, false},
-    {"f16_3x3_dil2", F16, 8, 8, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, false, 0, 0, 0, false, 1, 0, 0, false},
-    {"f16_dw3x3", F16, 16, 6, 6, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, true, 0, 0, 0, false, 1, 0, 0, false},
+    {"i8_1x1", I8, 20, 5, 6, 24, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, -128, false, 5, 14, 14, false, 20000, 24, -5, false, false, 0},
+    {"i8_3x3_pad", I8, 8, 7, 6, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, -128, false, 5, 14, 14, false, 20000, 24, -5, false, false, 0},
+    {"i8_3x3_stride2", I8, 16, 9, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, -128, false, 5, 14, 14, false, 20000, 24, -5, false, false, 0},
+    {"i8_3x3_dil2", I8, 8, 8, 9, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, false, 5, 14, 14, false, 20000, 24, -5, false, false, 0},
+    {"i8_dw3x3", I8, 24, 6, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, -128, true, 1, 14, 14, false, 20000, 24, -5, false, false, 0},
+    {"i8_cpend_relu", I8, 40, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 0, 1, 0, -128, false, 7, 14, 14, true, 20000, 24, -5, false, false, 0},
+    {"rq_negshift_even", I8, 8, 4, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, -128, false, 5, 12, 16, false, 1, 3, 0, false, false, 0},
+    {"rq_negshift_up", I8, 8, 4, 4, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, -128, false, 5, 12, 16, false, 1, 3, 0, true, false, 0},
+    {"f16_1x1", F16, 12, 5, 6, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, false, 0, 0, 0, false, 1, 0, 0, false, false, 0},
+    {"f16_3x3_pad", F16, 8, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, false, 0, 0, 0, false, 1, 0, 0, false, false, 0},
+    {"f16_3x3_stride2", F16, 8, 9, 8, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, false, 0, 0, 0, false, 1, 0, 0, false, false, 0},
+    {"f16_3x3_dil2", F16, 8, 8, 8, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, false, 0, 0, 0, false, 1, 0, 0, false, false, 0},
+    {"f16_dw3x3", F16, 16, 6, 6, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, true, 0, 0, 0, false, 1, 0, 0, false, false, 0},
+    /* float DPU: BRDMA bias as fp32 bits (+ fp16 per-channel MUL), BN ReLU / ReLUx (0x3F400000 = 0.75f) */
+    {"f16_bias_relu", F16, 12, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, false, 1, 0, 0, true, 1, 0, 0, false,
+     false, 0},
+    {"f16_bias_mul_relux", F16, 8, 5, 6, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, false, 5, 0, 0, true, 1, 0, 0, false,
+     true, 0x3F400000u},
 };
 
 static const conv_case *find_conv(const char *name)
@@ -323,6 +332,8 @@ CONV_TEST(test_sim_conv_fp16_3x3_padded_matches_numpy, "f16_3x3_pad")
 CONV_TEST(test_sim_conv_fp16_strided_matches_numpy, "f16_3x3_stride2")
 CONV_TEST(test_sim_conv_fp16_dilated_matches_numpy, "f16_3x3_dil2")
 CONV_TEST(test_sim_conv_fp16_depthwise_matches_numpy, "f16_dw3x3")
+CONV_TEST(test_sim_conv_fp16_bias_relu_matches_numpy, "f16_bias_relu")
+CONV_TEST(test_sim_conv_fp16_bias_mul_relux_matches_numpy, "f16_bias_mul_relux")
 
 /* Hand-derived OUT_CVT ties: v = 12 with scale 1, shift 3 -> 1.5.
  * CVT_ROUND 0 (half to even) -> 2; 1 (half up) -> 2; v = 20 -> 2.5 -> 2 / 3;
@@ -491,6 +502,80 @@ static void test_sim_ew_mul_matches_numpy(void **state)
     (void)state;
     ew_case c = {"ew_mul", 16, 4, 5, 3, 1, 0, -2, 1, 0, true, 0, true, 4, 3, 2, 1, true};
     run_ew_case(&c);
+}
+
+/* fp16 EW in DPU flying mode (SEMANTICS D-FPSTAGE / D-FPEW): numpy does
+ * the same fp32 operations and one fp16 rounding (nearest even), so the
+ * bits must match exactly.  a_alu = fp32 bits, a_mul = fp16 bits. */
+static void run_f16_ew_case(const char *name, int c, int h, int w, uint32_t a_alu, uint16_t a_mul,
+                            uint32_t algo, bool mul, bool relu, bool b_chan)
+{
+    builder b;
+    b_init(&b);
+    const rk_tensor *a = gold(name, "a"), *bb = gold(name, "b"), *y = gold(name, "y");
+    assert_int_equal(y->dtype, RK_DT_F16);
+    int32_t ta = b_act(&b, "a", F16, c, h, w);
+    int32_t tb = -1;
+    if (b_chan) {
+        assert_int_equal(bb->dtype, RK_DT_F32);
+        b_const(&b, "b", bb->data, (size_t)c * 4); /* one fp32 per channel */
+    } else {
+        tb = b_act(&b, "b", F16, c, h, w);
+    }
+    int32_t ty = b_act(&b, "y", F16, c, h, w);
+    sim_asm_ew ew;
+    memset(&ew, 0, sizeof(ew));
+    ew.prec = F16;
+    ew.b_fp32_per_channel = b_chan;
+    ew.w = w;
+    ew.h = h;
+    ew.c = c;
+    ew.a_tensor = "a";
+    ew.b_tensor = "b";
+    ew.out_tensor = "y";
+    ew.a_alu = (int32_t)a_alu;
+    ew.a_mul = (int16_t)a_mul;
+    ew.algo = algo;
+    ew.mul = mul;
+    ew.relu = relu;
+    ew.out_scale = 1;
+    sim_asm_ew_task(&b.a, &ew, 0);
+    sim *s = b_machine(&b);
+    write_feature(s, ta, F16, a);
+    if (!b_chan)
+        write_feature(s, tb, F16, bb);
+    run_or_fail(s);
+    uint16_t *got = read_feature(s, ty, F16, c, h, w);
+    const uint16_t *ref = y->data;
+    for (int64_t i = 0; i < y->nelem; i++)
+        if (got[i] != ref[i])
+            fail_msg("%s: element %lld is %g (0x%04x), numpy says %g (0x%04x)", name, (long long)i,
+                     rk_f16_to_f32(got[i]), got[i], rk_f16_to_f32(ref[i]), ref[i]);
+    free(got);
+    sim_destroy(s);
+    b_free(&b);
+}
+
+/* 0x3E800000 = 0.25f, 0x3E00 = 1.5 (fp16); mirrors gen_sim_cases.py */
+static void test_sim_ew_fp16_add_matches_numpy(void **state)
+{
+    (void)state;
+    run_f16_ew_case("f16_ew_add", 12, 5, 6, 0x3E800000u, 0x3E00, 2, false, false, false);
+}
+
+/* 0xBF000000 = -0.5f, 0x3A00 = 0.75 (fp16); BN ReLU, then EW multiply */
+static void test_sim_ew_fp16_mul_relu_matches_numpy(void **state)
+{
+    (void)state;
+    run_f16_ew_case("f16_ew_mul_relu", 16, 4, 5, 0xBF000000u, 0x3A00, 0, true, true, false);
+}
+
+/* per-channel fp32 operand (ERDMA mode 0, size 3), EW minus; BS adds 0.0f
+ * and multiplies by 1.0 (0x3C00), which leaves a unchanged */
+static void test_sim_ew_fp16_per_channel_fp32_minus_matches_numpy(void **state)
+{
+    (void)state;
+    run_f16_ew_case("f16_ew_chan_minus", 12, 3, 7, 0u, 0x3C00, 4, false, false, true);
 }
 
 /* ------------------------------------------------------------ pooling */
@@ -731,6 +816,11 @@ int main(void)
         cmocka_unit_test(test_sim_conv_fp16_depthwise_matches_numpy),
         cmocka_unit_test(test_sim_ew_add_matches_numpy),
         cmocka_unit_test(test_sim_ew_mul_matches_numpy),
+        cmocka_unit_test(test_sim_conv_fp16_bias_relu_matches_numpy),
+        cmocka_unit_test(test_sim_conv_fp16_bias_mul_relux_matches_numpy),
+        cmocka_unit_test(test_sim_ew_fp16_add_matches_numpy),
+        cmocka_unit_test(test_sim_ew_fp16_mul_relu_matches_numpy),
+        cmocka_unit_test(test_sim_ew_fp16_per_channel_fp32_minus_matches_numpy),
         cmocka_unit_test(test_sim_lut_adjacent_tables_match_numpy),
         cmocka_unit_test(test_sim_lut_gap_and_priorities_match_numpy),
         cmocka_unit_test(test_sim_pool_max_padded_strided_matches_numpy),

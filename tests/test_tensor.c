@@ -67,6 +67,51 @@ static void test_tensor_alloc_counts_elements(void **state)
     rk_tensor_free(&t);
 }
 
+/* String tensors (invariant in rk_tensor.h): zero-filled = all "", owned
+ * char * elements, deep copy, free releases each string (ASan/LSan in the
+ * sanitizer build reports any leak or double free here). */
+static void test_tensor_string_alloc_copy_free(void **state)
+{
+    (void)state;
+    assert_int_equal(rk_dtype_size(RK_DT_STRING), 0); /* "not numeric" signal */
+    assert_int_equal(rk_dtype_storage_size(RK_DT_STRING), sizeof(char *));
+    assert_int_equal(rk_dtype_storage_size(RK_DT_F32), 4);
+    rk_tensor t, c, f;
+    rk_err e = {0};
+    int64_t dims[2] = {2, 2};
+    assert_int_equal(rk_tensor_alloc(&t, "s", RK_DT_STRING, 2, dims, &e), RK_OK);
+    assert_int_equal(t.nelem, 4);
+    assert_int_equal(rk_tensor_bytes(&t), 0);
+    for (int64_t i = 0; i < t.nelem; i++) {
+        assert_null(((char **)t.data)[i]);
+        assert_string_equal(rk_tensor_str(&t, i), "");
+    }
+    assert_int_equal(rk_tensor_set_str(&t, 0, "hello", 5), RK_OK);
+    assert_int_equal(rk_tensor_set_str(&t, 2, "abcdef", 3), RK_OK); /* prefix only */
+    assert_int_equal(rk_tensor_set_str(&t, 0, "replaced", 8), RK_OK); /* old one freed */
+    assert_int_equal(rk_tensor_copy(&c, &t, &e), RK_OK);
+    assert_int_equal(c.dtype, RK_DT_STRING);
+    assert_string_equal(c.name, "s");
+    assert_string_equal(rk_tensor_str(&c, 0), "replaced");
+    assert_string_equal(rk_tensor_str(&c, 1), "");
+    assert_string_equal(rk_tensor_str(&c, 2), "abc");
+    /* duplicated, not aliased: editing the copy leaves the source alone */
+    assert_ptr_not_equal(((char **)c.data)[0], ((char **)t.data)[0]);
+    assert_int_equal(rk_tensor_set_str(&c, 0, "x", 1), RK_OK);
+    assert_string_equal(rk_tensor_str(&t, 0), "replaced");
+    /* strings are not numbers */
+    assert_int_equal(rk_tensor_to_f32(&f, &t, &e), RK_EUNSUPPORTED);
+    rk_tensor_free(&c);
+    /* a borrowed view must not free the strings it does not own */
+    rk_tensor view = t;
+    view.name = NULL;
+    view.borrowed = true;
+    rk_tensor_free(&view);
+    assert_string_equal(rk_tensor_str(&t, 2), "abc");
+    rk_tensor_free(&t);
+    assert_null(t.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -75,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_f16_round_trip_all_finite),
         cmocka_unit_test(test_tensor_alloc_rejects_negative_dim),
         cmocka_unit_test(test_tensor_alloc_counts_elements),
+        cmocka_unit_test(test_tensor_string_alloc_copy_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,6 +155,17 @@ static int compare(const char *what, const rk_tensor *got, const rk_tensor *want
                 rk_shape_str(got, s1, sizeof s1), rk_shape_str(want, s2, sizeof s2));
         return RES_FAIL;
     }
+    if (want->dtype == RK_DT_STRING) { /* strings compare exactly */
+        for (int64_t i = 0; i < want->nelem; i++) {
+            const char *g = rk_tensor_str(got, i), *w = rk_tensor_str(want, i);
+            if (strcmp(g, w) != 0) {
+                rk_errf(e, RK_ECHECK, "%s: string element %lld is \"%.40s\", expected "
+                        "\"%.40s\"", what, (long long)i, g, w);
+                return RES_FAIL;
+            }
+        }
+        return RES_PASS;
+    }
     if (!is_float(want->dtype)) {
         size_t bytes = rk_tensor_bytes(want);
         if (bytes && memcmp(got->data, want->data, bytes) != 0) {
@@ -367,6 +378,7 @@ int main(int argc, char **argv)
             g_threads = atoi(argv[++i]);
         else if (argv[i][0] == '-') {
             fprintf(stderr, "usage: onnxref-conformance [--timeout SEC] [--threads N] (--root DIR [--filter S] | TESTDIR...)\n");
+            free(dirs);
             return 2;
         } else
             dirs[ndirs++] = argv[i];
@@ -375,6 +387,7 @@ int main(int argc, char **argv)
         DIR *d = opendir(root);
         if (!d) {
             fprintf(stderr, "onnxref-conformance: cannot open %s\n", root);
+            free(dirs);
             return 3;
         }
         struct dirent *de;

@@ -56,6 +56,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rk_json.h"
 #include "cli.h"
 #include "rknn.h"
 
@@ -67,20 +68,6 @@ static void usage(FILE *f)
                "  count and memory sizes of a vendor .rknn model.\n"
                "  --json  print the same as one JSON object (schema in the\n"
                "          README / cmd_info.c)\n");
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
 }
 
 static void json_ints(FILE *f, const int32_t *v, uint32_t n)
@@ -136,24 +123,24 @@ static void json_tensor(FILE *f, const rknn_graph *g, int32_t ti,
     const rknn_tensor *t = &g->tensors[ti];
     char b1[32], b2[32];
     fprintf(f, "{\"index\": %d, \"name\": ", ti);
-    json_str(f, t->name);
+    rk_json_put_str(f, t->name);
     fprintf(f, ", \"shape\": ");
     json_ints(f, t->shape, t->n_shape);
     fprintf(f, ", \"native_shape\": ");
     json_ints(f, t->native_shape, t->n_native_shape);
     fprintf(f, ", \"dtype\": ");
-    json_str(f, dtype_name(t, b1, sizeof(b1)));
+    rk_json_put_str(f, dtype_name(t, b1, sizeof(b1)));
     fprintf(f, ", \"layout\": ");
-    json_str(f, layout_name(t->layout, b2, sizeof(b2)));
+    rk_json_put_str(f, layout_name(t->layout, b2, sizeof(b2)));
     fprintf(f, ", \"size\": %d, \"quant\": ", t->size);
     const rknn_quant *q = &t->quant;
     if ((!q->method || !*q->method) && !q->n_scale) {
         fprintf(f, "null");
     } else {
         fprintf(f, "{\"method\": ");
-        json_str(f, q->method);
+        rk_json_put_str(f, q->method);
         fprintf(f, ", \"dtype\": ");
-        json_str(f, q->dtype);
+        rk_json_put_str(f, q->dtype);
         fprintf(f, ", \"scale\": ");
         json_floats(f, q->scale, q->n_scale);
         fprintf(f, ", \"zero_point\": ");
@@ -179,19 +166,19 @@ static void print_json(FILE *f, const char *path, const rknn_model *m)
     rknn_memory mem;
     rknn_memory_usage(m, &mem);
     fprintf(f, "{\"file\": ");
-    json_str(f, path);
+    rk_json_put_str(f, path);
     fprintf(f, ", \"container_version\": %u, \"format\": ", m->container_version);
-    json_str(f, m->format);
+    rk_json_put_str(f, m->format);
     fprintf(f, ", \"soc\": ");
-    json_str(f, m->soc);
+    rk_json_put_str(f, m->soc);
     fprintf(f, ", \"soc_id\": ");
-    json_str(f, rk_soc_name(m->soc_id));
+    rk_json_put_str(f, rk_soc_name(m->soc_id));
     fprintf(f, ", \"compiler\": ");
-    json_str(f, m->compiler);
+    rk_json_put_str(f, m->compiler);
     fprintf(f, ", \"source\": ");
-    json_str(f, m->source);
+    rk_json_put_str(f, m->source);
     fprintf(f, ", \"custom_op\": ");
-    json_str(f, m->custom_op);
+    rk_json_put_str(f, m->custom_op);
     fprintf(f, ", \"has_program\": %s, \"task_count\": %zu, \"segments\": [",
             m->has_program ? "true" : "false", m->n_tasks);
     for (uint32_t i = 0; i < m->n_segments; i++)
@@ -211,18 +198,18 @@ static void print_json(FILE *f, const char *path, const rknn_model *m)
     for (uint32_t i = 0; i < g->n_nodes; i++) {
         const rknn_node *n = &g->nodes[i];
         fprintf(f, "%s\n  {\"index\": %u, \"type\": ", i ? "," : "", i);
-        json_str(f, n->type);
+        rk_json_put_str(f, n->type);
         fprintf(f, ", \"name\": ");
-        json_str(f, n->name);
+        rk_json_put_str(f, n->name);
         fprintf(f, ", \"inputs\": [");
         for (uint32_t k = 0; k < n->n_inputs; k++) {
             fprintf(f, "%s", k ? ", " : "");
-            json_str(f, tensor_name(g, n->inputs[k]));
+            rk_json_put_str(f, tensor_name(g, n->inputs[k]));
         }
         fprintf(f, "], \"outputs\": [");
         for (uint32_t k = 0; k < n->n_outputs; k++) {
             fprintf(f, "%s", k ? ", " : "");
-            json_str(f, tensor_name(g, n->outputs[k]));
+            rk_json_put_str(f, tensor_name(g, n->outputs[k]));
         }
         if (n->task_count)
             fprintf(f, "], \"task_first\": %u, \"task_last\": %u", n->task_first,
