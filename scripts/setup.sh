@@ -42,3 +42,18 @@ BUILD_DIR="${RKSIM_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRKSIM_WERROR=ON ${RKSIM_CMAKE_ARGS:-}
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 echo "setup: built $BUILD_DIR/sim/rksim"
+
+# onnxruntime-node from npm: the independent float reference for the
+# onnxref cross-check and benchmark (scripts/ort-*.sh).  Installed into the
+# ignored .cache/ort; ONNXRUNTIME_NODE_INSTALL=skip avoids the GPU download
+# that fails here (the CPU binaries ship inside the npm package).  Not fatal:
+# the cross-check test skips when it is missing.
+ORT_DIR="${RKSIM_ORT_DIR:-.cache/ort}"
+if [ -z "${RKSIM_SKIP_NPM:-}" ] && command -v npm >/dev/null 2>&1 &&
+   [ ! -f "$ORT_DIR/node_modules/onnxruntime-node/package.json" ]; then
+  mkdir -p "$ORT_DIR"
+  [ -f "$ORT_DIR/package.json" ] || echo '{"name":"rksim-ort","private":true}' > "$ORT_DIR/package.json"
+  (cd "$ORT_DIR" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund onnxruntime-node >/dev/null 2>&1) &&
+    echo "setup: onnxruntime-node installed in $ORT_DIR" ||
+    echo "setup: npm install onnxruntime-node failed; the onnxruntime cross-check will be skipped"
+fi

@@ -407,7 +407,8 @@ int main(int argc, char **argv)
             snprintf(dirs[ndirs++], len, "%s/%s", root, de->d_name);
         }
         closedir(d);
-        qsort(dirs, (size_t)ndirs, sizeof *dirs, cmp_str);
+        if (ndirs > 0) /* qsort's base must not be NULL, even for 0 items */
+            qsort(dirs, (size_t)ndirs, sizeof *dirs, cmp_str);
     }
     int passed = 0;
     for (int i = 0; i < ndirs; i++)
