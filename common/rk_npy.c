@@ -3,6 +3,8 @@
  * then a Python dict literal {'descr': '<f4', 'fortran_order': False,
  * 'shape': (1, 3), } padded with spaces to a 64-byte boundary. */
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +93,14 @@ static rk_status parse_shape(const char *hdr, const char *what, int *ndim, int64
     return RK_OK;
 }
 
+static bool dims_empty(const int64_t *dims, int ndim)
+{
+    for (int i = 0; i < ndim; i++)
+        if (dims[i] == 0)
+            return true;
+    return false;
+}
+
 rk_status rk_npy_parse(const uint8_t *buf, size_t len, const char *what, rk_tensor *t,
                        rk_err *e)
 {
@@ -136,18 +146,26 @@ rk_status rk_npy_parse(const uint8_t *buf, size_t len, const char *what, rk_tens
     }
     if ((st = parse_shape(hdr, what, &ndim, dims, e)) != RK_OK)
         goto out;
-    if ((st = rk_tensor_alloc(t, NULL, dt, ndim, dims, e)) != RK_OK)
-        goto out;
-    size_t need = rk_tensor_bytes(t);
-    if (need > len - hoff - hlen) {
-        char shape[96];
-        st = rk_errf(e, RK_EINPUT, "%s: .npy data truncated: shape %s %s needs %zu bytes, file has %zu",
-                     what, rk_shape_str(t, shape, sizeof shape), rk_dtype_name(dt), need,
-                     len - hoff - hlen);
-        rk_tensor_free(t);
+    /* Check the file holds the data before allocating: the header's shape is
+     * untrusted and may claim far more than the file contains. */
+    size_t have = len - hoff - hlen, need = rk_dtype_size(dt);
+    for (int i = 0; i < ndim && need; i++) {
+        if ((uint64_t)dims[i] > have / need + 1) {
+            need = SIZE_MAX;
+            break;
+        }
+        need *= (size_t)dims[i];
+    }
+    if (ndim && dims_empty(dims, ndim))
+        need = 0;
+    if (need > have) {
+        st = rk_errf(e, RK_EINPUT, "%s: .npy data truncated: the header's shape needs more than the "
+                     "%zu bytes the file holds", what, have);
         goto out;
     }
-    memcpy(t->data, buf + hoff + hlen, need);
+    if ((st = rk_tensor_alloc(t, NULL, dt, ndim, dims, e)) != RK_OK)
+        goto out;
+    memcpy(t->data, buf + hoff + hlen, rk_tensor_bytes(t));
 out:
     free(hdr);
     return st;

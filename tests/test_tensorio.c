@@ -55,6 +55,23 @@ static void test_npy_parse_truncated_data_names_file(void **state)
         assert_int_not_equal(rk_npy_parse(buf, cut, "cut.npy", &t, NULL), RK_OK);
 }
 
+/* Found by fuzz_npy: a header may claim a shape far larger than the file;
+ * the parser must refuse before allocating (this one would need 4 EiB). */
+static void test_npy_parse_huge_shape_refused_before_allocation(void **state)
+{
+    (void)state;
+    uint8_t buf[256];
+    size_t len = make_hand_npy(buf);
+    const char *huge = "{'descr': '<i2', 'fortran_order': False, 'shape': (2147483647, 2147483647), }";
+    memset(buf + 10, ' ', 118);
+    memcpy(buf + 10, huge, strlen(huge));
+    buf[127] = '\n';
+    rk_tensor t;
+    rk_err e = {0};
+    assert_int_equal(rk_npy_parse(buf, len, "huge.npy", &t, &e), RK_EINPUT);
+    assert_non_null(strstr(e.msg, "huge.npy"));
+}
+
 static void test_npy_parse_rejects_bad_magic(void **state)
 {
     (void)state;
@@ -149,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_parse_hand_written_int16),
         cmocka_unit_test(test_npy_parse_truncated_data_names_file),
+        cmocka_unit_test(test_npy_parse_huge_shape_refused_before_allocation),
         cmocka_unit_test(test_npy_parse_rejects_bad_magic),
         cmocka_unit_test(test_npy_write_read_round_trip),
         cmocka_unit_test(test_h5_round_trip_keeps_names_with_slashes),
