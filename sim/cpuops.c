@@ -277,6 +277,22 @@ static const rknn_gen_attr *gen_attr_of(const sim *s, const char *name)
     return NULL;
 }
 
+/* --dump-layers: record the quantised input as the model's int8 tensor now,
+ * before lite_unsigned_input re-encodes the bytes in DRAM for an unsigned
+ * first layer (dequantising those bytes as int8 would give (q+128) mod 256;
+ * found by the compare tool's RK3566 input rows). */
+static rk_status capture_input_before_reencoding(sim *s, int32_t ti, rk_err *e)
+{
+    const char *name = s->g->tensors[ti].name;
+    if (!s->opt.keep_layers || !name || rk_tensor_list_find(&s->layers, name))
+        return RK_OK;
+    rk_tensor t = {0};
+    rk_status st = sim_tensor_to_float(s, ti, &t, e);
+    if (!st && (st = rk_tensor_list_push(&s->layers, &t, e)))
+        rk_tensor_free(&t);
+    return st;
+}
+
 /* RK3566: a first layer whose CNA converter reads UNSIGNED bytes
  * ((u + offset) * scale >> truncate, DATA_SIGN 0) expects the runtime to
  * store u = q - offset (scale == 2^truncate) instead of the int8 q: the
@@ -447,6 +463,8 @@ static rk_status input_operator(sim *s, const rknn_node *n, rk_err *e)
                     p[i] = (p[i] - mu) / sd;
         }
     st = sim_tensor_from_float(s, ti, &f, e);
+    if (!st)
+        st = capture_input_before_reencoding(s, ti, e);
     if (!st)
         st = lite_unsigned_input(s, ti, e);
     rk_tensor_free(&f);

@@ -125,13 +125,13 @@ def main():
             fail("layer %r reads only graph inputs but single %r != entire %r" % (t, b, a))
     print("ok: single == entire for layers fed by graph inputs only (%s)" % ", ".join(fed_by_inputs))
 
-    # The demo's uint8 images are exact in the inputs' int8 (scale 1, zp -128):
-    # anything else is the simulator's input capture, reported not failed
-    # (known: RK3566 dumps (x + 128) mod 256, see the compare report notes).
+    # The demo's uint8 images are exact in the inputs' int8 (scale 1, zp -128),
+    # so every input row must have cosine 1 (RK3566 once dumped (x+128) mod 256).
     for l in rep["layers"]:
-        if l["is_input"] and l["entire"] and l["entire"]["cosine"] != 1:
-            print("WARNING: input layer %r: cosine %r (expected 1: exact int8 input)"
-                  % (l["tensor"], l["entire"]["cosine"]))
+        if l["is_input"] and l["entire"] and abs(l["entire"]["cosine"] - 1) > 1e-6:
+            fail("input layer %r: cosine %r (expected 1: exact int8 input)"
+                 % (l["tensor"], l["entire"]["cosine"]))
+    print("ok: input rows exact")
     rows = list(csv.DictReader(open(prefix + ".csv")))
     n_modes = sum((l["entire"] is not None) + (l["single"] is not None) for l in rep["layers"])
     if len(rows) != n_modes:
