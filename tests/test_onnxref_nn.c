@@ -24,66 +24,11 @@
 
 #include "onnxref.h"
 #include "onnxref_nn_golden.h"
+#include "pbwriter.h"
 
 /* ------------------------------------------------------ protobuf writer */
 
-typedef struct pb {
-    uint8_t *buf;
-    size_t len, cap;
-} pb;
-
-static void pb_raw(pb *b, const void *data, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->buf = realloc(b->buf, b->cap);
-        assert_non_null(b->buf);
-    }
-    if (n)
-        memcpy(b->buf + b->len, data, n);
-    b->len += n;
-}
-
-static void pb_varint(pb *b, uint64_t v)
-{
-    do {
-        uint8_t byte = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            byte |= 0x80;
-        pb_raw(b, &byte, 1);
-    } while (v);
-}
-
-static void pb_key(pb *b, int field, int wire)
-{
-    pb_varint(b, (uint64_t)field << 3 | (uint64_t)wire);
-}
-
-static void pb_int(pb *b, int field, int64_t v)
-{
-    pb_key(b, field, 0);
-    pb_varint(b, (uint64_t)v);
-}
-
-static void pb_bytes(pb *b, int field, const void *data, size_t n)
-{
-    pb_key(b, field, 2);
-    pb_varint(b, n);
-    pb_raw(b, data, n);
-}
-
-static void pb_str(pb *b, int field, const char *s)
-{
-    pb_bytes(b, field, s, strlen(s));
-}
-
-static void pb_msg(pb *b, int field, pb *sub)
-{
-    pb_bytes(b, field, sub->buf, sub->len);
-    free(sub->buf);
-    memset(sub, 0, sizeof *sub);
-}
+/* pb, pb_raw ... pb_msg: tests/support/pbwriter.h */
 
 /* AttributeProto: name 1, f 2, i 3, s 4, floats 7, ints 8, type 20. */
 static void attr_int(pb *attrs, const char *name, int64_t v)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "onnxref.h"
+#include "pbwriter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,73 +59,7 @@ static float take_float(src *s)
 
 /* ---------------------------------------------------------- protobuf writer */
 
-typedef struct pb {
-    uint8_t *buf;
-    size_t len, cap;
-    int oom;
-} pb;
-
-static void pb_raw(pb *b, const void *d, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n > b->cap) {
-        size_t cap = (b->len + n) * 2 + 64;
-        uint8_t *nb = realloc(b->buf, cap);
-        if (!nb) {
-            b->oom = 1;
-            return;
-        }
-        b->buf = nb;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->buf + b->len, d, n);
-    b->len += n;
-}
-
-static void pb_varint(pb *b, uint64_t v)
-{
-    do {
-        uint8_t c = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            c |= 0x80;
-        pb_raw(b, &c, 1);
-    } while (v);
-}
-
-static void pb_key(pb *b, int field, int wire)
-{
-    pb_varint(b, (uint64_t)field << 3 | (uint64_t)wire);
-}
-
-static void pb_int(pb *b, int field, int64_t v)
-{
-    pb_key(b, field, 0);
-    pb_varint(b, (uint64_t)v);
-}
-
-static void pb_bytes(pb *b, int field, const void *d, size_t n)
-{
-    pb_key(b, field, 2);
-    pb_varint(b, n);
-    pb_raw(b, d, n);
-}
-
-static void pb_str(pb *b, int field, const char *str)
-{
-    pb_bytes(b, field, str, strlen(str));
-}
-
-static void pb_msg(pb *b, int field, pb *sub)
-{
-    if (sub->oom)
-        b->oom = 1;
-    pb_bytes(b, field, sub->buf, sub->len);
-    free(sub->buf);
-    memset(sub, 0, sizeof *sub);
-}
+/* pb, pb_raw ... pb_msg: tests/support/pbwriter.h */
 
 /* ------------------------------------------------------------ op catalogue */
 
