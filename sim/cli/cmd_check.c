@@ -230,29 +230,20 @@ int cmd_check(int argc, char **argv)
     int rc = parse_args(argc, argv, &file, &soc, &max);
     if (rc)
         return rc < 0 ? RK_EXIT_OK : rc;
-    rk_err e = {0};
     isa_input in;
-    rk_status st = isa_input_load(file, soc, &in, &e);
-    if (st) {
-        isa_input_free(&in);
-        return st == RK_EUSAGE ? cli_usage_error("check", "%s", e.msg) : cli_fail("check", &e);
-    }
-    size_t *owner = NULL, *starts = NULL;
-    st = isa_cli_task_maps(&in, &owner, &starts, &e);
-    if (st) {
-        isa_input_free(&in);
-        return cli_fail("check", &e);
-    }
+    size_t *owner, *starts;
+    rc = isa_cli_open("check", file, soc, &in, &owner, &starts);
+    if (rc)
+        return rc;
     check_ctx c = {.in = &in, .owner = owner, .max_print = max};
     check_entries(&c);
+    rk_err e = {0};
     isa_chain_check(in.soc, in.words, in.n_words, in.tasks, in.n_tasks, on_chain_issue, &c, &e);
     print_summary(&c);
     bool layouts_known = isa_soc_info_get(in.soc)->layouts_known;
     rk_soc checked_soc = in.soc;
     size_t n = total_violations(&c);
-    free(owner);
-    free(starts);
-    isa_input_free(&in);
+    isa_cli_close(&in, owner, starts);
     if (n)
         return RK_EXIT_CHECK;
     if (!layouts_known) {

@@ -177,21 +177,11 @@ int cmd_disasm(int argc, char **argv)
     int rc = parse_args(argc, argv, &file, &soc, &all);
     if (rc)
         return rc < 0 ? RK_EXIT_OK : rc;
-    rk_err e = {0};
     isa_input in;
-    rk_status st = isa_input_load(file, soc, &in, &e);
-    if (st) {
-        isa_input_free(&in);
-        if (st == RK_EUSAGE)
-            return cli_usage_error("disasm", "%s", e.msg);
-        return cli_fail("disasm", &e);
-    }
-    size_t *owner = NULL, *starts = NULL;
-    st = isa_cli_task_maps(&in, &owner, &starts, &e);
-    if (st) {
-        isa_input_free(&in);
-        return cli_fail("disasm", &e);
-    }
+    size_t *owner, *starts;
+    rc = isa_cli_open("disasm", file, soc, &in, &owner, &starts);
+    if (rc)
+        return rc;
     printf("# %s: %s (%s), %zu regcmd entries, %zu tasks\n", file, rk_soc_name(in.soc),
            isa_soc_info_get(in.soc)->family, in.n_words, in.n_tasks);
     for (size_t i = 0; i < in.n_words; i++) {
@@ -199,8 +189,6 @@ int cmd_disasm(int argc, char **argv)
             print_task_header(&in, starts[i]);
         print_entry(&in, i, owner[i], all);
     }
-    free(owner);
-    free(starts);
-    isa_input_free(&in);
+    isa_cli_close(&in, owner, starts);
     return RK_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd_isa_common.h"
 
 rk_status isa_cli_parse_soc(const char *name, rk_soc *soc, rk_err *e)
@@ -133,4 +134,25 @@ rk_status isa_cli_task_maps(const isa_input *in, size_t **owner, size_t **starts
             (*owner)[i] = t;
     }
     return RK_OK;
+}
+
+int isa_cli_open(const char *cmd, const char *path, const char *soc_opt, isa_input *in,
+                 size_t **owner, size_t **starts)
+{
+    rk_err e = {0};
+    *owner = *starts = NULL;
+    rk_status st = isa_input_load(path, soc_opt, in, &e);
+    if (!st)
+        st = isa_cli_task_maps(in, owner, starts, &e);
+    if (!st)
+        return 0;
+    isa_input_free(in);
+    return st == RK_EUSAGE ? cli_usage_error(cmd, "%s", e.msg) : cli_fail(cmd, &e);
+}
+
+void isa_cli_close(isa_input *in, size_t *owner, size_t *starts)
+{
+    free(owner);
+    free(starts);
+    isa_input_free(in);
 }

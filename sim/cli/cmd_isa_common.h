@@ -46,6 +46,14 @@ void isa_input_free(isa_input *in);
  * none.  When tasks overlap, the lower task number wins. */
 rk_status isa_cli_task_maps(const isa_input *in, size_t **owner, size_t **starts, rk_err *e);
 
+/* Load FILE (isa_input_load) and build its task maps (isa_cli_task_maps),
+ * printing any error as `rksim CMD: ...`.  Returns 0, or the exit code to
+ * return (usage errors included); on failure nothing is left allocated.
+ * Release with isa_cli_close. */
+int isa_cli_open(const char *cmd, const char *path, const char *soc_opt, isa_input *in,
+                 size_t **owner, size_t **starts);
+void isa_cli_close(isa_input *in, size_t *owner, size_t *starts);
+
 /* "Conv:Conv_1" (the node owning task `task`), or "" when unknown. */
 const char *isa_input_layer(const isa_input *in, size_t task);
 
