@@ -259,7 +259,7 @@ NN_KERNEL(nn_op_global_lppool)
 NN_KERNEL(nn_op_maxunpool)
 {
     const rk_tensor *x, *ind, *oshape = nn_in(in, nin, 2);
-    int64_t kernel[NN_MAX_SPATIAL], dims[RK_MAX_DIMS], pads[2 * NN_MAX_SPATIAL] = {0};
+    int64_t kernel[NN_MAX_SPATIAL], dims[RK_MAX_DIMS] = {0}, pads[2 * NN_MAX_SPATIAL] = {0};
     int64_t strides[NN_MAX_SPATIAL] = {1, 1, 1};
     char buf[96];
     rk_status st;

@@ -160,7 +160,7 @@ static rk_status op_stft(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *
     const rk_tensor *x = nin > 0 ? in[0] : NULL, *win = nin > 2 ? in[2] : NULL;
     if (!x || !oxd_is_float(x->dtype) || x->ndim != 3 || x->dims[2] < 1 || x->dims[2] > 2)
         return rk_errf(e, RK_EINPUT, "%s: signal must be float [batch, length, 1 or 2]", lbl);
-    int64_t step, flen = -1;
+    int64_t step = 0, flen = -1;
     rk_status st = scalar_int(n, nin > 1 ? in[1] : NULL, "frame_step", &step, e);
     if (st == RK_OK && nin > 3 && in[3])
         st = scalar_int(n, in[3], "frame_length", &flen, e);
@@ -228,8 +228,8 @@ static rk_status op_mel(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *i
                         rk_tensor *out, int nout, rk_err *e)
 {
     const char *lbl = ox_node_label(n);
-    int64_t nmel, dftlen, rate;
-    double lo, hi;
+    int64_t nmel = 0, dftlen = 0, rate = 0;
+    double lo = 0, hi = 0;
     rk_status st = scalar_int(n, nin > 0 ? in[0] : NULL, "num_mel_bins", &nmel, e);
     if (st == RK_OK)
         st = scalar_int(n, nin > 1 ? in[1] : NULL, "dft_length", &dftlen, e);

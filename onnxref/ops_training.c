@@ -106,7 +106,7 @@ static rk_status op_adagrad(ox_ctx *ctx, const ox_node *n, const rk_tensor *cons
 static rk_status op_adam(ox_ctx *ctx, const ox_node *n, const rk_tensor *const *in, int nin,
                          rk_tensor *out, int nout, rk_err *e)
 {
-    int c;
+    int c = 0;
     rk_status s = setup(n, in, nin, 4, out, nout, &c, e);
     if (s != RK_OK)
         return s;

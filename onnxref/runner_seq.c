@@ -188,7 +188,7 @@ static rk_status op_seq_at(ox_ctx *ctx, const ox_node *n, const rk_tensor *const
                            rk_tensor *out, int nout, rk_err *e)
 {
     ox_seq *s;
-    int pos;
+    int pos = 0;
     rk_status st = need_seq(n, in, nin, 0, &s, e);
     if (st == RK_OK)
         st = read_pos(n, nin > 1 ? in[1] : NULL, s->count, 0, &pos, e);
