@@ -355,19 +355,23 @@ static char *set_input_shapes(const rk_shape_sets *s, int k, const char *user)
     return both;
 }
 
-/* Every set name must be an input of the compiled graph. */
-static rk_status check_names(const rknn_model *m, const rk_shape_sets *s, rk_err *e)
+/* Every set name must be an input of the ONNX model (checked before any
+ * compile, so a typo is not reported as an unfixed symbolic dim). */
+static rk_status check_names(const char *onnx_path, const rk_shape_sets *s, rk_err *e)
 {
-    const rknn_graph *g = &m->graphs[0];
-    for (int i = 0; i < s->n_inputs; i++) {
+    ox_model *om = NULL;
+    rk_status st = ox_model_load_file(onnx_path, &om, e);
+    for (int i = 0; !st && i < s->n_inputs; i++) {
         bool found = false;
-        for (uint32_t k = 0; k < g->n_inputs && !found; k++)
-            found = g->tensors[g->inputs[k]].name && strcmp(g->tensors[g->inputs[k]].name, s->names[i]) == 0;
+        for (int k = 0; k < ox_model_num_inputs(om) && !found; k++)
+            found = strcmp(ox_model_input(om, k)->name, s->names[i]) == 0 &&
+                    !ox_model_initializer(om, s->names[i]);
         if (!found)
-            return rk_errf(e, RK_EUSAGE, "--dynamic-input names '%s', which is not an input of the model",
-                           s->names[i]);
+            st = rk_errf(e, RK_EUSAGE, "--dynamic-input names '%s', which is not an input of %s", s->names[i],
+                         onnx_path);
     }
-    return RK_OK;
+    ox_model_free(om);
+    return st;
 }
 
 rk_status rk_convert_onnx_sets(const char *onnx_path, const rk_convert_opts *opts, rknn_model **out,
@@ -378,6 +382,10 @@ rk_status rk_convert_onnx_sets(const char *onnx_path, const rk_convert_opts *opt
     rk_status st = rk_shape_sets_parse(opts->dynamic_input, &sets, e);
     if (st)
         return st;
+    if ((st = check_names(onnx_path, &sets, e))) {
+        rk_shape_sets_free(&sets);
+        return st;
+    }
     rknn_model *merged = NULL;
     size_t n_first_notes = 0;
     for (int k = 0; k < sets.n_sets && !st; k++) {
@@ -405,8 +413,6 @@ rk_status rk_convert_onnx_sets(const char *onnx_path, const rk_convert_opts *opt
             unlink(tmp);
             free(tmp);
         }
-        if (!st && k == 0)
-            st = check_names(m, &sets, e);
         if (!st && rep) {
             merge_report(rep, &one, k, spec, n_first_notes);
             if (k == 0)
