@@ -651,7 +651,10 @@ rk_status cmp_run(const char *onnx_path, const char *rknn_path, const char *cons
     }
     if ((st = set_paths(r, onnx_path, rknn_path, input_paths, n_inputs, c.rk->soc, e)))
         goto out;
-    if ((st = read_inputs(&c, input_paths, n_inputs, e)) || (st = prepare_inputs(&c, e)))
+    /* dynamic models: the inputs' shapes pick the set (already NCHW here) */
+    if ((st = read_inputs(&c, input_paths, n_inputs, e)) ||
+        (st = rknn_select_shape_set(c.rk, c.given.items, c.given.count, false, NULL, e)) ||
+        (st = prepare_inputs(&c, e)))
         goto out;
     snprintf(what, sizeof what, "running %s in onnxref", onnx_path);
     if ((st = cmp_onnx_run_capture(c.ox, c.onnx_in, c.n_in, &c.ref, e)))

@@ -29,6 +29,8 @@ rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rk
                           rk_convert_report *rep, rk_err *e)
 {
     *out = NULL;
+    if (opts->dynamic_input)
+        return rk_convert_onnx_sets(onnx_path, opts, out, rep, e);
     if (opts->soc != RK_SOC_RK3588)
         return rk_errf(e, RK_EUNSUPPORTED,
                        "convert: only --soc rk3588 is lowered in this milestone (%s register layouts differ: "

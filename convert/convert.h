@@ -44,6 +44,7 @@
 
 #include "isa.h"
 #include "rk_base.h"
+#include "rk_tensor.h"
 #include "rknn.h"
 
 typedef enum rk_convert_dtype {
@@ -69,6 +70,16 @@ typedef struct rk_convert_opts {
     /* Fixed input shapes for models with symbolic dims: "name=1,3,480,480"
      * entries separated by ';' (NULL: the model's declared shapes). */
     const char *input_shapes;
+    /* Dynamic input (cv_dynamic.c): a list of preset input-shape sets, each
+     * compiled to its own task list (one graph per set in the .rknn, see
+     * rknn.h "input-shape sets"); NULL: one fixed shape.  Syntax (parsed by
+     * rk_shape_sets_parse): sets separated by ';', the inputs of one set by
+     * whitespace, each "name=d0,d1,...": "x=1,64,1,50;x=1,64,1,100" or
+     * "a=1,3,8,8 b=1,1,8,8; a=1,3,16,16 b=1,1,16,16".  Every set names the
+     * same inputs.  With calib_h5 each set calibrates on the calibration
+     * data cut to its shape (leading slice along each axis), so give the
+     * data of the largest set, as rknn-toolkit2 asks for its MaxShape. */
+    const char *dynamic_input;
 } rk_convert_opts;
 
 /* What the compiler did, for the CLI to print.  notes: one sentence each. */
@@ -91,5 +102,37 @@ void rk_convert_report_free(rk_convert_report *r);
  * under no_tiling (message starts with the vendor REGTASK line). */
 rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rknn_model **out,
                           rk_convert_report *rep, rk_err *e);
+
+/* ------------------------------------------------ dynamic input (cv_dynamic.c) */
+
+/* Parsed --dynamic-input.  Invariants: n_sets >= 1; every set has n_inputs
+ * entries naming the same inputs in the same order (names[i] for entry i of
+ * every set); dims all > 0; no two sets equal. */
+typedef struct rk_shape_entry {
+    int64_t dims[RK_MAX_DIMS];
+    int ndim;
+} rk_shape_entry;
+
+typedef struct rk_shape_sets {
+    char **names;           /* n_inputs input names */
+    int n_inputs;
+    rk_shape_entry *shapes; /* n_sets * n_inputs, set-major */
+    int n_sets;
+} rk_shape_sets;
+
+/* Parse the --dynamic-input syntax above; RK_EUSAGE naming the set and
+ * entry at fault (empty set, missing '=', bad dim, duplicate input, sets
+ * naming different inputs, duplicate set). */
+rk_status rk_shape_sets_parse(const char *spec, rk_shape_sets *out, rk_err *e);
+void rk_shape_sets_free(rk_shape_sets *s);
+/* Set k as an --input-shape string "name=d0,d1;name=..." (malloc'd). */
+char *rk_shape_set_spec(const rk_shape_sets *s, int k);
+
+/* rk_convert_onnx with opts->dynamic_input set (it dispatches here): every
+ * set compiled by rk_convert_onnx with the set's fixed shapes, the results
+ * merged into one model (rknn_append_graph_from), notes prefixed by the set;
+ * report counts are sums over the sets. */
+rk_status rk_convert_onnx_sets(const char *onnx_path, const rk_convert_opts *opts, rknn_model **out,
+                               rk_convert_report *rep, rk_err *e);
 
 #endif

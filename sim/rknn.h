@@ -559,4 +559,47 @@ rk_status rknn_set_program(rknn_model *m, const uint64_t *regcmd,
                            size_t n_regcmd, const rknn_task *tasks,
                            size_t n_tasks, rk_err *e);
 
+/* ---------------------------------------------- input-shape sets (dynamic) */
+
+/*
+ * Dynamic input (`rksim convert --dynamic-input`, issue 8).  rksim's
+ * container extension, documented in convert/README.md "Dynamic input
+ * sets" (the vendor's layout for dynamic-shape models is not public; vendor
+ * files observed so far hold one graph and 'dynamic_shapes': {}):
+ *  - Model[2] holds one graph per preset input-shape set, in the order the
+ *    sets were given; each graph has its own tensors, nodes, relocations and
+ *    its own `regcmd`/`task` buffers (all graphs index the one Model[20]
+ *    buffer list);
+ *  - the generator dict's 'dynamic_shapes' lists the sets per input name.
+ * Graph 0 is the ACTIVE graph: every "graph 0" function above (program, task
+ * ranges, lookups) and the simulator see it, so a reader that knows nothing
+ * of sets reads set 0 as an ordinary model.  The sets themselves are the
+ * graphs' input shapes (rknn_tensor.shape of each graph input).
+ */
+
+/* Number of input-shape sets: the number of graphs (1 for vendor files). */
+uint32_t rknn_n_shape_sets(const rknn_model *m);
+/* Graph k's input shapes as text, e.g. "[1,64,1,50]" for one input or
+ * "x [1,3,8,8], y [1,1,8,8]" for several; always NUL-terminated.  Returns
+ * the length it needed (like snprintf). */
+size_t rknn_shape_set_str(const rknn_model *m, uint32_t k, char *buf, size_t n);
+/* Make graph k the active graph: swaps graphs 0 and k and re-derives the
+ * program (tasks, segments, node task lists).  The other graphs keep their
+ * contents; only their order changes.  RK_EUSAGE for a bad k. */
+rk_status rknn_use_graph(rknn_model *m, uint32_t k, rk_err *e);
+/* Pick the shape set that matches `given` (one tensor per model input,
+ * matched to graph inputs by name, else by position, as `rksim run` does;
+ * nhwc: 4-D tensors are NHWC views of the model's NCHW shapes) and make it
+ * active.  A one-graph model is left as it is (its own shape checks apply).
+ * RK_EINPUT when no set matches, naming the given shapes and every allowed
+ * set: "input 'x' has shape [1,64,1,60]; this model accepts [1,64,1,50],
+ * [1,64,1,100]".  *picked (may be NULL) = index the set had before. */
+rk_status rknn_select_shape_set(rknn_model *m, const rk_tensor *given, int n_given, bool nhwc,
+                                uint32_t *picked, rk_err *e);
+/* Move graph 0 of `src` and all its buffers into `dst` as a new last graph
+ * (buffer indices renumbered; Model[19] sizes become the maxima).  src keeps
+ * no graph afterwards (free it with rknn_free).  Both must target the same
+ * SoC/format. */
+rk_status rknn_append_graph_from(rknn_model *dst, rknn_model *src, rk_err *e);
+
 #endif

@@ -12,7 +12,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: rksim convert MODEL.onnx --soc rk3588 --dtype int8|fp16 [--calib FILE.h5]\n"
             "                     [--algo normal|mmse] [--input-shape NAME=D0,D1,...[;NAME=...]]\n"
-            "                     [--no-cpu-fallback]\n"
+            "                     [--dynamic-input SETS] [--no-cpu-fallback]\n"
             "                     [--quant-method channel|layer] [--no-tiling] [--quiet|--verbose]\n"
             "                     -o OUT.rknn\n\n"
             "Compile a float ONNX model into a .rknn that `rksim info|disasm|check|run` read like\n"
@@ -27,6 +27,11 @@ static void usage(FILE *out)
             "--algo normal|mmse  int8 activation ranges: min/max (default) or the range with the\n"
             "                 least quantisation MSE over a histogram (a second calibration pass).\n"
             "--input-shape    fix symbolic input dims, e.g. x=1,3,480,480 (PP-OCR det).\n"
+            "--dynamic-input  preset input-shape sets, each compiled to its own task list in one\n"
+            "                 .rknn; `rksim run` picks the set matching its input.  Sets separated\n"
+            "                 by ';', the inputs of a set by spaces:\n"
+            "                 \"x=1,64,1,50;x=1,64,1,100\"  or  \"a=1,3,8,8 b=1,1,8,8;a=1,3,16,16 b=1,1,16,16\".\n"
+            "                 int8: --calib data of the largest set (each set uses its leading slice).\n"
             "--no-cpu-fallback  reject ops without NPU lowering (one error listing all of them).\n"
             "--quant-method   int8 weight scales per output channel (default) or one per layer.\n"
             "--no-tiling      stop with the vendor-style REGTASK line when a field would overflow\n"
@@ -69,6 +74,8 @@ int cmd_convert(int argc, char **argv)
                 return cli_usage_error(CMD, "--algo must be normal or mmse, not '%s' (kl: not yet)", al);
         } else if (strcmp(a, "--input-shape") == 0 && i + 1 < argc) {
             o.input_shapes = argv[++i];
+        } else if (strcmp(a, "--dynamic-input") == 0 && i + 1 < argc) {
+            o.dynamic_input = argv[++i];
         } else if (strcmp(a, "--no-cpu-fallback") == 0) {
             o.no_cpu_fallback = true;
         } else if (strcmp(a, "--no-tiling") == 0) {

@@ -38,6 +38,11 @@
  *                                        // are the vendor's calibration
  *                                        // range, used by the pp_human
  *                                        // e2e check)
+ *   "shape_sets": [{"index": 0, "inputs": "[1,64,1,50]", "task_count": N,
+ *                   "active": true}, ...], // one per graph: input-shape sets
+ *                                        // of convert --dynamic-input (rknn.h);
+ *                                        // everything else describes the
+ *                                        // active set (--set N picks it)
  *   "memory": {"weight_bytes": N,        // sum of const tensor buffers
  *              "activation_pool_bytes": N, // max(pool_offset + size)
  *              "regcmd_bytes": N}
@@ -54,6 +59,7 @@
  * Strings are JSON-escaped; floats printed with %.9g (round-trip exact).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rk_json.h"
@@ -62,12 +68,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: rksim info FILE.rknn [--json]\n"
+    fprintf(f, "usage: rksim info FILE.rknn [--json] [--set N]\n"
                "  Show the container version, target SoC, compiler, inputs and\n"
                "  outputs, the node table with each node's task range, the task\n"
                "  count and memory sizes of a vendor .rknn model.\n"
-               "  --json  print the same as one JSON object (schema in the\n"
-               "          README / cmd_info.c)\n");
+               "  --json   print the same as one JSON object (schema in the\n"
+               "           README / cmd_info.c)\n"
+               "  --set N  models with input-shape sets (convert --dynamic-input):\n"
+               "           describe set N (1-based; default 1); all sets are listed\n");
 }
 
 static void json_ints(FILE *f, const int32_t *v, uint32_t n)
@@ -160,7 +168,52 @@ static void json_tensor(FILE *f, const rknn_graph *g, int32_t ti,
     fputc('}', f);
 }
 
-static void print_json(FILE *f, const char *path, const rknn_model *m)
+/* Tasks of graph k (its `task` buffer / 40 bytes), for the set listing. */
+static size_t graph_task_count(const rknn_model *m, uint32_t k)
+{
+    const rknn_graph *g = &m->graphs[k];
+    for (uint32_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].kind == RKNN_KIND_TASK) {
+            const rknn_buffer *b = rknn_tensor_buffer(m, &g->tensors[i]);
+            return b ? b->size / RKNN_TASK_BYTES : 0;
+        }
+    return 0;
+}
+
+/* Sets are listed in the order the file stores them; `active` is the one
+ * --set made graph 0 (its original position). */
+static void text_sets(FILE *f, const rknn_model *m, uint32_t active)
+{
+    uint32_t n = rknn_n_shape_sets(m);
+    if (n <= 1)
+        return;
+    fprintf(f, "input-shape sets (%u, convert --dynamic-input; `run` picks by input shape):\n", n);
+    for (uint32_t j = 0; j < n; j++) {
+        /* graph 0 and graph `active` were swapped by --set */
+        uint32_t k = j == active ? 0 : (j == 0 ? active : j);
+        char shapes[512];
+        rknn_shape_set_str(m, k, shapes, sizeof shapes);
+        fprintf(f, "  %u: %s  (%zu tasks)%s\n", j + 1, shapes, graph_task_count(m, k),
+                j == active ? "  <- shown below" : "");
+    }
+}
+
+static void json_sets(FILE *f, const rknn_model *m, uint32_t active)
+{
+    fprintf(f, ",\n \"shape_sets\": [");
+    for (uint32_t j = 0; j < rknn_n_shape_sets(m); j++) {
+        uint32_t k = j == active ? 0 : (j == 0 ? active : j);
+        char shapes[512];
+        rknn_shape_set_str(m, k, shapes, sizeof shapes);
+        fprintf(f, "%s{\"index\": %u, \"inputs\": ", j ? ", " : "", j);
+        rk_json_put_str(f, shapes);
+        fprintf(f, ", \"task_count\": %zu, \"active\": %s}", graph_task_count(m, k),
+                j == active ? "true" : "false");
+    }
+    fputc(']', f);
+}
+
+static void print_json(FILE *f, const char *path, const rknn_model *m, uint32_t active)
 {
     const rknn_graph *g = &m->graphs[0];
     rknn_memory mem;
@@ -230,7 +283,9 @@ static void print_json(FILE *f, const char *path, const rknn_model *m)
         fprintf(f, "%s\n  ", i ? "," : "");
         json_tensor(f, g, (int32_t)i, NULL);
     }
-    fprintf(f, "],\n \"memory\": {\"weight_bytes\": %llu, "
+    fputc(']', f);
+    json_sets(f, m, active);
+    fprintf(f, ",\n \"memory\": {\"weight_bytes\": %llu, "
                "\"activation_pool_bytes\": %llu, \"regcmd_bytes\": %llu}}\n",
             (unsigned long long)mem.weight_bytes,
             (unsigned long long)mem.pool_bytes,
@@ -264,7 +319,7 @@ static void text_tensor(FILE *f, const rknn_graph *g, int32_t ti)
     fputc('\n', f);
 }
 
-static void print_text(FILE *f, const char *path, const rknn_model *m)
+static void print_text(FILE *f, const char *path, const rknn_model *m, uint32_t active)
 {
     const rknn_graph *g = &m->graphs[0];
     rknn_memory mem;
@@ -280,6 +335,7 @@ static void print_text(FILE *f, const char *path, const rknn_model *m)
     fprintf(f, "source:      %s\n", m->source ? m->source : "?");
     if (m->custom_op && *m->custom_op)
         fprintf(f, "custom op:   %s\n", m->custom_op);
+    text_sets(f, m, active);
     fprintf(f, "inputs (%u):\n", g->n_inputs);
     for (uint32_t i = 0; i < g->n_inputs; i++)
         text_tensor(f, g, g->inputs[i]);
@@ -333,12 +389,17 @@ int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
     int json = 0;
+    long set = 1;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return RK_EXIT_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--set") == 0) {
+            char *end = NULL;
+            if (++i >= argc || (set = strtol(argv[i], &end, 10)) < 1 || *end)
+                return cli_usage_error("info", "--set needs a set number (1, 2, ...)");
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("info", "unknown option '%s'", argv[i]);
         } else if (path) {
@@ -354,10 +415,19 @@ int cmd_info(int argc, char **argv)
     rk_status st = rknn_load_file(path, &m, &e);
     if (st)
         return cli_fail("info", &e);
+    if ((uint64_t)set > rknn_n_shape_sets(m)) {
+        rknn_free(m);
+        return cli_usage_error("info", "--set %ld: the model has %u input-shape set%s", set,
+                               rknn_n_shape_sets(m), rknn_n_shape_sets(m) == 1 ? "" : "s");
+    }
+    if (rknn_use_graph(m, (uint32_t)set - 1, &e)) {
+        rknn_free(m);
+        return cli_fail("info", &e);
+    }
     if (json)
-        print_json(stdout, path, m);
+        print_json(stdout, path, m, (uint32_t)set - 1);
     else
-        print_text(stdout, path, m);
+        print_text(stdout, path, m, (uint32_t)set - 1);
     rknn_free(m);
     return RK_EXIT_OK;
 }

@@ -24,7 +24,8 @@ static void usage(FILE *out)
             "INPUT    HDF5 file (datasets matched by input name, else by position) or one .npy\n"
             "         per model input, in the ONNX model's own shape and layout (NCHW), any\n"
             "         numeric dtype; normalised (mean/std), reordered and quantised as the\n"
-            "         model says.\n"
+            "         model says.  Models with input-shape sets (convert --dynamic-input)\n"
+            "         run the set matching the inputs' shapes; other shapes are refused (exit 3).\n"
             "-o FILE  write the outputs to HDF5: float32 NCHW, dequantised (raw native\n"
             "         tensors with --raw).  Without -o a summary is printed.\n"
             "--dump-layers FILE  every tensor the model produces, dequantised, by name.\n"
@@ -241,13 +242,23 @@ int cmd_run(int argc, char **argv)
     int rc = RK_EXIT_OK;
     if (rknn_load_file(model_path, &m, &e))
         goto fail;
+    for (int i = 0; i < n_inputs; i++)
+        if (rk_tensorfile_read(inputs[i], &given, &e))
+            goto fail;
+    /* dynamic models: the input shapes pick the set (before --perf, which
+     * estimates the active set; --perf-only without inputs: set 0) */
+    uint32_t set = 0;
+    if (n_inputs && rknn_select_shape_set(m, given.items, given.count, nhwc != 0, &set, &e))
+        goto fail;
+    if (!quiet && rknn_n_shape_sets(m) > 1) {
+        char shapes[512];
+        rknn_shape_set_str(m, 0, shapes, sizeof shapes);
+        fprintf(stderr, "rksim run: input-shape set %u of %u: %s\n", set + 1, rknn_n_shape_sets(m), shapes);
+    }
     if (perf && run_perf(m, opt.soc, params, n_params, perf_json, quiet, &e))
         goto fail;
     if (perf_only)
         goto done;
-    for (int i = 0; i < n_inputs; i++)
-        if (rk_tensorfile_read(inputs[i], &given, &e))
-            goto fail;
     if (sim_create(m, &opt, &s, &e))
         goto fail;
     if (assign_inputs(s, &given, nhwc, &e))
