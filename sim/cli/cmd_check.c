@@ -28,6 +28,8 @@ static void usage(FILE *f)
             "  matches the task table with the SoC's amount formula.\n"
             "  --soc SOC  check against this SoC instead of the model's own (%s)\n"
             "  --max N    print at most N violations (default 200; 0 = all)\n"
+            "  A model with several input-shape sets (convert --dynamic-input) has one\n"
+            "  program per set: every set is checked.\n"
             "exit codes: 0 no violation, 1 violations found, 2 usage, 3 bad input,\n"
             "            4 unsupported (e.g. SoC whose register layouts are unknown)\n",
             rk_soc_accepted_names());
@@ -223,6 +225,33 @@ static int parse_args(int argc, char **argv, const char **file, const char **soc
     return 0;
 }
 
+/* Checks input-shape set `set` of FILE; *n_sets receives how many the
+ * model has.  Returns 0, or an exit code for a file that cannot be read. */
+static int check_one_set(const char *file, const char *soc, size_t max, uint32_t set, uint32_t *n_sets,
+                         size_t *violations, rk_soc *checked)
+{
+    isa_input in;
+    size_t *owner, *starts;
+    int rc = isa_cli_open("check", file, soc, set, &in, &owner, &starts);
+    if (rc)
+        return rc;
+    *n_sets = in.n_sets;
+    if (in.n_sets > 1) {
+        char shapes[256];
+        rknn_shape_set_str(in.model, 0, shapes, sizeof shapes);
+        printf("# input-shape set %u of %u: %s\n", set + 1, in.n_sets, shapes);
+    }
+    check_ctx c = {.in = &in, .owner = owner, .max_print = max};
+    check_entries(&c);
+    rk_err e = {0};
+    isa_chain_check(in.soc, in.words, in.n_words, in.tasks, in.n_tasks, on_chain_issue, &c, &e);
+    print_summary(&c);
+    *checked = in.soc;
+    *violations += total_violations(&c);
+    isa_cli_close(&in, owner, starts);
+    return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     const char *file = NULL, *soc = NULL;
@@ -230,27 +259,20 @@ int cmd_check(int argc, char **argv)
     int rc = parse_args(argc, argv, &file, &soc, &max);
     if (rc)
         return rc < 0 ? RK_EXIT_OK : rc;
-    isa_input in;
-    size_t *owner, *starts;
-    rc = isa_cli_open("check", file, soc, &in, &owner, &starts);
-    if (rc)
-        return rc;
-    check_ctx c = {.in = &in, .owner = owner, .max_print = max};
-    check_entries(&c);
-    rk_err e = {0};
-    isa_chain_check(in.soc, in.words, in.n_words, in.tasks, in.n_tasks, on_chain_issue, &c, &e);
-    print_summary(&c);
-    bool layouts_known = isa_soc_info_get(in.soc)->layouts_known;
-    rk_soc checked_soc = in.soc;
-    size_t n = total_violations(&c);
-    isa_cli_close(&in, owner, starts);
+    /* Every input-shape set of a dynamic model has its own program: check them all. */
+    uint32_t n_sets = 1;
+    size_t n = 0;
+    rk_soc checked = RK_SOC_UNKNOWN;
+    for (uint32_t set = 0; set < n_sets; set++)
+        if ((rc = check_one_set(file, soc, max, set, &n_sets, &n, &checked)))
+            return rc;
     if (n)
         return RK_EXIT_CHECK;
-    if (!layouts_known) {
+    if (!isa_soc_info_get(checked)->layouts_known) {
         fprintf(stderr,
                 "rksim check: %s register layouts are not publicly known; only the task "
                 "chain was checked\n",
-                rk_soc_name(checked_soc));
+                rk_soc_name(checked));
         return RK_EXIT_UNSUPPORTED;
     }
     return RK_EXIT_OK;

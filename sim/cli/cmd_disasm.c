@@ -1,5 +1,5 @@
 /*
- * cmd_disasm.c - `rksim disasm FILE [--soc SOC] [--all-fields]`: decode a
+ * cmd_disasm.c - `rksim disasm FILE [--soc SOC] [--all-fields] [--set N]`: decode a
  * register command stream, one line per 64-bit entry.
  *
  * Line format (stable; tests parse it):
@@ -27,7 +27,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: rksim disasm FILE [--soc SOC] [--all-fields]\n"
+            "usage: rksim disasm FILE [--soc SOC] [--all-fields] [--set N]\n"
             "  Decode the register command stream of a .rknn model (container v6)\n"
             "  or of a raw regcmd file (little-endian u64 entries; needs --soc).\n"
             "  One line per entry:\n"
@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  !block-absent, !target-mismatch, ~layout-unknown (not decoded).\n"
             "  --soc SOC     decode with this SoC's register database (%s)\n"
             "  --all-fields  also print fields whose value is 0\n"
+            "  --set N       input-shape set N (1-based) of a model with several\n"
+            "                (convert --dynamic-input); default 1\n"
             "exit codes: 0 ok, 2 usage, 3 bad input file, 4 unsupported model\n",
             rk_soc_accepted_names());
 }
@@ -145,7 +147,8 @@ static void print_task_header(const isa_input *in, size_t t)
                d->int_mask, d->regcfg_amount, (unsigned long long)d->regcmd_addr);
 }
 
-static int parse_args(int argc, char **argv, const char **file, const char **soc, bool *all)
+static int parse_args(int argc, char **argv, const char **file, const char **soc, bool *all,
+                      uint32_t *set)
 {
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -155,6 +158,12 @@ static int parse_args(int argc, char **argv, const char **file, const char **soc
             if (++i >= argc)
                 return cli_usage_error("disasm", "--soc needs a value");
             *soc = argv[i];
+        } else if (strcmp(argv[i], "--set") == 0) {
+            char *end;
+            unsigned long v = ++i < argc ? strtoul(argv[i], &end, 10) : 0;
+            if (i >= argc || *end || end == argv[i] || v < 1 || v > UINT32_MAX)
+                return cli_usage_error("disasm", "--set needs a set number from 1");
+            *set = (uint32_t)(v - 1);
         } else if (strcmp(argv[i], "--all-fields") == 0) {
             *all = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -174,16 +183,22 @@ int cmd_disasm(int argc, char **argv)
 {
     const char *file = NULL, *soc = NULL;
     bool all = false;
-    int rc = parse_args(argc, argv, &file, &soc, &all);
+    uint32_t set = 0;
+    int rc = parse_args(argc, argv, &file, &soc, &all, &set);
     if (rc)
         return rc < 0 ? RK_EXIT_OK : rc;
     isa_input in;
     size_t *owner, *starts;
-    rc = isa_cli_open("disasm", file, soc, &in, &owner, &starts);
+    rc = isa_cli_open("disasm", file, soc, set, &in, &owner, &starts);
     if (rc)
         return rc;
     printf("# %s: %s (%s), %zu regcmd entries, %zu tasks\n", file, rk_soc_name(in.soc),
            isa_soc_info_get(in.soc)->family, in.n_words, in.n_tasks);
+    if (in.n_sets > 1) {
+        char shapes[256];
+        rknn_shape_set_str(in.model, 0, shapes, sizeof shapes);
+        printf("# input-shape set %u of %u: %s (--set N for the others)\n", set + 1, in.n_sets, shapes);
+    }
     for (size_t i = 0; i < in.n_words; i++) {
         if (starts[i] != SIZE_MAX)
             print_task_header(&in, starts[i]);

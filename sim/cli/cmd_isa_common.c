@@ -16,11 +16,20 @@ rk_status isa_cli_parse_soc(const char *name, rk_soc *soc, rk_err *e)
     return RK_OK;
 }
 
-static rk_status load_model(isa_input *in, const uint8_t *data, size_t len, rk_err *e)
+static rk_status load_model(isa_input *in, const uint8_t *data, size_t len, uint32_t set, rk_err *e)
 {
     rk_status st = rknn_load_buffer(data, len, in->path, &in->model, e);
     if (st)
         return st;
+    in->n_sets = rknn_n_shape_sets(in->model);
+    if (in->n_sets == 0)
+        in->n_sets = 1;
+    if (set >= in->n_sets)
+        return rk_errf(e, RK_EUSAGE, "%s has %u input-shape set%s; --set %u does not exist", in->path,
+                       in->n_sets, in->n_sets == 1 ? "" : "s", set + 1);
+    if (set > 0 && (st = rknn_use_graph(in->model, set, e)))
+        return rk_err_wrap(e, "%s", in->path);
+    in->set = set;
     const uint64_t *words;
     const rknn_task *tasks;
     st = rknn_program(in->model, &words, &in->n_words, &tasks, &in->n_tasks, e);
@@ -71,10 +80,11 @@ static rk_status load_raw(isa_input *in, const uint8_t *data, size_t len, rk_err
     return isa_task_discover(in->words, in->n_words, &in->tasks, &in->n_tasks, e);
 }
 
-rk_status isa_input_load(const char *path, const char *soc_opt, isa_input *in, rk_err *e)
+rk_status isa_input_load(const char *path, const char *soc_opt, uint32_t set, isa_input *in, rk_err *e)
 {
     memset(in, 0, sizeof *in);
     in->path = path;
+    in->n_sets = 1;
     if (soc_opt) {
         rk_status st = isa_cli_parse_soc(soc_opt, &in->soc, e);
         if (st)
@@ -87,7 +97,10 @@ rk_status isa_input_load(const char *path, const char *soc_opt, isa_input *in, r
     if (st)
         return st;
     const char *kind = rknn_sniff(data, len);
-    st = kind ? load_model(in, data, len, e) : load_raw(in, data, len, e);
+    if (!kind && set > 0)
+        st = rk_errf(e, RK_EUSAGE, "%s: --set applies to .rknn models with input-shape sets", path);
+    else
+        st = kind ? load_model(in, data, len, set, e) : load_raw(in, data, len, e);
     free(data);
     return st;
 }
@@ -136,12 +149,12 @@ rk_status isa_cli_task_maps(const isa_input *in, size_t **owner, size_t **starts
     return RK_OK;
 }
 
-int isa_cli_open(const char *cmd, const char *path, const char *soc_opt, isa_input *in,
+int isa_cli_open(const char *cmd, const char *path, const char *soc_opt, uint32_t set, isa_input *in,
                  size_t **owner, size_t **starts)
 {
     rk_err e = {0};
     *owner = *starts = NULL;
-    rk_status st = isa_input_load(path, soc_opt, in, &e);
+    rk_status st = isa_input_load(path, soc_opt, set, in, &e);
     if (!st)
         st = isa_cli_task_maps(in, owner, starts, &e);
     if (!st)

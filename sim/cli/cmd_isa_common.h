@@ -28,6 +28,7 @@ typedef struct isa_input {
     isa_task_desc *tasks;
     size_t n_tasks;
     bool tasks_discovered;
+    uint32_t set, n_sets; /* input-shape set shown (0-based) of n_sets (1 for static models and raw files) */
 } isa_input;
 
 /* Parse `--soc NAME`.  RK_EUSAGE naming the accepted names when unknown. */
@@ -38,7 +39,9 @@ rk_status isa_cli_parse_soc(const char *name, rk_soc *soc, rk_err *e);
  * --soc), RK_EINPUT (size not a multiple of 8, malformed .rknn),
  * RK_EUNSUPPORTED (v1/v4 model with no command stream, encrypted ...),
  * RK_EIO (unreadable). */
-rk_status isa_input_load(const char *path, const char *soc_opt, isa_input *in, rk_err *e);
+/* `set` picks the input-shape set of a dynamic model (0-based; RK_EUSAGE
+ * when the model has fewer); 0 for everything else. */
+rk_status isa_input_load(const char *path, const char *soc_opt, uint32_t set, isa_input *in, rk_err *e);
 void isa_input_free(isa_input *in);
 
 /* Per-entry maps (malloc'd, n_words long): owner[i] = task owning entry i
@@ -50,7 +53,7 @@ rk_status isa_cli_task_maps(const isa_input *in, size_t **owner, size_t **starts
  * printing any error as `rksim CMD: ...`.  Returns 0, or the exit code to
  * return (usage errors included); on failure nothing is left allocated.
  * Release with isa_cli_close. */
-int isa_cli_open(const char *cmd, const char *path, const char *soc_opt, isa_input *in,
+int isa_cli_open(const char *cmd, const char *path, const char *soc_opt, uint32_t set, isa_input *in,
                  size_t **owner, size_t **starts);
 void isa_cli_close(isa_input *in, size_t *owner, size_t *starts);
 

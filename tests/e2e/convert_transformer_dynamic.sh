@@ -13,9 +13,9 @@
 #    the issue's fp16 bar and leaves room for fp16 accumulation once MatMul
 #    runs on the NPU; int8 is per-tensor 8-bit at the NPU boundaries
 #    (measured 0.9997-0.9999 when written), 0.99 is the issue's int8 bar;
-#  - `check`: 0 violations in the multi-set file (set 1) and in the
-#    single-shape compiles of sets 2 and 3 (`check` reads the active set
-#    only); `info --json --set N` of the multi-set file must equal the
+#  - `check`: every set of the multi-set file checked (3 summaries, 0
+#    violations each) and 0 in the single-shape compiles of sets 2 and 3;
+#    `info --json --set N` of the multi-set file must equal the
 #    single compile's (nodes, tensors with quantisation, task counts);
 #  - T = 60 is refused with exit 3 and the message listing the sets.
 # Inputs: N(0,1) per length from the generator; int8 calibration: 4 other
@@ -38,7 +38,8 @@ for dt in int8 fp16; do
   grep -q "input-shape sets (3" "$D/info_$dt.txt" && grep -q "3: \[1,64,250,1\]" "$D/info_$dt.txt" \
     || { cat "$D/info_$dt.txt"; fail "info $dt does not list the 3 sets"; }
   "$RKSIM" check "$D/$dt.rknn" > "$D/check_$dt.txt" || { cat "$D/check_$dt.txt"; fail "check $dt"; }
-  grep -q " 0 violations" "$D/check_$dt.txt" || fail "check $dt: $(cat "$D/check_$dt.txt")"
+  [ "$(grep -c " 0 violations" "$D/check_$dt.txt")" = 3 ] || fail "check $dt: not 3 clean sets: $(cat "$D/check_$dt.txt")"
+  [ "$(grep -c "^# input-shape set [123] of 3" "$D/check_$dt.txt")" = 3 ] || fail "check $dt: sets not listed"
   echo "$dt set 1: $(cat "$D/check_$dt.txt")"
   "$RKSIM" info --json "$D/$dt.rknn" > "$D/info_$dt.json" || fail "info --json $dt"
   min=$([ $dt = fp16 ] && echo 0.999 || echo 0.99)
