@@ -31,7 +31,8 @@ Our 192x192 ArgMax is scaled to the panel with nearest neighbour.
      would approach it.
 
 usage: pp-human-mask.py [--rksim PATH] [--shared DIR] [--png OUT.png]
-                        [--float-check] [--samples N]
+                        [--float-check] [--samples N] [--max-resid Q] [--min-self-iou F]
+exit: 0 ok, 1 a --float-check threshold failed, 3 model not found
 """
 import argparse
 import json
@@ -338,6 +339,10 @@ def main():
     ap.add_argument('--png', help='write truth | sim | difference (red truth only, blue sim only)')
     ap.add_argument('--float-check', action='store_true')
     ap.add_argument('--samples', type=int, default=4, help='weight-jitter samples for --float-check')
+    ap.add_argument('--max-resid', type=float, default=1.0,
+                    help='--float-check fails (exit 1) when a conv layer residual exceeds this (quanta)')
+    ap.add_argument('--min-self-iou', type=float, default=0.95,
+                    help='--float-check fails (exit 1) when a float re-run agrees less with rksim')
     a = ap.parse_args()
     d = os.path.join(a.shared, 'datasets', 'rknn-vendor', 'pp_human_segv2_custom_argmax')
     model = os.path.join(d, 'RK3588_pp_human_segv2_custom_argmax.rknn')
@@ -378,6 +383,7 @@ def main():
                   'of the simulated input with the file weights, max residual %.2f quantum (%s)'
                   % (len(worst), w[0], w[1]))
             x = ((img - 127.5) / 127.5).transpose(2, 0, 1)[None]
+            ok = w[0] <= a.max_resid
             runs = [('float activations', None)] + [('weights jittered, seed %d' % s, np.random.default_rng(s))
                                                     for s in range(a.samples)]
             for label, jit in runs:
@@ -385,7 +391,8 @@ def main():
                 m = lg[1] - lg[0] > 0
                 print('%-26s IoU vs truth %.4f, vs rksim %.4f' % (label, iou(to_panel(m, truth.shape), truth),
                                                                    iou(m, sim)))
-    return 0
+                ok &= iou(m, sim) >= a.min_self_iou
+    return 0 if ok else 1
 
 
 if __name__ == '__main__':
