@@ -24,7 +24,8 @@ Our 192x192 ArgMax is scaled to the panel with nearest neighbour.
   2. the same network re-run in float (no activation rounding or saturation,
      no input rounding; Resize = float bilinear half-pixel, Add/Concat float),
      with the per-channel affines from step 1 (channels that are clipped almost
-     everywhere get theirs from the file's per-channel MUL/CPEND/ALU words),
+     everywhere or span < 8 quanta get theirs from the file's per-channel
+     MUL/CPEND/ALU words),
      and again with the weights jittered by U(-0.5, 0.5) LSB (= a float model
      whose round-to-nearest quantisation gives exactly this file).
      If the truth panel were a run of this network on this image, one of these
@@ -185,9 +186,10 @@ def weights_oihw(native, shape, raw):
 
 
 def bs_words(raw, co):
-    """D-BSDATA: groups of 8 channels [ALU i32 x8][CPEND i16 x8][MUL i16 x8]."""
-    ng = (co + 7) // 8
-    if len(raw) != ng * 64:
+    """D-BSDATA: groups of 8 channels [ALU i32 x8][CPEND i16 x8][MUL i16 x8]
+    (the file pads the buffer to a multiple of 32 channels: 16 ch -> 256 B)."""
+    ng = len(raw) // 64
+    if len(raw) % 64 or ng * 8 < co:
         return None
     alu, cp, mu = [], [], []
     for g in range(ng):
@@ -257,7 +259,7 @@ class Net:
                 A = np.stack(cols + [np.ones(acc[c].size)], 1)
                 t = yq[c].ravel()
                 ok = (t + z > -128) & (t + z < 127)
-                if ok.sum() < 8:
+                if ok.sum() < 8 or np.ptp(t[ok]) < 8:  # too little signal to fit
                     coefs.append(None)
                     continue
                 k = np.linalg.lstsq(A[ok], t[ok], rcond=None)[0]
@@ -272,8 +274,9 @@ class Net:
         return worst
 
     def fill_dead(self, nd, coefs):
-        """Channels saturated almost everywhere: scale from the file's MUL word
-        relative to the fitted channels, CPEND term, bias by a layer-wide model."""
+        """Channels saturated almost everywhere (or spanning < 8 quanta): scale
+        from the file's MUL word relative to the fitted channels, the CPEND word
+        for the zero-point term, bias from a layer-wide model of the ALU word."""
         dead = [c for c, k in enumerate(coefs) if k is None]
         if not dead:
             return
@@ -382,6 +385,22 @@ def main():
             print('per-layer: %d conv layers, simulated output = per-channel affine of the integer conv '
                   'of the simulated input with the file weights, max residual %.2f quantum (%s)'
                   % (len(worst), w[0], w[1]))
+            # independence of the fitted scales: a[c] / MUL[c] should be one
+            # constant per layer, a2[c] / a[c] the CPEND word (D-BSDATA, D-OW)
+            dev, cpd = [], []
+            for nd in info['nodes']:
+                if not nd['type'].startswith('Conv'):
+                    continue
+                cs = net.coef[nd['name']]
+                alu, cp, mu = bs_words(net.consts[nd['inputs'][2]][2], len(cs))
+                k = np.array([c[:2] for c in cs])
+                sel = mu > 1000
+                r = k[sel, 0] / mu[sel]
+                dev.append(np.abs(r / np.median(r) - 1).max())
+                cpd.append(np.abs(k[sel, 1] / k[sel, 0] - cp[sel]).max())
+            print('per-channel scales: a/MUL word constant per layer within %.2f %% (median layer; worst %.1f %%), '
+                  'zero-point term / a = CPEND word within %.2f (median; worst %.2f)'
+                  % (100 * np.median(dev), 100 * max(dev), np.median(cpd), max(cpd)))
             x = ((img - 127.5) / 127.5).transpose(2, 0, 1)[None]
             ok = w[0] <= a.max_resid
             runs = [('float activations', None)] + [('weights jittered, seed %d' % s, np.random.default_rng(s))
