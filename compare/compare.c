@@ -121,30 +121,25 @@ static const rk_tensor *pick_input(ctx *c, int i, bool *used)
     return NULL;
 }
 
-/* (x - mean[c]) / std[c] along axis 1, as the .rknn InputOperator does
- * before quantising (Graph slot 4, rknn-format.md §1.4). */
-static void normalise(ctx *c, const char *name, rk_tensor *t)
+/* The InputOperator's channel order and (x - mean[c]) / std[c] along axis
+ * 1 (input_prep.c), so that the ONNX side sees what the model's first layer
+ * sees.  Inputs that are not float NCHW-like are left alone. */
+static rk_status preprocess(ctx *c, const char *name, rk_tensor *t, rk_err *e)
 {
     const rknn_graph *g = graph(c);
-    for (uint32_t j = 0; j < g->n_inputs && j < g->n_norms; j++) {
+    for (uint32_t j = 0; j < g->n_inputs; j++) {
         if (strcmp(g->tensors[g->inputs[j]].name, name) != 0)
             continue;
-        const rknn_norm *nm = &g->norms[j];
-        if (t->dtype != RK_DT_F32 || t->ndim < 2 || nm->n_mean == 0 || nm->n_std == 0)
-            return;
-        int64_t C = t->dims[1], inner = 1;
+        if (t->dtype != RK_DT_F32 || t->ndim < 2)
+            return RK_OK;
+        rknn_input_prep p;
+        rknn_input_prep_of(c->rk, g, j, &p);
+        int64_t plane = 1;
         for (int d = 2; d < t->ndim; d++)
-            inner *= t->dims[d];
-        float *v = t->data;
-        for (int64_t i = 0; i < t->nelem; i++) {
-            int64_t ch = (i / inner) % C;
-            float mean = nm->mean[RK_MIN((uint32_t)ch, nm->n_mean - 1)];
-            float sd = nm->std[RK_MIN((uint32_t)ch, nm->n_std - 1)];
-            if (sd != 0.0f)
-                v[i] = (v[i] - mean) / sd;
-        }
-        return;
+            plane *= t->dims[d];
+        return rknn_input_prep_apply(&p, t->data, t->dims[0], t->dims[1], plane, e);
     }
+    return RK_OK;
 }
 
 static rk_status prepare_inputs(ctx *c, rk_err *e)
@@ -176,7 +171,7 @@ static rk_status prepare_inputs(ctx *c, rk_err *e)
         if (st == RK_OK && rk_tensor_set_name(&c->onnx_in[i], vi->name) != RK_OK)
             st = rk_errf(e, RK_ENOMEM, "out of memory");
         if (st == RK_OK)
-            normalise(c, vi->name, &c->onnx_in[i]);
+            st = preprocess(c, vi->name, &c->onnx_in[i], e);
     }
     for (int k = 0; st == RK_OK && k < c->given.count; k++)
         if (!used[k])

@@ -269,14 +269,6 @@ static int graph_input_index(const sim *s, int32_t ti)
     return -1;
 }
 
-static const rknn_gen_attr *gen_attr_of(const sim *s, const char *name)
-{
-    for (uint32_t i = 0; i < s->model->n_gen_attrs; i++)
-        if (s->model->gen_attrs[i].name && name && strcmp(s->model->gen_attrs[i].name, name) == 0)
-            return &s->model->gen_attrs[i];
-    return NULL;
-}
-
 /* --dump-layers: record the quantised input as the model's int8 tensor now,
  * before lite_unsigned_input re-encodes the bytes in DRAM for an unsigned
  * first layer (dequantising those bytes as int8 would give (q+128) mod 256;
@@ -410,58 +402,15 @@ static rk_status input_operator(sim *s, const rknn_node *n, rk_err *e)
                            nd == 4 ? "; pass --nhwc for NHWC data" : "");
         }
     }
-    /* Normalisation (Graph slot 4, else the generator dict) and channel
-     * order, per channel of axis 1. */
-    const float *mean = NULL, *stdv = NULL;
-    const int32_t *order = NULL;
-    uint32_t nm = 0, ns = 0, no = 0;
-    bool rgb2bgr = false;
-    if ((uint32_t)gi < s->g->n_norms) {
-        const rknn_norm *r = &s->g->norms[gi];
-        mean = r->mean; nm = r->n_mean;
-        stdv = r->std; ns = r->n_std;
-        order = r->channel_order; no = r->n_channel_order;
-    }
-    const rknn_gen_attr *ga = gen_attr_of(s, t->name);
-    if (!nm && ga) { mean = ga->mean; nm = ga->n_mean; }
-    if (!ns && ga) { stdv = ga->std; ns = ga->n_std; }
-    if (ga)
-        rgb2bgr = ga->rgb2bgr;
+    /* Channel order and mean/std (input_prep.c, shared with compare). */
+    rknn_input_prep prep;
+    rknn_input_prep_of(s->model, s->g, (uint32_t)gi, &prep);
     int64_t N, C, H, W;
     nchw_of(&f, &N, &C, &H, &W);
-    float *x = f.data;
-    size_t plane = (size_t)(H * W);
-    if (rgb2bgr || (order && no)) {
-        float *tmp = malloc((size_t)C * plane * sizeof(float));
-        if (!tmp) {
-            rk_tensor_free(&f);
-            return rk_errf(e, RK_ENOMEM, "out of memory");
-        }
-        for (int64_t a = 0; a < N; a++) {
-            float *img = x + (size_t)a * C * plane;
-            memcpy(tmp, img, (size_t)C * plane * sizeof(float));
-            for (int64_t c = 0; c < C; c++) {
-                int64_t src = c;
-                if (order && (uint32_t)c < no && order[c] >= 0 && order[c] < C)
-                    src = order[c];
-                if (rgb2bgr && C == 3)
-                    src = 2 - src;
-                memcpy(img + (size_t)c * plane, tmp + (size_t)src * plane, plane * sizeof(float));
-            }
-        }
-        free(tmp);
+    if ((st = rknn_input_prep_apply(&prep, f.data, N, C, H * W, e))) {
+        rk_tensor_free(&f);
+        return st;
     }
-    for (int64_t a = 0; a < N; a++)
-        for (int64_t c = 0; c < C; c++) {
-            float mu = (mean && (uint32_t)c < nm) ? mean[c] : 0.0f;
-            float sd = (stdv && (uint32_t)c < ns) ? stdv[c] : 1.0f;
-            if (sd == 0.0f)
-                sd = 1.0f;
-            float *p = x + ((size_t)a * C + c) * plane;
-            if (mu != 0.0f || sd != 1.0f)
-                for (size_t i = 0; i < plane; i++)
-                    p[i] = (p[i] - mu) / sd;
-        }
     st = sim_tensor_from_float(s, ti, &f, e);
     if (!st)
         st = capture_input_before_reencoding(s, ti, e);

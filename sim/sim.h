@@ -65,6 +65,27 @@ typedef struct sim_stats {
     uint64_t dram_bytes; /* size of the DRAM image */
 } sim_stats;
 
+/*
+ * The float preprocessing of graph input gi (the InputOperator before it
+ * quantises): channel c takes source channel order[c] (Graph slot 4), then
+ * channels 0 and 2 swap when the generator says rgb2bgr, then
+ * (x - mean[c]) / std[c].  Mean/std come from Graph slot 4, else from the
+ * generator dict.  Pointers borrow from the model.  compare applies the same
+ * to the ONNX side so one input file feeds both.
+ */
+typedef struct rknn_input_prep {
+    const float *mean, *std;
+    uint32_t n_mean, n_std;
+    const int32_t *order;
+    uint32_t n_order;
+    bool rgb2bgr;
+} rknn_input_prep;
+
+void rknn_input_prep_of(const rknn_model *m, const rknn_graph *g, uint32_t gi, rknn_input_prep *p);
+/* In place on x = n images of c planes of `plane` floats (NCHW). */
+rk_status rknn_input_prep_apply(const rknn_input_prep *p, float *x, int64_t n, int64_t c, int64_t plane,
+                                rk_err *e);
+
 /* Build the machine for `m` (which must outlive the sim).  Fails with
  * RK_EUNSUPPORTED for models without a command stream or an unknown SoC. */
 rk_status sim_create(const rknn_model *m, const sim_options *opt, sim **out, rk_err *e);
