@@ -584,7 +584,9 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
                          true, e);
     for (int i = 0; !st && i < g->n_ops; i++, node++) {
         const cv_op *op = &g->ops[i];
-        if (op->kind == CV_CONV || op->kind == CV_MATMUL)
+        if (op->kind == CV_MATMUL && op->n_in == 2)
+            st = cv_matmul_build_dynamic(&a, g, op, o->no_tiling, node, rep, e);
+        else if (op->kind == CV_CONV || op->kind == CV_MATMUL)
             st = build_conv(m, &a, g, op, o, node, rep, e);
         else if (op->kind == CV_ADD)
             st = build_add(&a, g, op, o, node, e);

@@ -77,7 +77,7 @@ typedef struct cpu_proto {
 } cpu_proto;
 
 /* Nodes / initializers one mm-view pack or unpack adds (at most). */
-enum { MM_NODES = 4, MM_INITS = 3 };
+enum { MM_NODES = 7, MM_INITS = 6 };
 
 static void tensor_proto(Onnx__TensorProto *tp, int64_t *dims, const char *name, const rk_tensor *t)
 {
@@ -190,7 +190,7 @@ static bool mm_input_onnx(const cv_graph *g, const cv_op *op, const char *name)
 {
     for (int i = 0; i < op->n_in; i++) {
         const cv_tensor *t = &g->tensors[op->in[i]];
-        if (t->mm && strcmp(t->mm->onnx_name, name) == 0)
+        if (t->mm && t->mm->role == CV_MM_RESULT && strcmp(t->mm->onnx_name, name) == 0)
             return true;
     }
     return false;
@@ -336,7 +336,7 @@ static const char *mm_name(cpu_proto *p, const char *base, const char *suffix, r
 }
 
 /* An initializer owned by p: int64 values (vals, n) or n float zeros
- * shaped [rows, n / rows] (vals NULL). */
+ * shaped [rows, n / rows] (vals NULL; [n] when rows is 0). */
 static const char *mm_const(cpu_proto *p, const char *base, const char *suffix, const int64_t *vals, int64_t n,
                             int64_t rows, rk_err *e)
 {
@@ -345,7 +345,8 @@ static const char *mm_const(cpu_proto *p, const char *base, const char *suffix, 
         return NULL;
     rk_tensor *v = &p->mm_vals[p->n_mm_vals++];
     int64_t d1[1] = {n}, d2[2] = {rows, rows ? n / rows : 0};
-    if ((vals ? rk_tensor_alloc(v, "", RK_DT_I64, 1, d1, e) : rk_tensor_alloc(v, "", RK_DT_F32, 2, d2, e)))
+    if ((vals ? rk_tensor_alloc(v, "", RK_DT_I64, 1, d1, e)
+              : rows > 0 ? rk_tensor_alloc(v, "", RK_DT_F32, 2, d2, e) : rk_tensor_alloc(v, "", RK_DT_F32, 1, d1, e)))
         return NULL;
     if (vals)
         memcpy(v->data, vals, (size_t)n * sizeof(int64_t));
@@ -405,6 +406,56 @@ static rk_status mm_node(cpu_proto *p, int *nn, const char *type, const char *in
 
 static const int64_t mm_perm[2] = {1, 0};
 
+/* Concat(ins[0..n-1], axis 0) -> out. */
+static rk_status mm_concat(cpu_proto *p, int *nn, const char **ins, int n, const char *out, rk_err *e)
+{
+    cpu_node *c = &p->nodes[*nn];
+    onnx__node_proto__init(&c->node);
+    c->in_names = calloc((size_t)n + 1, sizeof(char *));
+    c->out_names = calloc(2, sizeof(char *));
+    if (!c->in_names || !c->out_names || !out)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int i = 0; i < n; i++) {
+        if (!ins[i])
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        c->in_names[i] = (char *)ins[i];
+    }
+    c->out_names[0] = (char *)out;
+    c->node.op_type = "Concat";
+    c->node.name = "rksim_matmul_layout";
+    c->node.n_input = (size_t)n;
+    c->node.input = c->in_names;
+    c->node.n_output = 1;
+    c->node.output = c->out_names;
+    Onnx__AttributeProto *a = &c->attrs[0];
+    onnx__attribute_proto__init(a);
+    a->name = "axis";
+    a->has_type = 1;
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a->has_i = 1;
+    a->i = 0;
+    c->attr_ptrs[0] = a;
+    c->node.n_attribute = 1;
+    c->node.attribute = c->attr_ptrs;
+    p->node_ptrs[*nn] = &c->node;
+    (*nn)++;
+    return RK_OK;
+}
+
+/* Matrix `batch` of a stack: Reshape [nbatch, rows*cols] -> Gather [b]
+ * (axis 0); returns the value name (src itself for a single matrix). */
+static const char *mm_select(cpu_proto *p, const cv_tensor *t, const char *src, int *nn, rk_status *st, rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    if (v->nbatch <= 1)
+        return src;
+    int64_t s0[2] = {v->nbatch, (int64_t)v->rows * v->cols}, bi[1] = {v->batch};
+    const char *r = mm_name(p, t->name, "#b1", e), *g = mm_name(p, t->name, "#b2", e);
+    if (!(*st = mm_node(p, nn, "Reshape", src, mm_const(p, t->name, "#bs", s0, 2, 0, e), r, NULL, 0, NULL, 0, e)))
+        *st = mm_node(p, nn, "Gather", r, mm_const(p, t->name, "#bi", bi, 1, 0, e), g, "axis", 0, NULL, 0, e);
+    return *st ? NULL : g;
+}
+
 /* View t [1,cols,H,W] (an op input) -> its ONNX tensor: Reshape [cols, H*W]
  * -> Gather the first `rows` pixels -> Transpose -> Reshape to the ONNX
  * shape (the transposition the NPU layout needs, convert/cv_matmul.c). */
@@ -429,9 +480,87 @@ static rk_status add_unpack(cpu_proto *p, const cv_tensor *t, int *nn, rk_err *e
     const char *tr = st ? NULL : mm_name(p, t->name, "#u3", e);
     if (!st)
         st = mm_node(p, nn, "Transpose", cur, NULL, tr, "perm", 0, mm_perm, 2, e);
-    if (!st)
+    if (!st && v->nbatch <= 1) /* a stack is reassembled by add_unstack */
         st = mm_node(p, nn, "Reshape", tr, mm_const(p, t->name, "#us2", v->dims, v->ndim, 0, e), v->onnx_name, NULL,
                      0, NULL, 0, e);
+    return st;
+}
+
+/* The matrices of a stacked result (every one an input of op, unpacked to
+ * "<name>#u3") -> Concat in batch order -> Reshape to the ONNX shape. */
+static rk_status add_unstack(cpu_proto *p, const cv_graph *g, const cv_op *op, const cv_tensor *t, int *nn,
+                             rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    const char *parts[CV_MAX_IN];
+    int found = 0;
+    for (int b = 0; b < v->nbatch; b++)
+        for (int i = 0; i < op->n_in; i++) {
+            const cv_tensor *u = &g->tensors[op->in[i]];
+            if (u->mm && u->mm->role == CV_MM_RESULT && u->mm->batch == b && strcmp(u->mm->onnx_name, v->onnx_name) == 0) {
+                parts[found++] = mm_name(p, u->name, "#u3", e);
+                break;
+            }
+        }
+    if (found != v->nbatch)
+        return rk_errf(e, RK_EINTERNAL, "CPU node %s reads %d of the %d matrices of '%s'", op->label, found, v->nbatch,
+                       v->onnx_name);
+    const char *cat = mm_name(p, t->name, "#cat", e);
+    rk_status st = mm_concat(p, nn, parts, found, cat, e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", cat, mm_const(p, t->name, "#us2", v->dims, v->ndim, 0, e), v->onnx_name, NULL,
+                     0, NULL, 0, e);
+    return st;
+}
+
+/* Runtime weights (role WEIGHTS): matrix B_b [K, N] -> Transpose -> flat
+ * [N*K] + one zero -> Gather with the CNA layout's index map, shaped
+ * [1, C2, 1, pixels] so that the tensor's NC1HWC2 bytes are the weight
+ * buffer (element p*C2 + c of the buffer is channel c of pixel p). */
+static rk_status add_weight_pack(cpu_proto *p, const cv_tensor *t, int *nn, rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    int c2 = t->c, esz = 16 / c2, n = v->cols, k = v->rows;
+    int64_t npix = t->w, total = npix * c2;
+    if ((int64_t)n * RK_ALIGN_UP(k, c2) != total)
+        return rk_errf(e, RK_EINTERNAL, "'%s': weight buffer of %lld elements for %d x %d", t->name, (long long)total,
+                       n, k);
+    int64_t *map = malloc((size_t)total * sizeof(int64_t)), *idx = malloc((size_t)total * sizeof(int64_t));
+    if (!map || !idx) {
+        free(map), free(idx);
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    }
+    cv_matmul_weight_map(n, k, esz, map);
+    for (int c = 0; c < c2; c++)
+        for (int64_t px = 0; px < npix; px++)
+            idx[c * npix + px] = map[px * c2 + c];
+    free(map);
+    rk_status st = RK_OK;
+    const char *cur = mm_select(p, t, v->onnx_name, nn, &st, e);
+    int64_t s1[2] = {k, n}, s2[1] = {(int64_t)n * k};
+    const char *m1 = mm_name(p, t->name, "#w1", e), *m2 = mm_name(p, t->name, "#w2", e),
+               *m3 = mm_name(p, t->name, "#w3", e), *m4 = mm_name(p, t->name, "#w4", e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", cur, mm_const(p, t->name, "#ws1", s1, 2, 0, e), m1, NULL, 0, NULL, 0, e);
+    if (!st)
+        st = mm_node(p, nn, "Transpose", m1, NULL, m2, "perm", 0, mm_perm, 2, e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", m2, mm_const(p, t->name, "#ws2", s2, 1, 0, e), m3, NULL, 0, NULL, 0, e);
+    if (!st) /* one float zero: the padding channels' source */
+        st = mm_node(p, nn, "Concat", m3, mm_const(p, t->name, "#wz", NULL, 1, 0, e), m4, "axis", 0, NULL, 0, e);
+    if (!st) {
+        const char *in = mm_const(p, t->name, "#wi", idx, total, 0, e);
+        /* reshape the index list to [1, C2, 1, pixels]: Gather's output has the indices' shape */
+        rk_tensor *iv = &p->mm_vals[p->n_mm_vals - 1];
+        if (in) {
+            iv->ndim = 4;
+            iv->dims[0] = 1, iv->dims[1] = c2, iv->dims[2] = 1, iv->dims[3] = npix;
+            Onnx__TensorProto *tp = &p->inits[p->graph.n_initializer - 1];
+            tensor_proto(tp, p->init_dims[p->graph.n_initializer - 1], in, iv);
+        }
+        st = mm_node(p, nn, "Gather", m4, in, t->name, "axis", 0, NULL, 0, e);
+    }
+    free(idx);
     return st;
 }
 
@@ -441,11 +570,15 @@ static rk_status add_unpack(cpu_proto *p, const cv_tensor *t, int *nn, rk_err *e
 static rk_status add_pack(cpu_proto *p, const cv_tensor *t, int *nn, rk_err *e)
 {
     const cv_mm_view *v = t->mm;
+    if (v->role == CV_MM_WEIGHTS)
+        return add_weight_pack(p, t, nn, e);
     int64_t hw = (int64_t)t->h * t->w, s1[2] = {v->trans ? v->cols : v->rows, v->trans ? v->rows : v->cols};
     int64_t s2[4] = {1, v->cols, t->h, t->w};
+    rk_status st = RK_OK;
+    const char *src = mm_select(p, t, v->onnx_name, nn, &st, e);
     const char *cur = mm_name(p, t->name, "#p1", e);
-    rk_status st = mm_node(p, nn, "Reshape", v->onnx_name, mm_const(p, t->name, "#ps1", s1, 2, 0, e), cur, NULL, 0,
-                           NULL, 0, e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", src, mm_const(p, t->name, "#ps1", s1, 2, 0, e), cur, NULL, 0, NULL, 0, e);
     if (!st && !v->trans) {
         const char *nx = mm_name(p, t->name, "#p2", e);
         st = mm_node(p, nn, "Transpose", cur, NULL, nx, "perm", 0, mm_perm, 2, e);
@@ -516,6 +649,11 @@ rk_status cv_cpu_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_err *e
     for (int i = 0; i < op->n_in && !st; i++)
         if (g->tensors[op->in[i]].mm)
             st = add_unpack(p, &g->tensors[op->in[i]], &idx, e);
+    for (int i = 0; i < op->n_in && !st; i++) {
+        const cv_tensor *t = &g->tensors[op->in[i]];
+        if (t->mm && t->mm->nbatch > 1 && t->mm->batch == 0)
+            st = add_unstack(p, g, op, t, &idx, e);
+    }
     for (int k = 0; k < nn && !st; k++, idx++) {
         st = fill_node(p, m, g, op, k, &p->nodes[idx], e);
         p->node_ptrs[idx] = &p->nodes[idx].node;

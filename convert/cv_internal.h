@@ -65,6 +65,8 @@ typedef struct cv_tensor {
  * calib_from: the tensor whose calibrated range this one takes (-1: it is
  * calibrated under its own name, which gets "#mm" after calibration).
  */
+typedef enum cv_mm_role { CV_MM_RESULT, CV_MM_OPERAND, CV_MM_WEIGHTS } cv_mm_role;
+
 typedef struct cv_mm_view {
     char *onnx_name;
     int ndim;
@@ -72,6 +74,18 @@ typedef struct cv_mm_view {
     int rows, cols;
     bool trans;
     int calib_from;
+    /* RESULT: a MatMul output (read by CPU nodes through unpacking);
+     * OPERAND: a packed A; WEIGHTS: matrix batch `batch` of an activation B
+     * ([.., rows = K, cols = N]) written by the CPU node in the CNA weight
+     * layout (SEMANTICS C-WT) of its transpose, stored as the activation
+     * [1, C2, 1, bytes/16] whose NC1HWC2 bytes are exactly that layout.
+     * nbatch > 1: the ONNX tensor is a stack of nbatch matrices and this view
+     * holds matrix `batch` (activation x activation MatMuls: one conv task
+     * per matrix).  sym: int8 with zero point 0 (the conv's BS stage then
+     * needs no runtime weight sums). */
+    cv_mm_role role;
+    int batch, nbatch;
+    bool sym;
 } cv_mm_view;
 
 #define CV_HIST_BINS 2048
@@ -180,6 +194,12 @@ rk_status cv_matmul_lower(ox_model *m, const ox_node *n, cv_graph *g, bool *used
 rk_status cv_matmul_output(ox_model *m, cv_graph *g, cv_op *op, rk_err *e);
 /* cv_matmul.c: graph outputs that are mm views get an unpacking CPU node. */
 rk_status cv_matmul_graph_outputs(ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e);
+/* cv_build.c dispatch: a CV_MATMUL with n_in == 2 (in[1] = runtime
+ * weights) is built here; the others like a Conv. */
+rk_status cv_matmul_build_dynamic(sim_asm *a, const cv_graph *g, const cv_op *op, bool no_tiling, uint32_t op_idx,
+                                  rk_convert_report *rep, rk_err *e);
+/* cv_matmul.c: the CNA weight layout as an index map (see cv_matmul.c). */
+void cv_matmul_weight_map(int n, int k, int esz, int64_t *map);
 /* cv_matmul.c: after calibration: mm views take their ranges and the "#mm" name. */
 rk_status cv_matmul_finish(cv_graph *g, rk_err *e);
 void cv_mm_view_free(struct cv_mm_view *v);
