@@ -16,10 +16,13 @@
 #include <cmocka.h>
 
 #include "convert.h"
+#include "cv_internal.h"
 #include "onnx.pb-c.h"
 #include "onnxref.h"
 #include "rk_tensorio.h"
 #include "sim.h"
+#include "sim_asm.h"
+#include "sim_regs.h"
 #include "testutil.h"
 
 static rknn_model *convert_tiny(rk_convert_dtype dt, rk_convert_report *rep, rk_status *st, rk_err *e)
@@ -667,6 +670,41 @@ static void test_convert_matmul_two_activations_on_npu(void **state)
     ar_free(&a);
 }
 
+/* The runtime weight layout (cv_matmul_weight_map) agrees with the
+ * simulator's assembler packing of the same [N, K] int8 / fp16 weights
+ * (sim_asm_pack_weights, SEMANTICS C-WT) for partial kernel and channel
+ * groups (N = 40, K = 47). */
+static void test_convert_matmul_weight_map_matches_packer(void **state)
+{
+    (void)state;
+    rk_err e = {0};
+    enum { N = 40, K = 47 };
+    for (int esz = 1; esz <= 2; esz++) {
+        int cal = (K + 16 / esz - 1) / (16 / esz) * (16 / esz);
+        uint16_t src[N * K];
+        for (int i = 0; i < N * K; i++)
+            src[i] = (uint16_t)(1 + i % 120); /* non-zero, fits int8 */
+        int8_t src8[N * K];
+        for (int i = 0; i < N * K; i++)
+            src8[i] = (int8_t)src[i];
+        uint8_t *packed = NULL;
+        size_t len = 0;
+        assert_int_equal(sim_asm_pack_weights(RK_SOC_RK3588, esz == 1 ? SIM_PREC_INT8 : SIM_PREC_FP16, false, N, K, 1,
+                                              1, esz == 1 ? (const void *)src8 : (const void *)src, &packed, &len, &e),
+                         RK_OK);
+        assert_int_equal(len, (size_t)N * cal * esz);
+        int64_t *map = malloc(sizeof(int64_t) * (size_t)N * cal);
+        assert_non_null(map);
+        cv_matmul_weight_map(N, K, esz, map);
+        for (int i = 0; i < N * cal; i++) {
+            int v = esz == 1 ? (int)(int8_t)packed[i] : (int)((uint16_t)(packed[2 * i] | packed[2 * i + 1] << 8));
+            assert_int_equal(v, map[i] == (int64_t)N * K ? 0 : (int)src[map[i]]);
+        }
+        free(map);
+        free(packed);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -683,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_convert_batchnorm_and_relu_fused),
         cmocka_unit_test(test_convert_matmul_runs_as_npu_conv),
         cmocka_unit_test(test_convert_matmul_two_activations_on_npu),
+        cmocka_unit_test(test_convert_matmul_weight_map_matches_packer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
