@@ -29,11 +29,22 @@
  * Relu / Clip after it fuse as for Conv (BatchNormalization does not: it
  * normalises axis 1, which is not N here).
  *
- * Not lowered (CPU nodes, with the reason in the report): both operands
- * activations (attention's Q K^T and attn V - the weights would have to be
- * written at run time in the CNA weight layout by the producing CPU node,
- * which the container's CPU-node output convention (NC1HWC2 activations)
- * does not express), stacks of B matrices, K too large for one CBUF pass.
+ * Both operands activations (attention's q k^T and attn v, [B, heads, T, d]
+ * stacks): one conv task per matrix of the stack.  A_b is packed as above
+ * with zero point 0; B_b^T is written by the producing CPU node directly in
+ * the CNA weight layout (SEMANTICS C-WT, the order sim_asm_pack_weights
+ * writes): a Gather with a compile-time index map yields the activation
+ * [1, C2, 1, bytes/16] whose NC1HWC2 bytes are that layout, int8 with zero
+ * point 0 and one scale.  The conv's DCOMP_ADDR0 is relocated to that pool
+ * tensor; no bias and one weight scale, so the DPU's BS stage is bypassed
+ * and OUT_CVT alone rescales (s_a s_w / s_y).  The vendor runtime runs such
+ * "two feature" matmuls on the NPU too, with B supplied at run time in a
+ * native layout (rknpu2 rknn_matmul_api demo, B_layout; the layout itself
+ * is ours from C-WT, confirmed by the simulator only).  The reading CPU
+ * node unpacks every matrix and concatenates them.
+ * Not lowered (CPU nodes, with the reason in the report): stacks of more
+ * than MM_MAX_BATCH matrices, broadcast batch dims, stacks of constant B
+ * matrices, K too large for one CBUF pass.
  */
 #include <math.h>
 #include <stdio.h>
