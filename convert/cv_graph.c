@@ -906,7 +906,7 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
              strcmp(t, "GlobalMaxPool") == 0)
         st = lower_pool(m, n, g, u, &done, e);
     else if (strcmp(t, "MatMul") == 0 || strcmp(t, "Gemm") == 0) {
-        char why[384];
+        char why[384] = "";
         st = cv_matmul_lower(m, n, g, used, &done, why, sizeof(why), &mm_out, rep, e);
         if (!st && !done)
             unsupported(u, n, "%s", why);
