@@ -344,11 +344,13 @@ static rk_status build_pool(sim_asm *a, const cv_graph *g, const cv_op *op, cons
 static const char *node_type(const cv_op *op)
 {
     switch (op->kind) {
-    case CV_CONV: return op->relu ? "ConvRelu" : "Conv";
+    case CV_CONV:
+    case CV_MATMUL: /* a 1x1 conv on the NPU (cv_matmul.c) */
+        return op->relu ? "ConvRelu" : "Conv";
     case CV_ADD: return op->relu ? "AddRelu" : "Add";
     case CV_MAXPOOL: return "MaxPool";
     case CV_AVGPOOL: return "AveragePool";
-    case CV_CPU: return op->n_cpu_nodes ? ox_node_op_type(op->cpu_nodes[0]) : "?";
+    case CV_CPU: return op->n_cpu_nodes ? ox_node_op_type(op->cpu_nodes[0]) : "Transpose"; /* MatMul unpack */
     }
     return "?";
 }
@@ -375,12 +377,13 @@ static rk_status add_io_node(rknn_model *m, const char *type, const char *tname,
 static rk_status add_op_node(rknn_model *m, const cv_graph *g, const cv_op *op, rk_err *e)
 {
     char nm[200], wn[200], bn[200];
-    snprintf(nm, sizeof(nm), "%s:%s", op->kind == CV_CONV ? "Conv" : node_type(op), op->name);
+    bool conv = op->kind == CV_CONV || op->kind == CV_MATMUL;
+    snprintf(nm, sizeof(nm), "%s:%s", conv ? "Conv" : node_type(op), op->name);
     int32_t ins[4];
     uint32_t ni = 0;
     for (int i = 0; i < op->n_in; i++)
         ins[ni++] = g->tensors[op->in[i]].rknn_index;
-    if (op->kind == CV_CONV) {
+    if (conv) {
         snprintf(wn, sizeof(wn), "%s.weight", op->name);
         snprintf(bn, sizeof(bn), "%s.bias", op->name);
         int32_t wi = rknn_find_tensor(m, wn), bi = rknn_find_tensor(m, bn);
@@ -581,7 +584,9 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
                          true, e);
     for (int i = 0; !st && i < g->n_ops; i++, node++) {
         const cv_op *op = &g->ops[i];
-        if (op->kind == CV_CONV)
+        if (op->kind == CV_MATMUL && op->n_in == 2)
+            st = cv_matmul_build_dynamic(&a, g, op, o->no_tiling, node, rep, e);
+        else if (op->kind == CV_CONV || op->kind == CV_MATMUL)
             st = build_conv(m, &a, g, op, o, node, rep, e);
         else if (op->kind == CV_ADD)
             st = build_add(&a, g, op, o, node, e);

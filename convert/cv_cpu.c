@@ -24,6 +24,7 @@
  *     with onnxref and runs it.
  * The blob is ordinary ONNX, so `netron` or onnx.load can inspect it too.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +70,14 @@ typedef struct cpu_proto {
     rk_tensor *eq_vals; /* the 1/eq tensors of equalised outputs */
     char **eq_names;    /* per equalised output: raw name, scale name */
     int n_eq;
+    rk_tensor *mm_vals; /* constants of the MatMul pack/unpack nodes */
+    int n_mm_vals;
+    char **mm_names;    /* their value names */
+    int n_mm_names;
 } cpu_proto;
+
+/* Nodes / initializers one mm-view pack or unpack adds (at most). */
+enum { MM_NODES = 7, MM_INITS = 6 };
 
 static void tensor_proto(Onnx__TensorProto *tp, int64_t *dims, const char *name, const rk_tensor *t)
 {
@@ -176,6 +184,18 @@ static rk_status copy_attr(cpu_node *p, const ox_node *n, int i, rk_err *e)
     return RK_OK;
 }
 
+/* Whether `name` is the ONNX name of an mm view op reads: its unpack
+ * nodes (add_mm_nodes) produce it inside the group. */
+static bool mm_input_onnx(const cv_graph *g, const cv_op *op, const char *name)
+{
+    for (int i = 0; i < op->n_in; i++) {
+        const cv_tensor *t = &g->tensors[op->in[i]];
+        if (t->mm && t->mm->role == CV_MM_RESULT && strcmp(t->mm->onnx_name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool has_init(const cpu_proto *p, const char *name)
 {
     for (size_t i = 0; i < p->graph.n_initializer; i++)
@@ -224,8 +244,8 @@ static rk_status fill_node(cpu_proto *p, const ox_model *m, const cv_graph *g, c
     for (int i = 0; i < nin; i++) {
         const char *nm = ox_node_input_name(n, i);
         c->in_names[i] = (char *)nm;
-        if (!nm[0] || produced_before(op, k, nm) || eq_input_raw(g, op, nm) || cv_find_tensor(g, nm) >= 0 ||
-            has_init(p, nm))
+        if (!nm[0] || produced_before(op, k, nm) || eq_input_raw(g, op, nm) || mm_input_onnx(g, op, nm) ||
+            cv_find_tensor(g, nm) >= 0 || has_init(p, nm))
             continue;
         const rk_tensor *kv = cv_find_const(m, g, nm);
         if (!kv)
@@ -299,6 +319,283 @@ static rk_status add_eq_node(cpu_proto *p, const cv_tensor *t, bool to_raw, int 
     return RK_OK;
 }
 
+/* ------------------------------------------- MatMul boundary transposes */
+
+/* A value name owned by p. */
+static const char *mm_name(cpu_proto *p, const char *base, const char *suffix, rk_err *e)
+{
+    size_t l = strlen(base) + strlen(suffix) + 1;
+    char *s = malloc(l);
+    if (!s) {
+        rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        return NULL;
+    }
+    snprintf(s, l, "%s%s", base, suffix);
+    p->mm_names[p->n_mm_names++] = s;
+    return s;
+}
+
+/* An initializer owned by p: int64 values (vals, n) or n float zeros
+ * shaped [rows, n / rows] (vals NULL; [n] when rows is 0). */
+static const char *mm_const(cpu_proto *p, const char *base, const char *suffix, const int64_t *vals, int64_t n,
+                            int64_t rows, rk_err *e)
+{
+    const char *nm = mm_name(p, base, suffix, e);
+    if (!nm)
+        return NULL;
+    rk_tensor *v = &p->mm_vals[p->n_mm_vals++];
+    int64_t d1[1] = {n}, d2[2] = {rows, rows ? n / rows : 0};
+    if ((vals ? rk_tensor_alloc(v, "", RK_DT_I64, 1, d1, e)
+              : rows > 0 ? rk_tensor_alloc(v, "", RK_DT_F32, 2, d2, e) : rk_tensor_alloc(v, "", RK_DT_F32, 1, d1, e)))
+        return NULL;
+    if (vals)
+        memcpy(v->data, vals, (size_t)n * sizeof(int64_t));
+    size_t j = p->graph.n_initializer++;
+    if (j >= p->cap_inits) {
+        rk_errf(e, RK_EINTERNAL, "'%s': initializer table full", base);
+        return NULL;
+    }
+    tensor_proto(&p->inits[j], p->init_dims[j], nm, v);
+    p->init_ptrs[j] = &p->inits[j];
+    return nm;
+}
+
+/* One node of the pack/unpack chains: op(in0[, in1]) -> out, with an
+ * optional int attribute (axis) or ints attribute (perm). */
+static rk_status mm_node(cpu_proto *p, int *nn, const char *type, const char *in0, const char *in1, const char *out,
+                         const char *attr, int64_t ival, const int64_t *ints, size_t n_ints, rk_err *e)
+{
+    cpu_node *c = &p->nodes[*nn];
+    onnx__node_proto__init(&c->node);
+    c->in_names = calloc(3, sizeof(char *));
+    c->out_names = calloc(2, sizeof(char *));
+    if (!c->in_names || !c->out_names || !in0 || !out || (in1 == NULL) != (strcmp(type, "Transpose") == 0 ||
+                                                                          strcmp(type, "Identity") == 0))
+        return e->status ? e->status : rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    c->in_names[0] = (char *)in0;
+    c->in_names[1] = (char *)in1;
+    c->out_names[0] = (char *)out;
+    c->node.op_type = (char *)type;
+    c->node.name = "rksim_matmul_layout";
+    c->node.n_input = in1 ? 2 : 1;
+    c->node.input = c->in_names;
+    c->node.n_output = 1;
+    c->node.output = c->out_names;
+    if (attr) {
+        Onnx__AttributeProto *a = &c->attrs[0];
+        onnx__attribute_proto__init(a);
+        a->name = (char *)attr;
+        a->has_type = 1;
+        if (ints) {
+            a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+            a->n_ints = n_ints;
+            a->ints = (int64_t *)ints;
+        } else {
+            a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+            a->has_i = 1;
+            a->i = ival;
+        }
+        c->attr_ptrs[0] = a;
+        c->node.n_attribute = 1;
+        c->node.attribute = c->attr_ptrs;
+    }
+    p->node_ptrs[*nn] = &c->node;
+    (*nn)++;
+    return RK_OK;
+}
+
+static const int64_t mm_perm[2] = {1, 0};
+
+/* Concat(ins[0..n-1], axis 0) -> out. */
+static rk_status mm_concat(cpu_proto *p, int *nn, const char **ins, int n, const char *out, rk_err *e)
+{
+    cpu_node *c = &p->nodes[*nn];
+    onnx__node_proto__init(&c->node);
+    c->in_names = calloc((size_t)n + 1, sizeof(char *));
+    c->out_names = calloc(2, sizeof(char *));
+    if (!c->in_names || !c->out_names || !out)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int i = 0; i < n; i++) {
+        if (!ins[i])
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        c->in_names[i] = (char *)ins[i];
+    }
+    c->out_names[0] = (char *)out;
+    c->node.op_type = "Concat";
+    c->node.name = "rksim_matmul_layout";
+    c->node.n_input = (size_t)n;
+    c->node.input = c->in_names;
+    c->node.n_output = 1;
+    c->node.output = c->out_names;
+    Onnx__AttributeProto *a = &c->attrs[0];
+    onnx__attribute_proto__init(a);
+    a->name = "axis";
+    a->has_type = 1;
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a->has_i = 1;
+    a->i = 0;
+    c->attr_ptrs[0] = a;
+    c->node.n_attribute = 1;
+    c->node.attribute = c->attr_ptrs;
+    p->node_ptrs[*nn] = &c->node;
+    (*nn)++;
+    return RK_OK;
+}
+
+/* Matrix `batch` of a stack: Reshape [nbatch, rows*cols] -> Gather [b]
+ * (axis 0); returns the value name (src itself for a single matrix). */
+static const char *mm_select(cpu_proto *p, const cv_tensor *t, const char *src, int *nn, rk_status *st, rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    if (v->nbatch <= 1)
+        return src;
+    int64_t s0[2] = {v->nbatch, (int64_t)v->rows * v->cols}, bi[1] = {v->batch};
+    const char *r = mm_name(p, t->name, "#b1", e), *g = mm_name(p, t->name, "#b2", e);
+    if (!(*st = mm_node(p, nn, "Reshape", src, mm_const(p, t->name, "#bs", s0, 2, 0, e), r, NULL, 0, NULL, 0, e)))
+        *st = mm_node(p, nn, "Gather", r, mm_const(p, t->name, "#bi", bi, 1, 0, e), g, "axis", 0, NULL, 0, e);
+    return *st ? NULL : g;
+}
+
+/* View t [1,cols,H,W] (an op input) -> its ONNX tensor: Reshape [cols, H*W]
+ * -> Gather the first `rows` pixels -> Transpose -> Reshape to the ONNX
+ * shape (the transposition the NPU layout needs, convert/cv_matmul.c). */
+static rk_status add_unpack(cpu_proto *p, const cv_tensor *t, int *nn, rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    int64_t hw = (int64_t)t->h * t->w, s1[2] = {v->cols, hw};
+    int64_t *idx = malloc((size_t)v->rows * sizeof(int64_t));
+    if (!idx)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int i = 0; i < v->rows; i++)
+        idx[i] = i;
+    const char *cur = mm_name(p, t->name, "#u1", e);
+    rk_status st = mm_node(p, nn, "Reshape", t->name, mm_const(p, t->name, "#us1", s1, 2, 0, e), cur, NULL, 0, NULL,
+                           0, e);
+    if (!st && hw > v->rows) {
+        const char *nx = mm_name(p, t->name, "#u2", e);
+        st = mm_node(p, nn, "Gather", cur, mm_const(p, t->name, "#ui", idx, v->rows, 0, e), nx, "axis", 1, NULL, 0, e);
+        cur = nx;
+    }
+    free(idx);
+    const char *tr = st ? NULL : mm_name(p, t->name, "#u3", e);
+    if (!st)
+        st = mm_node(p, nn, "Transpose", cur, NULL, tr, "perm", 0, mm_perm, 2, e);
+    if (!st && v->nbatch <= 1) /* a stack is reassembled by add_unstack */
+        st = mm_node(p, nn, "Reshape", tr, mm_const(p, t->name, "#us2", v->dims, v->ndim, 0, e), v->onnx_name, NULL,
+                     0, NULL, 0, e);
+    return st;
+}
+
+/* The matrices of a stacked result (every one an input of op, unpacked to
+ * "<name>#u3") -> Concat in batch order -> Reshape to the ONNX shape. */
+static rk_status add_unstack(cpu_proto *p, const cv_graph *g, const cv_op *op, const cv_tensor *t, int *nn,
+                             rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    const char *parts[CV_MAX_IN];
+    int found = 0;
+    for (int b = 0; b < v->nbatch; b++)
+        for (int i = 0; i < op->n_in; i++) {
+            const cv_tensor *u = &g->tensors[op->in[i]];
+            if (u->mm && u->mm->role == CV_MM_RESULT && u->mm->batch == b && strcmp(u->mm->onnx_name, v->onnx_name) == 0) {
+                parts[found++] = mm_name(p, u->name, "#u3", e);
+                break;
+            }
+        }
+    if (found != v->nbatch)
+        return rk_errf(e, RK_EINTERNAL, "CPU node %s reads %d of the %d matrices of '%s'", op->label, found, v->nbatch,
+                       v->onnx_name);
+    const char *cat = mm_name(p, t->name, "#cat", e);
+    rk_status st = mm_concat(p, nn, parts, found, cat, e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", cat, mm_const(p, t->name, "#us2", v->dims, v->ndim, 0, e), v->onnx_name, NULL,
+                     0, NULL, 0, e);
+    return st;
+}
+
+/* Runtime weights (role WEIGHTS): matrix B_b [K, N] -> Transpose -> flat
+ * [N*K] + one zero -> Gather with the CNA layout's index map, shaped
+ * [1, C2, 1, pixels] so that the tensor's NC1HWC2 bytes are the weight
+ * buffer (element p*C2 + c of the buffer is channel c of pixel p). */
+static rk_status add_weight_pack(cpu_proto *p, const cv_tensor *t, int *nn, rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    int c2 = t->c, esz = 16 / c2, n = v->cols, k = v->rows;
+    int64_t npix = t->w, total = npix * c2;
+    if ((int64_t)n * RK_ALIGN_UP(k, c2) != total)
+        return rk_errf(e, RK_EINTERNAL, "'%s': weight buffer of %lld elements for %d x %d", t->name, (long long)total,
+                       n, k);
+    int64_t *map = malloc((size_t)total * sizeof(int64_t)), *idx = malloc((size_t)total * sizeof(int64_t));
+    if (!map || !idx) {
+        free(map), free(idx);
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    }
+    cv_matmul_weight_map(n, k, esz, map);
+    for (int c = 0; c < c2; c++)
+        for (int64_t px = 0; px < npix; px++)
+            idx[c * npix + px] = map[px * c2 + c];
+    free(map);
+    rk_status st = RK_OK;
+    const char *cur = mm_select(p, t, v->onnx_name, nn, &st, e);
+    int64_t s1[2] = {k, n}, s2[1] = {(int64_t)n * k};
+    const char *m1 = mm_name(p, t->name, "#w1", e), *m2 = mm_name(p, t->name, "#w2", e),
+               *m3 = mm_name(p, t->name, "#w3", e), *m4 = mm_name(p, t->name, "#w4", e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", cur, mm_const(p, t->name, "#ws1", s1, 2, 0, e), m1, NULL, 0, NULL, 0, e);
+    if (!st)
+        st = mm_node(p, nn, "Transpose", m1, NULL, m2, "perm", 0, mm_perm, 2, e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", m2, mm_const(p, t->name, "#ws2", s2, 1, 0, e), m3, NULL, 0, NULL, 0, e);
+    if (!st) /* one float zero: the padding channels' source */
+        st = mm_node(p, nn, "Concat", m3, mm_const(p, t->name, "#wz", NULL, 1, 0, e), m4, "axis", 0, NULL, 0, e);
+    if (!st) {
+        const char *in = mm_const(p, t->name, "#wi", idx, total, 0, e);
+        /* reshape the index list to [1, C2, 1, pixels]: Gather's output has the indices' shape */
+        rk_tensor *iv = &p->mm_vals[p->n_mm_vals - 1];
+        if (in) {
+            iv->ndim = 4;
+            iv->dims[0] = 1, iv->dims[1] = c2, iv->dims[2] = 1, iv->dims[3] = npix;
+            Onnx__TensorProto *tp = &p->inits[p->graph.n_initializer - 1];
+            tensor_proto(tp, p->init_dims[p->graph.n_initializer - 1], in, iv);
+        }
+        st = mm_node(p, nn, "Gather", m4, in, t->name, "axis", 0, NULL, 0, e);
+    }
+    free(idx);
+    return st;
+}
+
+/* ONNX tensor -> view t [1,cols,H,W] (a group output): Reshape to the
+ * matrix, Transpose unless trans (Gemm transA), Concat zero pixels,
+ * Reshape to [1,cols,H,W]. */
+static rk_status add_pack(cpu_proto *p, const cv_tensor *t, int *nn, rk_err *e)
+{
+    const cv_mm_view *v = t->mm;
+    if (v->role == CV_MM_WEIGHTS)
+        return add_weight_pack(p, t, nn, e);
+    int64_t hw = (int64_t)t->h * t->w, s1[2] = {v->trans ? v->cols : v->rows, v->trans ? v->rows : v->cols};
+    int64_t s2[4] = {1, v->cols, t->h, t->w};
+    rk_status st = RK_OK;
+    const char *src = mm_select(p, t, v->onnx_name, nn, &st, e);
+    const char *cur = mm_name(p, t->name, "#p1", e);
+    if (!st)
+        st = mm_node(p, nn, "Reshape", src, mm_const(p, t->name, "#ps1", s1, 2, 0, e), cur, NULL, 0, NULL, 0, e);
+    if (!st && !v->trans) {
+        const char *nx = mm_name(p, t->name, "#p2", e);
+        st = mm_node(p, nn, "Transpose", cur, NULL, nx, "perm", 0, mm_perm, 2, e);
+        cur = nx;
+    }
+    if (!st && hw > v->rows) {
+        const char *nx = mm_name(p, t->name, "#p3", e);
+        st = mm_node(p, nn, "Concat", cur, mm_const(p, t->name, "#pz", NULL, (int64_t)v->cols * (hw - v->rows),
+                                                    v->cols, e),
+                     nx, "axis", 1, NULL, 0, e);
+        cur = nx;
+    }
+    if (!st)
+        st = mm_node(p, nn, "Reshape", cur, mm_const(p, t->name, "#ps2", s2, 4, 0, e), t->name, NULL, 0, NULL, 0, e);
+    return st;
+}
+
 rk_status cv_cpu_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_err *e)
 {
     int nn = op->n_cpu_nodes, nvi = op->n_in + op->n_cpu_out;
@@ -309,9 +606,12 @@ rk_status cv_cpu_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_err *e
     rk_status st = RK_OK;
     if (!p)
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-    int extra = op->n_cpu_out + op->n_in;
-    p->nodes = calloc((size_t)(nn + extra), sizeof(*p->nodes));
-    p->node_ptrs = calloc((size_t)(nn + extra), sizeof(*p->node_ptrs));
+    int extra = op->n_cpu_out + op->n_in, n_mm = op->n_in + op->n_mm_pack;
+    p->nodes = calloc((size_t)(nn + extra + MM_NODES * n_mm), sizeof(*p->nodes));
+    p->node_ptrs = calloc((size_t)(nn + extra + MM_NODES * n_mm), sizeof(*p->node_ptrs));
+    p->mm_vals = calloc((size_t)(MM_INITS * n_mm) + 1, sizeof(rk_tensor));
+    p->mm_names = calloc((size_t)((MM_NODES + MM_INITS) * n_mm) + 1, sizeof(char *));
+    cap += (size_t)(MM_INITS * n_mm);
     p->eq_vals = calloc((size_t)extra + 1, sizeof(rk_tensor));
     p->eq_names = calloc(2 * (size_t)extra + 1, sizeof(char *));
     cap += (size_t)extra;
@@ -322,7 +622,7 @@ rk_status cv_cpu_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_err *e
     p->init_ptrs = calloc(cap + 1, sizeof(*p->init_ptrs));
     p->init_dims = calloc(cap + 1, sizeof(*p->init_dims));
     p->cap_inits = cap;
-    if (!p->nodes || !p->node_ptrs || !p->eq_vals || !p->eq_names || !p->vis || !p->vin_ptrs || !p->vout_ptrs || !p->inits || !p->init_ptrs ||
+    if (!p->nodes || !p->node_ptrs || !p->mm_vals || !p->mm_names || !p->eq_vals || !p->eq_names || !p->vis || !p->vin_ptrs || !p->vout_ptrs || !p->inits || !p->init_ptrs ||
         !p->init_dims) {
         st = rk_errf(e, RK_ENOMEM, "convert: out of memory");
         goto out;
@@ -346,10 +646,20 @@ rk_status cv_cpu_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_err *e
     for (int i = 0; i < op->n_in && !st; i++)
         if (g->tensors[op->in[i]].eq)
             st = add_eq_node(p, &g->tensors[op->in[i]], true, &idx, e);
+    for (int i = 0; i < op->n_in && !st; i++)
+        if (g->tensors[op->in[i]].mm)
+            st = add_unpack(p, &g->tensors[op->in[i]], &idx, e);
+    for (int i = 0; i < op->n_in && !st; i++) {
+        const cv_tensor *t = &g->tensors[op->in[i]];
+        if (t->mm && t->mm->nbatch > 1 && t->mm->batch == 0)
+            st = add_unstack(p, g, op, t, &idx, e);
+    }
     for (int k = 0; k < nn && !st; k++, idx++) {
         st = fill_node(p, m, g, op, k, &p->nodes[idx], e);
         p->node_ptrs[idx] = &p->nodes[idx].node;
     }
+    for (int i = 0; i < op->n_mm_pack && !st; i++)
+        st = add_pack(p, &g->tensors[op->mm_pack[i]], &idx, e);
     nn = idx;
     if (st)
         goto out;
@@ -385,6 +695,12 @@ out:
     }
     free(p->eq_vals);
     free(p->eq_names);
+    for (int k = 0; p->mm_vals && k < p->n_mm_vals; k++)
+        rk_tensor_free(&p->mm_vals[k]);
+    for (int k = 0; p->mm_names && k < p->n_mm_names; k++)
+        free(p->mm_names[k]);
+    free(p->mm_vals);
+    free(p->mm_names);
     for (int k = 0; p->nodes && k < nn; k++) {
         for (int i = 0; i < CPU_MAX_ATTRS; i++)
             rk_tensor_free(&p->nodes[k].attr_values[i]);
@@ -474,6 +790,9 @@ const cv_shape *cv_shape_of(const cv_graph *g, const char *name)
 
 rk_status cv_cpu_finish(const ox_model *m, cv_graph *g, rk_err *e)
 {
+    rk_status mst = cv_matmul_finish(g, e);
+    if (mst)
+        return mst;
     for (int i = 0; i < g->n_ops; i++)
         if (g->ops[i].kind == CV_CPU) {
             rk_status st = cv_cpu_blob(m, g, &g->ops[i], e);

@@ -52,6 +52,7 @@ void cv_graph_free(cv_graph *g)
         free(g->tensors[i].ch_min);
         free(g->tensors[i].ch_max);
         free(g->tensors[i].eq);
+        cv_mm_view_free(g->tensors[i].mm);
     }
     for (int i = 0; i < g->n_ops; i++) {
         free(g->ops[i].name);
@@ -61,6 +62,7 @@ void cv_graph_free(cv_graph *g)
         free(g->ops[i].cpu_nodes);
         free(g->ops[i].cpu_out);
         free(g->ops[i].blob);
+        free(g->ops[i].mm_pack);
     }
     for (int i = 0; i < g->n_shapes; i++)
         free(g->shapes[i].name);
@@ -129,6 +131,16 @@ static rk_status add_op(cv_graph *g, const ox_node *n, cv_kind kind, cv_op **out
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     *out = op;
     return RK_OK;
+}
+
+rk_status cv_add_tensor(cv_graph *g, const char *name, int c, int h, int w, int *idx, rk_err *e)
+{
+    return add_tensor(g, name, c, h, w, idx, e);
+}
+
+rk_status cv_add_op(cv_graph *g, const ox_node *n, cv_kind kind, cv_op **out, rk_err *e)
+{
+    return add_op(g, n, kind, out, e);
 }
 
 /* ---------------------------------------------------- unsupported ledger */
@@ -204,8 +216,6 @@ static const char *hint_for(const char *type)
         {"Relu", "a Relu that does not directly follow a Conv or Add cannot be fused; NPU Relu on its own is not in this milestone"},
         {"Clip", "a Clip that does not directly follow a Conv or Add (or has non-constant bounds) cannot be fused"},
         {"BatchNormalization", "BatchNormalization is folded only into a Conv whose output feeds nothing else"},
-        {"Gemm", "Gemm/MatMul lowering (as 1x1 conv) is the next milestone; export as Conv 1x1 meanwhile"},
-        {"MatMul", "MatMul lowering is the next milestone of issue 8"},
         {"Mul", "elementwise Mul on the DPU is the next milestone (only same-shape Add is lowered)"},
         {"Concat", "Concat needs layout planning (channel offsets in one NC1HWC2 buffer): next milestone"},
         {"Resize", "Resize is a CPU op in the vendor runtime (rksim: a CPU node unless --no-cpu-fallback)"},
@@ -387,7 +397,7 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
     *done = false;
     int xi = cv_find_tensor(g, ox_node_input_name(n, 0));
     const rk_tensor *w = f32_init(m, g, n, 1), *b = f32_init(m, g, n, 2);
-    if (xi >= 0 && g->tensors[xi].nd) {
+    if (xi >= 0 && (g->tensors[xi].nd || g->tensors[xi].mm)) {
         unsupported(u, n, "input '%s' is not a [1,C,H,W] tensor", ox_node_input_name(n, 0));
         return RK_OK;
     }
@@ -544,7 +554,7 @@ static rk_status lower_add(const ox_model *m, const ox_node *n, cv_graph *g, cv_
 {
     *done = false;
     int a = cv_find_tensor(g, ox_node_input_name(n, 0)), b = cv_find_tensor(g, ox_node_input_name(n, 1));
-    if ((a >= 0 && g->tensors[a].nd) || (b >= 0 && g->tensors[b].nd)) {
+    if ((a >= 0 && (g->tensors[a].nd || g->tensors[a].mm)) || (b >= 0 && (g->tensors[b].nd || g->tensors[b].mm))) {
         unsupported(u, n, "an operand is not a [1,C,H,W] tensor");
         return RK_OK;
     }
@@ -585,7 +595,7 @@ static rk_status lower_pool(const ox_model *m, const ox_node *n, cv_graph *g, cv
     bool global = strcmp(t, "GlobalAveragePool") == 0 || strcmp(t, "GlobalMaxPool") == 0;
     bool maxp = strcmp(t, "MaxPool") == 0 || strcmp(t, "GlobalMaxPool") == 0;
     int xi = cv_find_tensor(g, ox_node_input_name(n, 0));
-    if (xi < 0 || g->tensors[xi].nd) {
+    if (xi < 0 || g->tensors[xi].nd || g->tensors[xi].mm) {
         unsupported(u, n, "input is not a [1,C,H,W] tensor produced by an NPU or CPU node");
         return RK_OK;
     }
@@ -644,7 +654,7 @@ static rk_status lower_pool(const ox_model *m, const ox_node *n, cv_graph *g, cv
 static rk_status out_shape(const cv_graph *g, const cv_op *op, int *c, int *h, int *w, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]];
-    *c = op->kind == CV_CONV ? op->k : x->c;
+    *c = op->kind == CV_CONV || op->kind == CV_MATMUL ? op->k : x->c;
     if (op->kind == CV_ADD) {
         *h = x->h;
         *w = x->w;
@@ -869,6 +879,7 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
     const char *t = ox_node_op_type(n);
     bool done = false;
     rk_status st = RK_OK;
+    const char *mm_out = NULL; /* MatMul/Gemm: the result after a folded bias Add */
     for (int k = 0; k < ox_node_num_inputs(n); k++)
         if (is_poisoned(u, ox_node_input_name(n, k))) {
             /* fed by an unsupported node: listed only if its own type has
@@ -894,7 +905,12 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
     else if (strcmp(t, "MaxPool") == 0 || strcmp(t, "AveragePool") == 0 || strcmp(t, "GlobalAveragePool") == 0 ||
              strcmp(t, "GlobalMaxPool") == 0)
         st = lower_pool(m, n, g, u, &done, e);
-    else
+    else if (strcmp(t, "MatMul") == 0 || strcmp(t, "Gemm") == 0) {
+        char why[384] = "";
+        st = cv_matmul_lower(m, n, g, used, &done, why, sizeof(why), &mm_out, rep, e);
+        if (!st && !done)
+            unsupported(u, n, "%s", why);
+    } else
         unsupported(u, n, "%s", hint_for(t));
     if (!st && !done && !o->no_cpu_fallback && u->count > count0) {
         /* no NPU lowering: withdraw the ledger line, run it on the CPU */
@@ -916,14 +932,14 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
     if (st || !done)
         return st;
     cv_op *op = &g->ops[g->n_ops - 1];
-    const char *final = op->kind == CV_CONV || op->kind == CV_ADD
-                            ? fuse_followers(m, g, op, ox_node_output_name(n, 0), used, rep)
+    const char *final = op->kind == CV_CONV || op->kind == CV_ADD || op->kind == CV_MATMUL
+                            ? fuse_followers(m, g, op, mm_out ? mm_out : ox_node_output_name(n, 0), used, rep)
                             : ox_node_output_name(n, 0);
     int c, h, w, idx;
     if ((st = out_shape(g, op, &c, &h, &w, e)) || (st = add_tensor(g, final, c, h, w, &idx, e)))
         return st;
     g->ops[g->n_ops - 1].out = idx;
-    return RK_OK;
+    return op->kind == CV_MATMUL ? cv_matmul_output(m, g, &g->ops[g->n_ops - 1], e) : RK_OK;
 }
 
 rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_convert_report *rep, rk_err *e)
@@ -944,6 +960,8 @@ rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_
         st = rk_errf(e, RK_EUNSUPPORTED, "%d node%s cannot be converted%s:%s%s", u.count, u.count > 1 ? "s" : "",
                      u.downstream ? " (Conv, pool and activation nodes fed only through these are not listed)" : "", u.text ? u.text : "",
                      u.unlisted ? "\n  ... and more (the message is full)" : "");
+    if (!st)
+        st = cv_matmul_graph_outputs(m, g, rep, e);
     if (!st) {
         g->outputs = calloc((size_t)ox_model_num_outputs(m) + 1, sizeof(int));
         if (!g->outputs)

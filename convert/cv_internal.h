@@ -49,12 +49,51 @@ typedef struct cv_tensor {
                     channel c divided by eq[c]); the CPU groups multiply
                     back in float */
     uint32_t *hist;   /* MMSE calibration: CV_HIST_BINS counts over the min/max pass's [min, max] */
+    struct cv_mm_view *mm; /* non-NULL: a matrix view for MatMul/Gemm (cv_matmul.c); NPU ops other than
+                              CV_MATMUL must not read it */
 } cv_tensor;
+
+/*
+ * A MatMul/Gemm operand or result in the layout of a 1x1 conv (cv_matmul.c):
+ * the ONNX tensor `onnx_name` (shape ndim/dims, row-major float) seen as a
+ * matrix of `rows` x `cols` (rows = product of the leading dims; trans: the
+ * ONNX tensor is [cols, rows], Gemm transA) is stored as the activation
+ * [1, cols, H, W] with pixel p = row p for p < rows and zero rows after
+ * (H >= 4, H*W >= rows).  CPU nodes convert at the boundary (cv_cpu.c):
+ * a producer packs (Reshape/Transpose/Concat), a reader unpacks
+ * (Reshape/Gather/Transpose/Reshape) back to the ONNX tensor.
+ * calib_from: the tensor whose calibrated range this one takes (-1: it is
+ * calibrated under its own name, which gets "#mm" after calibration).
+ */
+typedef enum cv_mm_role { CV_MM_RESULT, CV_MM_OPERAND, CV_MM_WEIGHTS } cv_mm_role;
+
+typedef struct cv_mm_view {
+    char *onnx_name;
+    int ndim;
+    int64_t dims[RK_MAX_DIMS];
+    int rows, cols;
+    bool trans;
+    int calib_from;
+    /* RESULT: a MatMul output (read by CPU nodes through unpacking);
+     * OPERAND: a packed A; WEIGHTS: matrix batch `batch` of an activation B
+     * ([.., rows = K, cols = N]) written by the CPU node in the CNA weight
+     * layout (SEMANTICS C-WT) of its transpose, stored as the activation
+     * [1, C2, 1, bytes/16] whose NC1HWC2 bytes are exactly that layout.
+     * nbatch > 1: the ONNX tensor is a stack of nbatch matrices and this view
+     * holds matrix `batch` (activation x activation MatMuls: one conv task
+     * per matrix).  sym: int8 with zero point 0 (the conv's BS stage then
+     * needs no runtime weight sums). */
+    cv_mm_role role;
+    int batch, nbatch;
+    bool sym;
+} cv_mm_view;
 
 #define CV_HIST_BINS 2048
 
 /* CV_CPU: an ONNX node run on the host in float (cv_cpu.c). */
-typedef enum cv_kind { CV_CONV, CV_ADD, CV_MAXPOOL, CV_AVGPOOL, CV_CPU } cv_kind;
+/* CV_MATMUL: MatMul/Gemm with a constant B as a 1x1 conv (cv_matmul.c);
+ * geometry and w/b/wpk as for CV_CONV (kh = kw = 1), in[0]/out are mm views. */
+typedef enum cv_kind { CV_CONV, CV_ADD, CV_MAXPOOL, CV_AVGPOOL, CV_CPU, CV_MATMUL } cv_kind;
 
 #define CV_MAX_IN 16
 
@@ -89,6 +128,10 @@ typedef struct cv_op {
     int n_cpu_out;
     uint8_t *blob;
     size_t blob_len;
+    /* CV_CPU: mm-view tensors this group also produces (packed from its
+     * values after its nodes, cv_cpu.c); they are in cpu_out too */
+    int *mm_pack;
+    int n_mm_pack;
 } cv_op;
 
 /* Shape and element type of a value as seen in one float run (CPU nodes
@@ -136,6 +179,31 @@ rk_status cv_shapes_compute(ox_model *m, cv_graph *g, rk_err *e);
 const cv_shape *cv_shape_of(const cv_graph *g, const char *name);
 /* A constant by name: initializer or folded value (cv_graph.c). */
 const rk_tensor *cv_find_const(const ox_model *m, const cv_graph *g, const char *name);
+/* cv_graph.c: tensor / op creation for other passes (cv_matmul.c). */
+rk_status cv_add_tensor(cv_graph *g, const char *name, int c, int h, int w, int *idx, rk_err *e);
+rk_status cv_add_op(cv_graph *g, const ox_node *n, cv_kind kind, cv_op **out, rk_err *e);
+
+/* cv_matmul.c: MatMul/Gemm node n as CV_MATMUL (with a trailing bias Add
+ * folded: used[] marks it, *fused_out names the result).  *done false and
+ * `why` filled when it has no NPU lowering (the caller lists it / falls
+ * back to the CPU). */
+rk_status cv_matmul_lower(ox_model *m, const ox_node *n, cv_graph *g, bool *used, bool *done, char *why,
+                          size_t why_len, const char **fused_out, rk_convert_report *rep, rk_err *e);
+/* cv_matmul.c: marks op's output tensor (just created under the fused
+ * result's ONNX name) as an mm view. */
+rk_status cv_matmul_output(ox_model *m, cv_graph *g, cv_op *op, rk_err *e);
+/* cv_matmul.c: graph outputs that are mm views get an unpacking CPU node. */
+rk_status cv_matmul_graph_outputs(ox_model *m, cv_graph *g, rk_convert_report *rep, rk_err *e);
+/* cv_build.c dispatch: a CV_MATMUL with n_in == 2 (in[1] = runtime
+ * weights) is built here; the others like a Conv. */
+rk_status cv_matmul_build_dynamic(sim_asm *a, const cv_graph *g, const cv_op *op, bool no_tiling, uint32_t op_idx,
+                                  rk_convert_report *rep, rk_err *e);
+/* cv_matmul.c: the CNA weight layout as an index map (see cv_matmul.c). */
+void cv_matmul_weight_map(int n, int k, int esz, int64_t *map);
+/* cv_matmul.c: after calibration: mm views take their ranges and the "#mm" name. */
+rk_status cv_matmul_finish(cv_graph *g, rk_err *e);
+void cv_mm_view_free(struct cv_mm_view *v);
+
 /* cv_quant.c: min/max per tensor, then int8 scale/zp. */
 rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_convert_report *rep,
                        rk_err *e);

@@ -16,10 +16,13 @@
 #include <cmocka.h>
 
 #include "convert.h"
+#include "cv_internal.h"
 #include "onnx.pb-c.h"
 #include "onnxref.h"
 #include "rk_tensorio.h"
 #include "sim.h"
+#include "sim_asm.h"
+#include "sim_regs.h"
 #include "testutil.h"
 
 static rknn_model *convert_tiny(rk_convert_dtype dt, rk_convert_report *rep, rk_status *st, rk_err *e)
@@ -544,6 +547,164 @@ static void test_convert_batchnorm_and_relu_fused(void **state)
     ar_free(&a);
 }
 
+/* MatMul [1,1,5,40] x W[40,24] + bias -> Relu: one NPU op (a 1x1 conv, the
+ * Add folded into its bias, the Relu fused), the transposes in CPU nodes
+ * (convert/cv_matmul.c).  Golden: onnxref's float run of the same model. */
+static void test_convert_matmul_runs_as_npu_conv(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    const int64_t in_dims[4] = {1, 1, 5, 40}, wd[2] = {40, 24}, bd[1] = {24};
+    Onnx__NodeProto *n[3] = {node(&a, "MatMul", "mm", "input", "w", NULL, "y"),
+                             node(&a, "Add", "bias", "y", "b", NULL, "z"),
+                             node(&a, "Relu", "r", "z", NULL, NULL, "output")};
+    Onnx__TensorProto *t[2] = {init_f32(&a, "w", 2, wd, 0.2f), init_f32(&a, "b", 1, bd, 0.3f)};
+    const char *p = save_model(&a, n, 3, t, 2, in_dims, "output", "matmul.onnx");
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8};
+    rknn_model *m = NULL;
+    assert_int_equal(rk_convert_onnx(p, &o, &m, &rep, &e), RK_OK);
+    assert_int_equal(rep.n_npu_ops, 1);
+    assert_int_equal(rep.n_fused, 2);  /* bias Add + Relu */
+    assert_int_equal(rep.n_cpu_ops, 2); /* pack, unpack */
+    const rknn_graph *g = &m->graphs[0];
+    bool conv = false;
+    for (uint32_t i = 0; i < g->n_nodes; i++)
+        conv |= strcmp(g->nodes[i].name, "Conv:mm") == 0 && g->nodes[i].task_count == 1;
+    assert_true(conv);
+
+    rk_tensor in = {0};
+    assert_int_equal(rk_tensor_alloc(&in, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
+    /* the sample the default calibration uses (cv_quant.c calib_default),
+     * so the int8 ranges fit this input */
+    uint32_t lcg = 0x12345678u;
+    for (int64_t i = 0; i < in.nelem; i++) {
+        lcg = lcg * 1664525u + 1013904223u;
+        ((float *)in.data)[i] = (float)(lcg >> 8) / 16777216.0f;
+    }
+    sim *s = NULL;
+    sim_options so = {0};
+    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
+    assert_int_equal(sim_run(s, &e), RK_OK);
+    rk_tensor got = {0}, ref = {0};
+    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
+    ox_model *om = NULL;
+    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
+    ox_run_opts ro = {.threads = 1};
+    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    assert_int_equal(got.nelem, ref.nelem);
+    assert_int_equal(got.nelem, 5 * 24);
+    double worst = 0, big = 0;
+    for (int64_t i = 0; i < got.nelem; i++) {
+        worst = fmax(worst, fabs((double)((float *)got.data)[i] - ((float *)ref.data)[i]));
+        big = fmax(big, fabs((double)((float *)ref.data)[i]));
+    }
+    /* int8 in, per-channel int8 weights, int8 out: a few output steps (255 per range) */
+    assert_true(big > 0.5);
+    assert_true(worst < 0.02 * big);
+    rk_tensor_free(&got);
+    rk_tensor_free(&ref);
+    rk_tensor_free(&in);
+    ox_model_free(om);
+    sim_destroy(s);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+/* An activation x activation MatMul (attention's Q K^T shape): one conv
+ * task whose weights a CPU node writes at run time in the CNA layout
+ * (convert/cv_matmul.c).  Golden: onnxref's float run. */
+static void test_convert_matmul_two_activations_on_npu(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    const int64_t in_dims[4] = {1, 1, 8, 8}, wd[4] = {1, 1, 1, 1};
+    Onnx__NodeProto *n[2] = {node(&a, "Conv", "k_conv", "input", "w", NULL, "k"),
+                             node(&a, "MatMul", "qk", "input", "k", NULL, "output")};
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 1.0f); /* k = -input */
+    const char *p = save_model(&a, n, 2, &wt, 1, in_dims, "output", "qk.onnx");
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8};
+    rknn_model *m = NULL;
+    assert_int_equal(rk_convert_onnx(p, &o, &m, &rep, &e), RK_OK);
+    assert_int_equal(rep.n_npu_ops, 2);
+    rk_tensor in = {0};
+    assert_int_equal(rk_tensor_alloc(&in, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
+    uint32_t lcg = 0x12345678u; /* the default calibration's sample */
+    for (int64_t i = 0; i < in.nelem; i++) {
+        lcg = lcg * 1664525u + 1013904223u;
+        ((float *)in.data)[i] = (float)(lcg >> 8) / 16777216.0f;
+    }
+    sim *s = NULL;
+    sim_options so = {0};
+    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
+    assert_int_equal(sim_run(s, &e), RK_OK);
+    rk_tensor got = {0}, ref = {0};
+    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
+    ox_model *om = NULL;
+    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
+    ox_run_opts ro = {.threads = 1};
+    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    assert_int_equal(got.nelem, ref.nelem);
+    double worst = 0, big = 0;
+    for (int64_t i = 0; i < got.nelem; i++) {
+        worst = fmax(worst, fabs((double)((float *)got.data)[i] - ((float *)ref.data)[i]));
+        big = fmax(big, fabs((double)((float *)ref.data)[i]));
+    }
+    assert_true(big > 1.0);
+    assert_true(worst < 0.02 * big);
+    rk_tensor_free(&got);
+    rk_tensor_free(&ref);
+    rk_tensor_free(&in);
+    ox_model_free(om);
+    sim_destroy(s);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+/* The runtime weight layout (cv_matmul_weight_map) agrees with the
+ * simulator's assembler packing of the same [N, K] int8 / fp16 weights
+ * (sim_asm_pack_weights, SEMANTICS C-WT) for partial kernel and channel
+ * groups (N = 40, K = 47). */
+static void test_convert_matmul_weight_map_matches_packer(void **state)
+{
+    (void)state;
+    rk_err e = {0};
+    enum { N = 40, K = 47 };
+    for (int esz = 1; esz <= 2; esz++) {
+        int cal = (K + 16 / esz - 1) / (16 / esz) * (16 / esz);
+        uint16_t src[N * K];
+        for (int i = 0; i < N * K; i++)
+            src[i] = (uint16_t)(1 + i % 120); /* non-zero, fits int8 */
+        int8_t src8[N * K];
+        for (int i = 0; i < N * K; i++)
+            src8[i] = (int8_t)src[i];
+        uint8_t *packed = NULL;
+        size_t len = 0;
+        assert_int_equal(sim_asm_pack_weights(RK_SOC_RK3588, esz == 1 ? SIM_PREC_INT8 : SIM_PREC_FP16, false, N, K, 1,
+                                              1, esz == 1 ? (const void *)src8 : (const void *)src, &packed, &len, &e),
+                         RK_OK);
+        assert_int_equal(len, (size_t)N * cal * esz);
+        int64_t *map = malloc(sizeof(int64_t) * (size_t)N * cal);
+        assert_non_null(map);
+        cv_matmul_weight_map(N, K, esz, map);
+        for (int i = 0; i < N * cal; i++) {
+            int v = esz == 1 ? (int)(int8_t)packed[i] : (int)((uint16_t)(packed[2 * i] | packed[2 * i + 1] << 8));
+            assert_int_equal(v, map[i] == (int64_t)N * K ? 0 : (int)src[map[i]]);
+        }
+        free(map);
+        free(packed);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +719,9 @@ int main(void)
         cmocka_unit_test(test_convert_input_shape_malformed_is_usage_error),
         cmocka_unit_test(test_convert_equalisation_keeps_small_channels),
         cmocka_unit_test(test_convert_batchnorm_and_relu_fused),
+        cmocka_unit_test(test_convert_matmul_runs_as_npu_conv),
+        cmocka_unit_test(test_convert_matmul_two_activations_on_npu),
+        cmocka_unit_test(test_convert_matmul_weight_map_matches_packer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
