@@ -50,9 +50,10 @@ static int esz_of(rk_convert_dtype d) { return d == RK_CONVERT_INT8 ? 1 : 2; }
 
 /* ------------------------------------------------------------ tensors */
 
-static rk_status add_rknn_tensor(rknn_model *m, const cv_tensor *t, rk_convert_dtype dt, uint32_t *idx, rk_err *e)
+static rk_status add_rknn_tensor(rknn_model *m, const cv_soc *S, const cv_tensor *t, rk_convert_dtype dt,
+                                 uint32_t *idx, rk_err *e)
 {
-    int esz = esz_of(dt), c2 = 16 / esz;
+    int esz = esz_of(dt), c2 = cv_soc_c2(S, esz);
     int32_t nat[RK_MAX_DIMS > 5 ? RK_MAX_DIMS : 5] = {1, (t->c + c2 - 1) / c2, t->h, t->w, c2};
     int32_t shp[RK_MAX_DIMS > 4 ? RK_MAX_DIMS : 4] = {1, t->c, t->h, t->w};
     uint32_t nd = 4;
@@ -141,12 +142,13 @@ static rk_status add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t
 
 /* ------------------------------------------------------------ conv data */
 
-static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, uint8_t **wn, size_t *wl,
+static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, void **wraw,
                            uint8_t **bs, size_t *bl, cv_conv_q *q, float *wscale, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
     int k = op->k, per = op->wpk;
     int8_t *wq = malloc((size_t)k * (size_t)per);
+    *wraw = NULL;
     double *ws = calloc((size_t)k, sizeof(double));
     int32_t *alu = calloc((size_t)k, sizeof(int32_t));
     int16_t *mul = calloc((size_t)k, sizeof(int16_t));
@@ -189,10 +191,10 @@ static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, u
         mul[c] = (int16_t)lround(16384.0 * ws[c] / ws_ref);
     }
     if ((st = fixed_point((double)x->scale * ws_ref / y->scale, "output", op, &q->out_scale, &q->out_shift, e)) ||
-        (st = sim_asm_pack_weights(RK_SOC_RK3588, SIM_PREC_INT8, op->depthwise, k, x->c, op->kh, op->kw, wq, wn, wl,
-                                   e)) ||
-        (st = sim_asm_pack_bs(5, k, alu, NULL, mul, bs, bl, e)))
+        (st = cv_soc_pack_bs(g->soc, 5, k, alu, mul, bs, bl, e)))
         goto out;
+    *wraw = wq; /* OIHW int8, packed per channel tile by build_conv */
+    wq = NULL;
     q->prec = SIM_PREC_INT8;
     q->bs_use = 5; /* ALU + MUL: the vendor's DATA_USE for int8 convs (SEMANTICS D-BSDATA) */
     q->pad_value = (uint32_t)x->zp;
@@ -205,21 +207,16 @@ out:
     return st;
 }
 
-static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, size_t *wl, uint8_t **bs, size_t *bl,
+static rk_status conv_fp16(const cv_graph *g, const cv_op *op, void **wraw, uint8_t **bs, size_t *bl,
                            cv_conv_q *q, rk_convert_report *rep, rk_err *e)
 {
-    const cv_tensor *x = &g->tensors[op->in[0]];
     size_t nw = (size_t)op->k * (size_t)op->wpk;
     uint16_t *wh = malloc(nw * sizeof(uint16_t));
-    if (!wh)
+    rk_status st = RK_OK;
+    if (!(*wraw = wh))
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     for (size_t i = 0; i < nw; i++)
         wh[i] = rk_f32_to_f16(op->w[i]);
-    rk_status st = sim_asm_pack_weights(RK_SOC_RK3588, SIM_PREC_FP16, op->depthwise, op->k, x->c, op->kh, op->kw, wh,
-                                        wn, wl, e);
-    free(wh);
-    if (st)
-        return st;
     q->prec = SIM_PREC_FP16;
     q->out_scale = 1;
     bool any_bias = false;
@@ -232,7 +229,7 @@ static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, siz
         if (!alu)
             return rk_errf(e, RK_ENOMEM, "convert: out of memory");
         memcpy(alu, op->b, (size_t)op->k * sizeof(int32_t));
-        st = sim_asm_pack_bs(1, op->k, alu, NULL, NULL, bs, bl, e);
+        st = cv_soc_pack_bs(g->soc, 1, op->k, alu, NULL, bs, bl, e);
         free(alu);
         q->bs_use = 1;
         cv_note(rep, "%s: fp16 bias programmed in the DPU BS ALU as fp32 (inferred layout, sim/SEMANTICS.md "
@@ -244,10 +241,46 @@ static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, siz
     return st;
 }
 
+/* Native weights, packed per channel tile of kg kernels (cv_conv_kgroup)
+ * and concatenated: the layout of one whole pack when kg is a multiple of
+ * the weight group (sim_asm_pack_weights sizes are exact), and the only
+ * contiguous one when a lite conv is tiled per 8-byte-atom surface. */
+static rk_status pack_weights_tiled(const cv_graph *g, const cv_op *op, int prec, bool no_tiling, const void *raw,
+                                    uint8_t **out, size_t *len, rk_err *e)
+{
+    int esz = prec == SIM_PREC_INT8 ? 1 : 2, c = g->tensors[op->in[0]].c;
+    int kg = cv_conv_kgroup(g, op, prec, no_tiling);
+    uint8_t *all = NULL;
+    size_t n = 0;
+    *out = NULL;
+    for (int k0 = 0; k0 < op->k; k0 += kg) {
+        int kn = RK_MIN(kg, op->k - k0);
+        uint8_t *part = NULL;
+        size_t pl = 0;
+        rk_status st = cv_soc_pack_weights(g->soc, prec, op->depthwise, kn, op->depthwise ? kn : c, op->kh, op->kw,
+                                           (const uint8_t *)raw + (size_t)k0 * (size_t)op->wpk * (size_t)esz,
+                                           &part, &pl, e);
+        uint8_t *grown = st ? NULL : realloc(all, n + pl + 1);
+        if (!grown) {
+            free(part);
+            free(all);
+            return st ? st : rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        }
+        all = grown;
+        memcpy(all + n, part, pl);
+        n += pl;
+        free(part);
+    }
+    *out = all;
+    *len = n;
+    return RK_OK;
+}
+
 static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,
                             uint32_t op_idx, rk_convert_report *rep, rk_err *e)
 {
     uint8_t *wn = NULL, *bs = NULL;
+    void *wraw = NULL;
     size_t wl = 0, bl = 0;
     cv_conv_q q;
     memset(&q, 0, sizeof(q));
@@ -258,8 +291,11 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     if (!wscale)
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     rk_status st = o->dtype == RK_CONVERT_INT8
-                       ? conv_int8(g, op, o->weights_per_layer, &wn, &wl, &bs, &bl, &q, wscale, e)
-                       : conv_fp16(g, op, &wn, &wl, &bs, &bl, &q, rep, e);
+                       ? conv_int8(g, op, o->weights_per_layer, &wraw, &bs, &bl, &q, wscale, e)
+                       : conv_fp16(g, op, &wraw, &bs, &bl, &q, rep, e);
+    if (!st)
+        st = pack_weights_tiled(g, op, q.prec, o->no_tiling, wraw, &wn, &wl, e);
+    free(wraw);
     int32_t wshape[4] = {op->k, op->depthwise ? 1 : g->tensors[op->in[0]].c, op->kh, op->kw};
     int32_t bshape[1] = {op->k};
     if (!st)
@@ -481,7 +517,7 @@ static rk_status split_chains_at_cpu_nodes(rknn_model *m, rk_err *e)
  */
 static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *rep, rk_err *e)
 {
-    int nt = g->n_tensors, esz = esz_of(dt);
+    int nt = g->n_tensors, esz = esz_of(dt), atom = g->soc->atom;
     int *born = malloc(sizeof(int) * (size_t)nt), *dies = malloc(sizeof(int) * (size_t)nt);
     int *order = malloc(sizeof(int) * (size_t)nt);
     if (!born || !dies || !order) {
@@ -491,7 +527,8 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
     for (int i = 0; i < nt; i++) {
         cv_tensor *t = &g->tensors[i];
         t->bytes = t->f32 ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
-                          : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
+                          : (uint32_t)((t->c * esz + atom - 1) / atom) * (uint32_t)t->h * (uint32_t)t->w *
+                                (uint32_t)atom;
         born[i] = -1;
         dies[i] = t->is_output ? INT32_MAX : -1;
     }
@@ -563,15 +600,18 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
 {
     rknn_model *m = NULL;
     sim_asm a;
-    sim_asm_init(&a, RK_SOC_RK3588);
     *out = NULL;
+    if (!(g->soc = cv_soc_get(o->soc)))
+        return rk_errf(e, RK_EUNSUPPORTED, "convert: no lowering for --soc %s (lowered: rk3588, rk3566/rk3568)",
+                       rk_soc_name(o->soc));
+    sim_asm_init(&a, o->soc);
     mark_float_tensors(g, rep);
     rk_status st = plan_pool(g, o->dtype, rep, e);
     if (!st)
-        st = rknn_new("RKNPU v2", "rk3588", &m, e);
+        st = rknn_new(g->soc->format, g->soc->platform, &m, e);
     for (int i = 0; !st && i < g->n_tensors; i++) {
         uint32_t idx;
-        st = add_rknn_tensor(m, &g->tensors[i], o->dtype, &idx, e);
+        st = add_rknn_tensor(m, g->soc, &g->tensors[i], o->dtype, &idx, e);
         g->tensors[i].rknn_index = (int32_t)idx;
     }
     /* node order: inputs, NPU ops (op_idx = node index), outputs */

@@ -114,6 +114,7 @@ typedef struct cv_graph {
     int n_shapes, cap_shapes;
     bool shapes_done;
     bool hist_pass;     /* calibration: second (histogram) pass running */
+    const struct cv_soc *soc; /* target SoC parameters (set by cv_build_model) */
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);
@@ -147,6 +148,33 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
  * notes are informational). */
 void cv_note(rk_convert_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* cv_soc.c: the per-SoC numbers of the lowering, one table (each with its
+ * source).  Invariant: atom is the feature atom in bytes (C2 = atom /
+ * element bytes); a tensor's surface is h*w*atom bytes; cbuf_banks banks of
+ * cbuf_bank_bytes; wgrp_* kernels per weight group; dwgrp_* channels per
+ * depthwise weight group; bs_group channels per BRDMA data group.  lite:
+ * the RK3566/RK3568 register family (SEMANTICS.md "lite differences"). */
+typedef struct cv_soc {
+    rk_soc soc;
+    const char *format, *platform; /* .rknn format / target strings */
+    bool lite;
+    int atom;
+    int cbuf_banks, cbuf_bank_bytes;
+    int wgrp_int8, wgrp_fp16;
+    int dwgrp_int8, dwgrp_fp16;
+    int bs_group;
+} cv_soc;
+
+const cv_soc *cv_soc_get(rk_soc soc); /* NULL: no lowering for this SoC */
+int cv_soc_c2(const cv_soc *s, int esz);
+int cv_soc_wgrp(const cv_soc *s, int esz);
+int cv_soc_cin_align(const cv_soc *s, int c, int esz);
+rk_status cv_soc_pack_weights(const cv_soc *s, int prec, bool depthwise, int k, int c, int kh, int kw,
+                              const void *oihw, uint8_t **out, size_t *len, rk_err *e);
+/* BRDMA data (ALU int32 / MUL int16 per channel) in the SoC's groups. */
+rk_status cv_soc_pack_bs(const cv_soc *s, uint32_t use, int k, const int32_t *alu, const int16_t *mul,
+                         uint8_t **out, size_t *len, rk_err *e);
+
 /* cv_emit.c ------------------------------------------------------------- */
 
 /* Per-conv quantised data the emitter needs (int8) or fp16 flags. */
@@ -162,6 +190,10 @@ typedef struct cv_conv_q {
 
 /* Emit the task(s) of one conv (tiling as needed).  op_idx = rknn node.
  * *n_tiles receives the number of tasks emitted. */
+/* Output channels per task of a conv (the weights are packed per such
+ * group, cv_build.c): op->k unless tiled by channels. */
+int cv_conv_kgroup(const cv_graph *g, const cv_op *op, int prec, bool no_tiling);
+
 rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_conv_q *q,
                        bool no_tiling, uint32_t op_idx, int *n_tiles, rk_err *e);
 
