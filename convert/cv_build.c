@@ -343,6 +343,49 @@ static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const
     return st ? st : cv_emit_add(a, g, op, &q, op_idx, e);
 }
 
+/*
+ * RK3566/RK3568 pooling.  No vendor lite stream has a PPU task, and the
+ * simulator's PPU unit reads RK3588's 16-byte atoms, so a lite PPU task
+ * could be neither derived nor checked.  AveragePool (pad cells counted,
+ * which cv_graph.c guarantees) is exactly a depthwise conv with weights
+ * 1/(kh*kw), so it runs on CNA+CORE+DPU like any depthwise conv (int8: the
+ * weights quantise to 127 each, exact up to the per-channel scale).
+ * MaxPool has no such form: refused with the reason.
+ */
+static rk_status build_pool_lite(rknn_model *m, sim_asm *a, const cv_graph *g, const cv_op *op,
+                                 const rk_convert_opts *o, uint32_t op_idx, rk_convert_report *rep, rk_err *e)
+{
+    if (op->kind == CV_MAXPOOL)
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "%s: MaxPool is not lowered for %s (no vendor RK3566/RK3568 PPU stream has been decoded and "
+                       "rksim's PPU unit models RK3588's 16-byte atoms only); convert with --soc rk3588",
+                       op->label, rk_soc_name(g->soc->soc));
+    const cv_tensor *x = &g->tensors[op->in[0]];
+    cv_op dw = *op;
+    int taps = op->kh * op->kw;
+    dw.kind = CV_CONV;
+    dw.depthwise = true;
+    dw.k = x->c;
+    dw.wpk = taps;
+    dw.has_bias = false;
+    dw.relu = false;
+    dw.w = malloc(sizeof(float) * (size_t)x->c * (size_t)taps);
+    dw.b = calloc((size_t)x->c, sizeof(float));
+    rk_status st = RK_OK;
+    if (!dw.w || !dw.b)
+        st = rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int i = 0; !st && i < x->c * taps; i++)
+        dw.w[i] = 1.0f / (float)taps;
+    if (!st)
+        st = build_conv(m, a, g, &dw, o, op_idx, rep, e);
+    if (!st)
+        cv_note(rep, "%s: AveragePool lowered as a depthwise %dx%d conv (no lite PPU recipe)", op->label, op->kh,
+                op->kw);
+    free(dw.w);
+    free(dw.b);
+    return st;
+}
+
 static rk_status build_pool(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,
                             uint32_t op_idx, rk_err *e)
 {
@@ -626,7 +669,7 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
         else if (op->kind == CV_ADD)
             st = build_add(&a, g, op, o, node, e);
         else if (op->kind != CV_CPU)
-            st = build_pool(&a, g, op, o, node, e);
+            st = g->soc->lite ? build_pool_lite(m, &a, g, op, o, node, rep, e) : build_pool(&a, g, op, o, node, e);
         if (!st)
             st = op->kind == CV_CPU ? add_cpu_node(m, g, op, e) : add_op_node(m, g, op, e);
         if (op->kind != CV_CPU)

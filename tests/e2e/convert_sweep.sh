@@ -9,6 +9,11 @@
 # the one-error-lists-all for unsupported ops under --no-cpu-fallback, the CPU
 # fallback node (Softmax+Sigmoid run by the simulator), and that info/disasm/check read
 # the files.  Models come from tests/gen_convert_models.py (numpy, seeded).
+# The second half repeats the sweep for --soc rk3566 (RK3566/RK3568 "lite":
+# 8-byte atoms, 8 CBUF banks, its own register layouts) with the same
+# thresholds and `check --soc rk3566`, plus the lite-specific cases (pools
+# as depthwise convs, MaxPool refused, REGTASK 'target: lite', the CBUF wall
+# that converts for rk3588 but not for rk3566 under --no-tiling).
 set -u
 : "${RKSIM:?}" "${RKSIM_SRC:?}" "${RKSIM_BUILD:?}"
 PY=${PYTHON:-/usr/bin/python3}
@@ -24,20 +29,21 @@ a = h5py.File(sys.argv[1], 'r')['output'][()].astype(np.float64).ravel()
 b = h5py.File(sys.argv[2], 'r')['output'][()].astype(np.float64).ravel()
 print('%.7f' % (np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30)))" "$1" "$2"
 }
-run_case() { # name dtype threshold [extra convert options]
+SOC=rk3588
+run_case() { # name dtype threshold [extra convert options]; target $SOC
   local n=$1 dt=$2 thr=$3
   shift 3
-  "$RKSIM" convert "$D/$n.onnx" --soc rk3588 --dtype "$dt" --calib "$D/${n}_input.h5" "$@" -q -o "$D/$n.rknn" \
+  "$RKSIM" convert "$D/$n.onnx" --soc $SOC --dtype "$dt" --calib "$D/${n}_input.h5" "$@" -q -o "$D/$n.rknn" \
     || { echo "FAIL $n: convert"; fail=1; return; }
-  "$RKSIM" check "$D/$n.rknn" > "$D/$n.check" || { echo "FAIL $n: check"; cat "$D/$n.check"; fail=1; return; }
+  "$RKSIM" check "$D/$n.rknn" --soc $SOC > "$D/$n.check" || { echo "FAIL $n: check"; cat "$D/$n.check"; fail=1; return; }
   grep -q " 0 violations" "$D/$n.check" || { echo "FAIL $n: violations"; fail=1; return; }
   "$RKSIM" run "$D/$n.rknn" "$D/${n}_input.h5" -q -o "$D/${n}_sim.h5" || { echo "FAIL $n: run"; fail=1; return; }
   "$RKSIM" ref "$D/$n.onnx" "$D/${n}_input.h5" -o "$D/${n}_ref.h5" > /dev/null || { echo "FAIL $n: ref"; fail=1; return; }
   local c; c=$(cosine "$D/${n}_sim.h5" "$D/${n}_ref.h5")
   if $PY -c "import sys; sys.exit(0 if float('$c') >= $thr else 1)"; then
-    echo "ok   $n $dt $* cosine $c (>= $thr)"
+    echo "ok   $SOC $n $dt $* cosine $c (>= $thr)"
   else
-    echo "FAIL $n $dt cosine $c (< $thr)"; fail=1
+    echo "FAIL $SOC $n $dt cosine $c (< $thr)"; fail=1
   fi
 }
 for c in k1s1 k3s1 k3s2 k1s2 k3s1p0 dw3s1 dw3s2 k5s1 k7s2 dw5s1; do
@@ -91,5 +97,65 @@ else echo "FAIL unsupported (rc $rc): $out"; fail=1; fi
 run_case unsupported int8 0.999
 "$RKSIM" info "$D/unsupported.rknn" | grep -q "Softmax:softmax .*softmax#onnx_node" \
   || { echo "FAIL unsupported: no CPU node with its ONNX definition"; fail=1; }
+
+# ------------------------------------------------------------------ rk3566
+# Extra models for the lite cases, built with the generator's own helpers:
+#  - avgpools: conv -> AveragePool 3x3 s2 p1 -> GlobalAveragePool (odd
+#    sizes; lowered as depthwise convs on rk3566);
+#  - cbuf_wall: 3x3 conv 64 -> 64 over 40x80: input 7 banks + weights 2+1
+#    banks = 10 fit RK3588's 12 banks but not RK3566's 8.
+$PY - "$RKSIM_SRC/tests" "$D" <<'PYEOF' || { echo "FAIL: lite model generator"; exit 1; }
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from onnx import helper
+import gen_convert_models as g
+rng = np.random.default_rng(3566)
+inits = {}
+nodes = [g.conv_node('conv', 'input', 'a0', 5, 13, 3, 1, 1, False, rng, inits),
+         helper.make_node('AveragePool', ['a0'], ['p0'], name='avgpool', kernel_shape=[3, 3], strides=[2, 2],
+                          pads=[1, 1, 1, 1], count_include_pad=1),
+         helper.make_node('GlobalAveragePool', ['p0'], ['output'], name='gap')]
+g.save(sys.argv[2], 'avgpools', nodes, inits, (1, 5, 15, 13), ['output'], rng)
+inits = {}
+nodes = [g.conv_node('conv', 'input', 'output', 64, 64, 3, 1, 1, False, rng, inits)]
+g.save(sys.argv[2], 'cbuf_wall', nodes, inits, (1, 64, 40, 80), ['output'], rng)
+PYEOF
+SOC=rk3566
+for c in k1s1 k3s1 k3s2 k1s2 k3s1p0 dw3s1 dw3s2 k5s1 k7s2 dw5s1; do
+  run_case "sweep_int8_$c" int8 0.99
+  run_case "sweep_fp16_$c" fp16 0.999
+done
+run_case sweep_int8_k3s2 int8 0.99 --quant-method layer
+run_case residual int8 0.99
+run_case cbuf_tiles int8 0.99
+run_case ch_tiles int8 0.99
+run_case dfl_wide int8 0.99
+run_case wide3x3 int8 0.99
+run_case avgpools int8 0.99
+run_case avgpools fp16 0.999
+run_case cbuf_wall int8 0.99
+"$RKSIM" info "$D/cbuf_wall.rknn" | grep -q "RKNPU lite" || { echo "FAIL cbuf_wall: not a lite container"; fail=1; }
+"$RKSIM" info "$D/cbuf_wall.rknn" | grep -q "tasks: *[2-9]" || { echo "FAIL cbuf_wall: not row-tiled on rk3566"; fail=1; }
+
+# MaxPool: no lite PPU recipe -> refused with the reason, exit 4
+out=$("$RKSIM" convert "$D/pools.onnx" --soc rk3566 --dtype int8 -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 4 ] && grep -q "MaxPool 'maxpool'.*not lowered for rk3566" <<<"$out"; then echo "ok   rk3566 MaxPool refused"
+else echo "FAIL rk3566 MaxPool (rc $rc): $out"; fail=1; fi
+
+# --no-tiling on rk3566: the REGTASK line names the lite target and its limit
+out=$("$RKSIM" convert "$D/dfl_wide.onnx" --soc rk3566 --dtype int8 --no-tiling -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "REGTASK: The bit width of field value exceeds the limit, target: lite" <<<"$out" \
+   && grep -q "limit: 0x7ff" <<<"$out" && grep -q "dfl_conv" <<<"$out"; then echo "ok   rk3566 dfl_wide --no-tiling: $(head -1 <<<"$out")"
+else echo "FAIL rk3566 dfl_wide --no-tiling (rc $rc): $out"; fail=1; fi
+
+# The SoC wall: under --no-tiling cbuf_wall converts for rk3588 (10 of 12
+# banks, 0 violations) but not for rk3566 (8 banks): exit 4 naming rk3566
+"$RKSIM" convert "$D/cbuf_wall.onnx" --soc rk3588 --dtype int8 --calib "$D/cbuf_wall_input.h5" --no-tiling -q \
+  -o "$D/wall88.rknn" && "$RKSIM" check "$D/wall88.rknn" --soc rk3588 | grep -q " 0 violations" \
+  && echo "ok   cbuf_wall --no-tiling converts for rk3588" || { echo "FAIL cbuf_wall rk3588 --no-tiling"; fail=1; }
+out=$("$RKSIM" convert "$D/cbuf_wall.onnx" --soc rk3566 --dtype int8 --no-tiling -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 4 ] && grep -q "Conv 'conv'.*more than the 8 of rk3566" <<<"$out"; then echo "ok   cbuf_wall --no-tiling refused for rk3566: $out"
+else echo "FAIL cbuf_wall rk3566 --no-tiling (rc $rc): $out"; fail=1; fi
 
 exit $fail
