@@ -276,6 +276,25 @@ static rk_status pack_weights_tiled(const cv_graph *g, const cv_op *op, int prec
     return RK_OK;
 }
 
+/* Lite int8 graph inputs of <= 4 channels read only by convs are fed as
+ * unsigned bytes through the CNA converter, as in the vendor lite files
+ * (their image inputs have 1 and 3 channels; wider inputs: no evidence, kept
+ * signed).  Every reader must use the converter: rksim's runtime re-encodes
+ * the tensor in DRAM for it (sim/cpuops.c lite_unsigned_input), so an Add,
+ * a CPU node or an output reading the same bytes would see u, not q. */
+static bool lite_unsigned_input(const cv_graph *g, int ti)
+{
+    const cv_tensor *t = &g->tensors[ti];
+    if (!g->soc->lite || g->dtype != RK_CONVERT_INT8 || !t->is_input || t->is_output || t->c > 4)
+        return false;
+    for (int k = 0; k < g->n_ops; k++)
+        for (int j = 0; j < g->ops[k].n_in; j++)
+            if (g->ops[k].in[j] == ti && g->ops[k].kind != CV_CONV &&
+                !(g->ops[k].kind == CV_AVGPOOL && j == 0)) /* lite AveragePool = a conv */
+                return false;
+    return true;
+}
+
 static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,
                             uint32_t op_idx, rk_convert_report *rep, rk_err *e)
 {
@@ -305,6 +324,7 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     free(wscale);
     if (!st && bs)
         st = add_const(m, bname, RK_DT_I32, RKNN_LAYOUT_NONE, bshape, 1, bs, bl, NULL, 0, e);
+    q.unsigned_input = lite_unsigned_input(g, op->in[0]);
     q.in_name = g->tensors[op->in[0]].name;
     q.out_name = g->tensors[op->out].name;
     q.w_name = wname;

@@ -201,7 +201,14 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     int entry = S->lite ? 32 : 64;
     pack(p, "CNA_CBUF_CON1", "DATA_ENTRIES", ((int64_t)t->iw * cin_al * esz + entry - 1) / entry);
     emit(p, R_CNA_CBUF_CON1);
-    if (S->lite) {
+    if (S->lite && q->unsigned_input) {
+        /* vendor lite first layers: CVT_CON0 0x000E38E1 (converter on,
+         * DATA_SIGN 0 = unsigned, truncate 14 per channel), CVT_CON1..
+         * 0x4000FF80 (scale 2^14, offset -128) */
+        sim_asm_reg(a, R_CNA_CVT_CON0, 0x1u | 14u << 4 | 14u << 10 | 14u << 16 | 14u << 22);
+        for (int i = 0; i < 4; i++)
+            sim_asm_reg(a, (uint16_t)(R_CNA_CVT_CON1 + 4 * i), 0x4000FF80u);
+    } else if (S->lite) {
         sim_asm_reg(a, R_CNA_CVT_CON0, 0xA);
     } else {
         pack(p, "CNA_CVT_CON0", "CVT_BYPASS", 1); /* input converter unused (SEMANTICS C-CVT) */
@@ -209,7 +216,7 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
         pack(p, "CNA_CVT_CON0", "DATA_SIGN", 1);
         emit(p, R_CNA_CVT_CON0);
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4 && !(S->lite && q->unsigned_input); i++)
         sim_asm_reg(a, (uint16_t)(R_CNA_CVT_CON1 + 4 * i), 0x10000); /* scale 1, offset 0 (vendor) */
     pack(p, "CNA_PAD_CON0", "PAD_TOP", t->pt);
     pack(p, "CNA_PAD_CON0", "PAD_LEFT", t->pl);

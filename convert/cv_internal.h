@@ -186,6 +186,10 @@ typedef struct cv_conv_q {
     int32_t out_offset;
     int16_t out_scale;
     int out_shift;
+    /* lite int8: the CNA converter reads the input as unsigned bytes u = q + 128
+     * and converts back ((u - 128) * 2^14 >> 14), as the vendor lite files do for
+     * their graph inputs (SEMANTICS lite table; rksim's runtime stores u) */
+    bool unsigned_input;
 } cv_conv_q;
 
 /* Emit the task(s) of one conv (tiling as needed).  op_idx = rknn node.
