@@ -580,7 +580,11 @@ static rk_status split_chains_at_cpu_nodes(rknn_model *m, rk_err *e)
  */
 static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *rep, rk_err *e)
 {
-    int nt = g->n_tensors, esz = esz_of(dt), atom = g->soc->atom;
+    /* bytes for the channels rounded up to 16 bytes on both SoCs: the DPU
+     * writes 16 bytes' worth of channels (lite: two 8-byte surfaces; vendor
+     * lite '7': 8 int8 channels of 128x128 in 262144 bytes, New_input_0: 3
+     * fp16 channels of 10x10 in 1600) */
+    int nt = g->n_tensors, esz = esz_of(dt);
     int *born = malloc(sizeof(int) * (size_t)nt), *dies = malloc(sizeof(int) * (size_t)nt);
     int *order = malloc(sizeof(int) * (size_t)nt);
     if (!born || !dies || !order) {
@@ -590,8 +594,7 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
     for (int i = 0; i < nt; i++) {
         cv_tensor *t = &g->tensors[i];
         t->bytes = t->f32 ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
-                          : (uint32_t)((t->c * esz + atom - 1) / atom) * (uint32_t)t->h * (uint32_t)t->w *
-                                (uint32_t)atom;
+                          : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
         born[i] = -1;
         dies[i] = t->is_output ? INT32_MAX : -1;
     }

@@ -143,15 +143,19 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     /* a depthwise channel tile reads only its own channels */
     int cin = op->depthwise ? t->kn : x->c;
     int cin_al = cv_soc_cin_align(S, cin, esz);
-    int k = t->kn, kout_al = RK_ALIGN_UP(k, S->lite ? c2 : 16 / esz);
-    int kernels = op->depthwise ? 1 : k; /* vendor depthwise tasks program 1 (SEMANTICS C-WT-DW) */
+    int kernels = op->depthwise ? 1 : t->kn; /* vendor depthwise tasks program 1 (SEMANTICS C-WT-DW) */
     int taps = op->kw * op->kh;
+    int64_t in_surf = (int64_t)x->w * x->h * S->atom, out_surf = (int64_t)y->w * y->h * S->atom;
+    /* DPU/CORE channels: 16 bytes' worth as on RK3588 (vendor lite too: 8
+     * int8 kernels -> CHANNEL 15, tensors sized for 16 channels, cv_build.c
+     * plan_pool); lite odd surfaces (cv_conv_kgroup) and lite depthwise (no
+     * vendor example) write their own surfaces only */
+    int k = t->kn, kout_al = RK_ALIGN_UP(k, S->lite && (out_surf % 16 || op->depthwise) ? c2 : 16 / esz);
     /* channel tiles: weights packed per tile (cv_build.c), so tile k0/kg
      * starts after k0/kg whole tiles; its output starts k0/C2 surfaces in;
      * its BRDMA data k0/group groups in (SEMANTICS D-BSDATA) */
     int64_t w_off = op->depthwise ? (int64_t)(t->k0 / t->kg) * cv_soc_cin_align(S, t->kg, esz) * taps * esz
                                   : (int64_t)t->k0 * taps * cin_al * esz;
-    int64_t in_surf = (int64_t)x->w * x->h * S->atom, out_surf = (int64_t)y->w * y->h * S->atom;
     int64_t i_off = op->depthwise ? (int64_t)(t->k0 / c2) * in_surf : 0;
     int64_t o_off = (int64_t)(t->k0 / c2) * out_surf;
     int64_t bs_group = ((q->bs_use & 1) ? 4 * S->bs_group : 0) + ((q->bs_use & 4) ? 2 * S->bs_group : 0);
@@ -202,12 +206,17 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     pack(p, "CNA_CBUF_CON1", "DATA_ENTRIES", ((int64_t)t->iw * cin_al * esz + entry - 1) / entry);
     emit(p, R_CNA_CBUF_CON1);
     if (S->lite && q->unsigned_input) {
-        /* vendor lite first layers: CVT_CON0 0x000E38E1 (converter on,
-         * DATA_SIGN 0 = unsigned, truncate 14 per channel), CVT_CON1..
-         * 0x4000FF80 (scale 2^14, offset -128) */
-        sim_asm_reg(a, R_CNA_CVT_CON0, 0x1u | 14u << 4 | 14u << 10 | 14u << 16 | 14u << 22);
-        for (int i = 0; i < 4; i++)
-            sim_asm_reg(a, (uint16_t)(R_CNA_CVT_CON1 + 4 * i), 0x4000FF80u);
+        /* vendor lite first layers: CVT_CON0 0x000E38E1 for 3 channels
+         * (converter on, DATA_SIGN 0 = unsigned, truncate 14 for each real
+         * channel), CVT_CON1.. 0x4000FF80 (scale 2^14, offset -128) for
+         * the real channels and the identity 0x10000 for the others */
+        uint32_t cvt = 0x1;
+        for (int i = 0; i < 4; i++) {
+            if (i < x->c)
+                cvt |= 14u << (4 + 6 * i);
+            sim_asm_reg(a, (uint16_t)(R_CNA_CVT_CON1 + 4 * i), i < x->c ? 0x4000FF80u : 0x10000u);
+        }
+        sim_asm_reg(a, R_CNA_CVT_CON0, cvt);
     } else if (S->lite) {
         sim_asm_reg(a, R_CNA_CVT_CON0, 0xA);
     } else {
@@ -226,9 +235,13 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     if (!p->st)
         sim_asm_addr(a, R_CNA_FEATURE_DATA_ADDR, q->in_name,
                      (uint32_t)(i_off + ((int64_t)t->iy0 * x->w + t->ix0) * S->atom));
-    pack(p, "CNA_DMA_CON0", "DATA_BURST_LEN", 15);
-    pack(p, "CNA_DMA_CON0", "WEIGHT_BURST_LEN", 15);
-    emit(p, 0x1078);
+    if (S->lite) {
+        sim_asm_reg(a, 0x1078, 0x00171C07); /* every conv of both lite vendor files (opaque bits, burst 7) */
+    } else {
+        pack(p, "CNA_DMA_CON0", "DATA_BURST_LEN", 15);
+        pack(p, "CNA_DMA_CON0", "WEIGHT_BURST_LEN", 15);
+        emit(p, 0x1078);
+    }
     int64_t ss;
     if (S->lite) {
         pack(p, "CNA_DMA_CON1", "LINE_STRIDE", x->w);
@@ -272,10 +285,13 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
         emit(p, R_CORE_DATAOUT_SIZE_1);
     }
     sim_asm_reg(a, R_CORE_CLIP_TRUNCATE, 0);
-    /* DPU: BS (bias + per-channel scale) -> BN (ReLU) -> OUT_CVT -> WDMA */
-    pack(p, "DPU_FEATURE_MODE_CFG", "BURST_LEN", 15);
-    pack(p, "DPU_FEATURE_MODE_CFG", "OUTPUT_MODE", 2);
-    pack(p, "DPU_FEATURE_MODE_CFG", "CONV_MODE", op->depthwise ? 3 : 0);
+    /* DPU: BS (bias + per-channel scale) -> BN (ReLU) -> OUT_CVT -> WDMA.
+     * lite: 0x108 in every conv of both lite vendor files (burst 8, no
+     * output-mode bits, [4:3] = 1); depthwise: [4:3] = 3 as RK3588's
+     * CONV_MODE (inferred, no lite depthwise file) */
+    pack(p, "DPU_FEATURE_MODE_CFG", "BURST_LEN", S->lite ? 8 : 15);
+    pack(p, "DPU_FEATURE_MODE_CFG", "OUTPUT_MODE", S->lite ? 0 : 2);
+    pack(p, "DPU_FEATURE_MODE_CFG", "CONV_MODE", op->depthwise ? 3 : S->lite ? 1 : 0);
     emit(p, R_DPU_FEATURE_MODE_CFG);
     pack(p, "DPU_DATA_FORMAT", "OUT_PRECISION", q->prec);
     pack(p, "DPU_DATA_FORMAT", "IN_PRECISION", q->prec);
@@ -365,11 +381,12 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
         emit(p, R_RDMA_BRDMA_CFG);
         if (!p->st)
             sim_asm_addr(a, R_RDMA_BS_BASE_ADDR, q->bs_name, (uint32_t)bs_off);
-        sim_asm_reg(a, R_RDMA_NRDMA_CFG, 0);
+        sim_asm_reg(a, R_RDMA_NRDMA_CFG, S->lite ? 1 : 0); /* lite vendor convs write 1 (opaque bit 0) */
         pack(p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DISABLE", 1);
         emit(p, R_RDMA_ERDMA_CFG);
-        pack(p, "DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);
-        pack(p, "DPU_RDMA_FEATURE_MODE_CFG", "MRDMA_DISABLE", 1);
+        /* lite vendor int8 convs: 0x4000 (burst 8, MRDMA_DISABLE clear) */
+        pack(p, "DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", S->lite ? 8 : 15);
+        pack(p, "DPU_RDMA_FEATURE_MODE_CFG", "MRDMA_DISABLE", S->lite ? 0 : 1);
         pack(p, "DPU_RDMA_FEATURE_MODE_CFG", "IN_PRECISION", q->prec);
         pack(p, "DPU_RDMA_FEATURE_MODE_CFG", "PROC_PRECISION", q->prec);
         pack(p, "DPU_RDMA_FEATURE_MODE_CFG", "CONV_MODE", op->depthwise ? 3 : 0);
@@ -537,8 +554,9 @@ static rk_status emit_add_task(sim_asm *a, const cv_graph *g, const cv_op *op, c
     const cv_soc *S = g->soc;
     const cv_tensor *y = &g->tensors[op->out];
     cv_packer p = {.a = a, .op = op, .e = e};
-    int w = y->w, h = y->h, c2 = cv_soc_c2(S, 1), cal = RK_ALIGN_UP(cn, S->lite ? c2 : 16);
+    int w = y->w, h = y->h, c2 = cv_soc_c2(S, 1);
     int64_t surf = (int64_t)w * h * S->atom, s_off = (int64_t)(c0 / c2) * surf;
+    int cal = RK_ALIGN_UP(cn, surf % 16 ? c2 : 16); /* per-surface tasks: one surface (cv_emit_add) */
     sim_asm_reg(a, 0x4004, 0xE);
     sim_asm_reg(a, 0x5004, 0xE);
     pack(&p, "DPU_FEATURE_MODE_CFG", "BURST_LEN", 15);

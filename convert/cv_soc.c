@@ -55,35 +55,53 @@ int cv_soc_c2(const cv_soc *s, int esz) { return s->atom / esz; }
 
 int cv_soc_wgrp(const cv_soc *s, int esz) { return esz == 1 ? s->wgrp_int8 : s->wgrp_fp16; }
 
-/* Channel alignment of DATAIN_CHANNEL / the weights' input channels: 16
- * bytes on both SoCs (lite: two 8-byte atoms; the simulator reads the
- * weights per DATAIN_CHANNEL, SEMANTICS C-WT), so the weight packer of
- * sim_asm applies unchanged. */
+/* Channel alignment of DATAIN_CHANNEL and of the weights' input channels
+ * (the simulator reads the weights per DATAIN_CHANNEL, SEMANTICS C-WT):
+ * RK3588 16 bytes (vendor, Mesa); lite one 8-byte atom (vendor lite: 3
+ * int8 channels -> DATAIN_CHANNEL 8 and WEIGHT_BYTES_PER_KERNEL 0x48 =
+ * 3x3x8; 3 fp16 channels -> 4 and 8 = 1x1x4x2). */
 int cv_soc_cin_align(const cv_soc *s, int c, int esz)
 {
-    (void)s;
-    return RK_ALIGN_UP(c, 16 / esz);
+    return RK_ALIGN_UP(c, (s->lite ? s->atom : 16) / esz);
 }
 
 rk_status cv_soc_pack_weights(const cv_soc *s, int prec, bool depthwise, int k, int c, int kh, int kw,
                               const void *oihw, uint8_t **out, size_t *len, rk_err *e)
 {
-    if (!depthwise || !s->lite)
+    if (!s->lite)
         return sim_asm_pack_weights(s->soc, prec, depthwise, k, c, kh, kw, oihw, out, len, e);
-    /* lite depthwise: [c1][kh][kw][c2] with the lite group (sim unit_conv) */
-    int esz = prec == SIM_PREC_INT8 ? 1 : 2, grp = esz == 1 ? s->dwgrp_int8 : s->dwgrp_fp16;
-    int cal = cv_soc_cin_align(s, c, esz), taps = kh * kw;
-    size_t n = (size_t)cal * (size_t)taps * (size_t)esz, off = 0;
+    /* lite: the layouts of SEMANTICS C-WT / C-WT-DW with the lite groups
+     * (sim unit_conv weight_groups / load_weights_dw) and channels counted
+     * as the lite DATAIN_CHANNEL */
+    int esz = prec == SIM_PREC_INT8 ? 1 : 2, cal = cv_soc_cin_align(s, c, esz), taps = kh * kw;
+    int co_grp = cv_soc_wgrp(s, esz), ci_grp = esz == 1 ? 32 : 16;
+    int dw_grp = esz == 1 ? s->dwgrp_int8 : s->dwgrp_fp16;
+    size_t n = (size_t)(depthwise ? 1 : k) * (size_t)cal * (size_t)taps * (size_t)esz, off = 0;
     uint8_t *w = calloc(1, n ? n : 1);
     const uint8_t *src = oihw;
     if (!w)
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-    for (int c0 = 0; c0 < cal; c0 += grp) {
-        int cn = RK_MIN(grp, cal - c0);
-        for (int t = 0; t < taps; t++)
-            for (int i = 0; i < cn; i++, off += (size_t)esz)
-                if (c0 + i < c)
-                    memcpy(w + off, src + ((size_t)(c0 + i) * taps + t) * esz, (size_t)esz);
+    if (depthwise) {
+        for (int c0 = 0; c0 < cal; c0 += dw_grp) {
+            int cn = RK_MIN(dw_grp, cal - c0);
+            for (int t = 0; t < taps; t++)
+                for (int i = 0; i < cn; i++, off += (size_t)esz)
+                    if (c0 + i < c)
+                        memcpy(w + off, src + ((size_t)(c0 + i) * taps + t) * esz, (size_t)esz);
+        }
+    } else {
+        for (int k0 = 0; k0 < k; k0 += co_grp) {
+            int kn = RK_MIN(co_grp, k - k0);
+            for (int i0 = 0; i0 < cal; i0 += ci_grp) {
+                int in = RK_MIN(ci_grp, cal - i0);
+                for (int t = 0; t < taps; t++)
+                    for (int kk = 0; kk < kn; kk++)
+                        for (int i = 0; i < in; i++, off += (size_t)esz)
+                            if (i0 + i < c)
+                                memcpy(w + off, src + (((size_t)(k0 + kk) * c + i0 + i) * taps + t) * esz,
+                                       (size_t)esz);
+            }
+        }
     }
     *out = w;
     *len = n;
