@@ -13,7 +13,9 @@
 # 8-byte atoms, 8 CBUF banks, its own register layouts) with the same
 # thresholds and `check --soc rk3566`, plus the lite-specific cases (pools
 # as depthwise convs, MaxPool refused, REGTASK 'target: lite', the CBUF wall
-# that converts for rk3588 but not for rk3566 under --no-tiling).
+# that converts for rk3588 but not for rk3566 under --no-tiling) and, with
+# ../shared, a register-for-register comparison with the first task of both
+# lite vendor files.
 set -u
 : "${RKSIM:?}" "${RKSIM_SRC:?}" "${RKSIM_BUILD:?}"
 PY=${PYTHON:-/usr/bin/python3}
@@ -157,5 +159,67 @@ else echo "FAIL rk3566 dfl_wide --no-tiling (rc $rc): $out"; fail=1; fi
 out=$("$RKSIM" convert "$D/cbuf_wall.onnx" --soc rk3566 --dtype int8 --no-tiling -q -o "$D/x.rknn" 2>&1); rc=$?
 if [ $rc -eq 4 ] && grep -q "Conv 'conv'.*more than the 8 of rk3566" <<<"$out"; then echo "ok   cbuf_wall --no-tiling refused for rk3566: $out"
 else echo "FAIL cbuf_wall rk3566 --no-tiling (rc $rc): $out"; fail=1; fi
+
+# Vendor ground truth: the first task of each lite vendor file against the
+# same conv compiled by us for rk3566 (dual_residual_custom RK3566: identity
+# 1x1 fp16 conv 3->3 over 10x10; multiple_input_demo RK3566_RK3568: its
+# test.onnx, int8, task 0 = 3x3 conv 3->8 over 128x128).  Every register both
+# programs write must be equal, except the documented differences
+# (convert/README.md): ARGB input mode (CONV_CON1, DMA_CON1, FC_DATA_SIZE0,
+# CBUF_CON1[23:16]), FEATURE_GRAINS (CONV_CON2), the vendor's CPEND/OW scheme
+# (BS_OW_CFG, BRDMA_CFG), the calibrated OUT_CVT scale, the PC tail.
+SH=${RKSIM_SHARED:-}
+VD="$SH/datasets/rknn-vendor"
+if [ -n "$SH" ] && [ -f "$VD/dual_residual_custom/RK3566_RK3568_dual_residual_custom.rknn" ] \
+   && [ -f "$VD/multiple_input_demo/RK3566_RK3568_multiple_input_demo.rknn" ]; then
+  $PY - "$D" "$VD" <<'PYEOF' || { echo "FAIL: vendor-comparison inputs"; fail=1; }
+import sys, numpy as np, onnx, h5py
+from onnx import helper, TensorProto, numpy_helper
+d, vd = sys.argv[1], sys.argv[2]
+g = helper.make_graph([helper.make_node('Conv', ['input', 'w'], ['output'], name='conv', kernel_shape=[1, 1])], 'id3',
+                      [helper.make_tensor_value_info('input', TensorProto.FLOAT, [1, 3, 10, 10])],
+                      [helper.make_tensor_value_info('output', TensorProto.FLOAT, [1, 3, 10, 10])],
+                      [numpy_helper.from_array(np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1), 'w')])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]); m.ir_version = 8
+onnx.save(m, d + '/lite_id3.onnx')
+a = np.load(vd + '/multiple_input_demo/image1_nchw.npy').astype(np.float32)
+b = np.load(vd + '/multiple_input_demo/image2_nchw.npy').astype(np.float32)
+with h5py.File(d + '/lite_mi_input.h5', 'w') as f:
+    f['input'] = a if a.shape[1] == 3 else b
+    f['input.1'] = b if b.shape[1] == 1 else a
+PYEOF
+  "$RKSIM" convert "$D/lite_id3.onnx" --soc rk3566 --dtype fp16 -q -o "$D/lite_id3.rknn" \
+    && "$RKSIM" convert "$VD/multiple_input_demo/test.onnx" --soc rk3566 --dtype int8 --calib "$D/lite_mi_input.h5" \
+         -q -o "$D/lite_mi.rknn" || { echo "FAIL lite vendor comparison: convert"; fail=1; }
+  cmp_first_task() { # ours.rknn our_task vendor.rknn name
+    "$RKSIM" disasm "$1" > "$D/ours.dis" && "$RKSIM" disasm "$3" > "$D/vendor.dis" || { echo "FAIL $4: disasm"; fail=1; return; }
+    out=$($PY - "$D/ours.dis" "$2" "$D/vendor.dis" <<'PYEOF'
+import re, sys
+LINE = re.compile(r'^(T\d+) \[\s*\d+\]\s+\S+\s+(\S+)\s+(0x[0-9a-f]+)')
+def regs(path, task):  # first value each register gets in the task
+    r = {}
+    for line in open(path):
+        m = LINE.match(line)
+        if m and m.group(1) == task:
+            r.setdefault(m.group(2), m.group(3))
+    return r
+ours, vend = regs(sys.argv[1], sys.argv[2]), regs(sys.argv[3], 'T0')
+known = {'CNA_CONV_CON1', 'CNA_DMA_CON1', 'CNA_FC_DATA_SIZE0', 'CNA_CBUF_CON1', 'CNA_CONV_CON2', 'DPU_BS_OW_CFG',
+         'DPU_RDMA_BRDMA_CFG', 'DPU_OUT_CVT_SCALE', 'PC_BASE_ADDRESS', 'PC_REGISTER_AMOUNTS'}
+common = sorted(set(ours) & set(vend) - known)
+bad = [f'{k} ours {ours[k]} vendor {vend[k]}' for k in common if ours[k] != vend[k]]
+print(len(common), '; '.join(bad))
+sys.exit(1 if bad or len(common) < 40 else 0)
+PYEOF
+    ) && echo "ok   $4: $(cut -d' ' -f1 <<<"$out") common registers equal the vendor's" \
+      || { echo "FAIL $4 differs from the vendor: $out"; fail=1; }
+  }
+  cmp_first_task "$D/lite_id3.rknn" T0 "$VD/dual_residual_custom/RK3566_RK3568_dual_residual_custom.rknn" \
+    "rk3566 fp16 1x1 conv vs vendor dual_residual lite"
+  cmp_first_task "$D/lite_mi.rknn" T1 "$VD/multiple_input_demo/RK3566_RK3568_multiple_input_demo.rknn" \
+    "rk3566 int8 3x3 conv vs vendor multiple_input lite"
+else
+  echo "skip lite vendor comparison: ../shared vendor files missing"
+fi
 
 exit $fail
