@@ -17,6 +17,7 @@
 
 #include "convert.h"
 #include "cv_internal.h"
+#include "sim_regs.h"
 #include "onnx.pb-c.h"
 #include "onnxref.h"
 #include "rk_tensorio.h"
@@ -711,6 +712,35 @@ static void test_convert_rk3566_bs_groups_of_four(void **state)
     free(p);
 }
 
+/* Lite weight layout against the vendor lite files' native shapes:
+ * multiple_input conv2.weight [8,3,3,3] int8 is [1,1,3,3,8,8] = 576 bytes
+ * ([co1][ci1][kh][kw][co2][ci2], 3 channels padded to one 8-byte atom);
+ * dual_residual Pre_weight0 [3,3,1,1] fp16 is [1,1,1,1,3,4] = 24 bytes. */
+static void test_convert_rk3566_weights_match_vendor_native_shapes(void **state)
+{
+    (void)state;
+    rk_err e = {0};
+    const cv_soc *lite = cv_soc_get(RK_SOC_RK3566);
+    int8_t w8[8 * 3 * 3 * 3];
+    for (int i = 0; i < (int)sizeof(w8); i++)
+        w8[i] = (int8_t)(i % 101 - 50);
+    uint8_t *p = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_soc_pack_weights(lite, SIM_PREC_INT8, false, 8, 3, 3, 3, w8, &p, &n, &e), RK_OK);
+    assert_int_equal(n, 576);
+    /* element (k=5, c=2, ky=1, kx=2) -> ((ky*3+kx)*8 + k)*8 + c */
+    assert_int_equal((int8_t)p[((1 * 3 + 2) * 8 + 5) * 8 + 2], w8[((5 * 3 + 2) * 3 + 1) * 3 + 2]);
+    assert_int_equal(p[((0 * 3 + 0) * 8 + 7) * 8 + 3], 0); /* channel padding */
+    free(p);
+    uint16_t w16[3 * 3] = {0x3C00, 0, 0, 0, 0x3C00, 0, 0, 0, 0x3C00};
+    assert_int_equal(cv_soc_pack_weights(lite, SIM_PREC_FP16, false, 3, 3, 1, 1, w16, &p, &n, &e), RK_OK);
+    assert_int_equal(n, 24);
+    uint16_t v;
+    memcpy(&v, p + (1 * 4 + 1) * 2, 2); /* kernel 1, channel 1 */
+    assert_int_equal(v, 0x3C00);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -729,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_convert_rk3566_odd_surfaces_one_task_each),
         cmocka_unit_test(test_convert_rk3566_no_tiling_regtask_names_lite),
         cmocka_unit_test(test_convert_rk3566_bs_groups_of_four),
+        cmocka_unit_test(test_convert_rk3566_weights_match_vendor_native_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
