@@ -334,8 +334,11 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
         st = cv_emit_conv(a, g, op, &q, o->no_tiling, op_idx, &tiles, e);
     if (!st && tiles > 1) {
         rep->n_tiled_ops++;
-        cv_note(rep, "%s: %d tasks (CBUF/width tiling, output %dx%d)", op->label, tiles, g->tensors[op->out].h,
-                g->tensors[op->out].w);
+        cv_note(rep, "%s: %d tasks (%s, output %dx%d)", op->label, tiles,
+                g->soc->lite && (g->tensors[op->out].h * g->tensors[op->out].w) % 2
+                    ? "CBUF/width tiling and one task per surface: odd-sized 8-byte-atom surfaces"
+                    : "CBUF/width tiling",
+                g->tensors[op->out].h, g->tensors[op->out].w);
     }
     free(wn);
     free(bs);
