@@ -384,6 +384,16 @@ static rk_status build_pool_lite(rknn_model *m, sim_asm *a, const cv_graph *g, c
                        "rksim's PPU unit models RK3588's 16-byte atoms only); convert with --soc rk3588",
                        op->label, rk_soc_name(g->soc->soc));
     const cv_tensor *x = &g->tensors[op->in[0]];
+    const isa_reg *ws2 = isa_reg_lookup_name(g->soc->soc, "CNA_WEIGHT_SIZE2");
+    const isa_field *fw = ws2 ? isa_field_lookup(ws2, "WEIGHT_WIDTH") : NULL;
+    const isa_field *fh = ws2 ? isa_field_lookup(ws2, "WEIGHT_HEIGHT") : NULL;
+    if (!fw || !fh)
+        return rk_errf(e, RK_EINTERNAL, "%s: CNA_WEIGHT_SIZE2 unknown to the ISA database", op->label);
+    if ((uint32_t)op->kw > isa_field_max(fw) || (uint32_t)op->kh > isa_field_max(fh))
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "%s: a %dx%d average pool on %s runs as a depthwise conv, whose kernel is at most %ux%u "
+                       "(CNA_WEIGHT_SIZE2.WEIGHT_WIDTH/HEIGHT); use a smaller input or convert for rk3588 (PPU)",
+                       op->label, op->kh, op->kw, rk_soc_name(g->soc->soc), isa_field_max(fh), isa_field_max(fw));
     cv_op dw = *op;
     int taps = op->kh * op->kw;
     dw.kind = CV_CONV;

@@ -741,6 +741,37 @@ static void test_convert_rk3566_weights_match_vendor_native_shapes(void **state)
     free(p);
 }
 
+/* Lite pools: a 15x15 GlobalAveragePool runs as a depthwise 15x15 conv
+ * (weights 1/225) and matches onnxref; the graph pass keeps pool kernels
+ * within the PPU's 16 for both SoCs, below the conv's 31 (WEIGHT_WIDTH). */
+static void test_convert_rk3566_global_pool_as_depthwise(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_status st;
+    rk_convert_report rep;
+    const int64_t wd[4] = {4, 3, 1, 1}, in_dims[4] = {1, 3, 15, 15};
+    Onnx__NodeProto *n[2] = {node(&a, "Conv", "conv", "input", "w", NULL, "c0"),
+                             node(&a, "GlobalAveragePool", "gap", "c0", NULL, NULL, "output")};
+    attr_ints(&a, n[0], "kernel_shape", 1, 1);
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 0.5f);
+    const char *p = save_model(&a, n, 2, &wt, 1, in_dims, "output", "gap15.onnx");
+    rk_tensor x = {0};
+    assert_int_equal(rk_tensor_alloc(&x, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
+    for (int64_t i = 0; i < x.nelem; i++)
+        ((float *)x.data)[i] = (float)((i * 53) % 31) / 31.0f; /* [0,1): the default calibration range */
+    rknn_model *m = convert_soc(p, RK_SOC_RK3566, false, &rep, &st, &e);
+    assert_int_equal(st, RK_OK);
+    assert_int_equal(rep.n_tasks, 2);
+    assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+    assert_true(sim_vs_onnxref(m, p, &x) >= 0.99);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    rk_tensor_free(&x);
+    ar_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -760,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_convert_rk3566_no_tiling_regtask_names_lite),
         cmocka_unit_test(test_convert_rk3566_bs_groups_of_four),
         cmocka_unit_test(test_convert_rk3566_weights_match_vendor_native_shapes),
+        cmocka_unit_test(test_convert_rk3566_global_pool_as_depthwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
