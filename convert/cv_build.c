@@ -54,6 +54,8 @@ static rk_status add_rknn_tensor(rknn_model *m, const cv_soc *S, const cv_tensor
                                  uint32_t *idx, rk_err *e)
 {
     int esz = esz_of(dt), c2 = cv_soc_c2(S, esz);
+    if (t->argb)
+        c2 = t->c; /* packed channels (vendor lite inputs: native [1,1,H,W,3]) */
     int32_t nat[RK_MAX_DIMS > 5 ? RK_MAX_DIMS : 5] = {1, (t->c + c2 - 1) / c2, t->h, t->w, c2};
     int32_t shp[RK_MAX_DIMS > 4 ? RK_MAX_DIMS : 4] = {1, t->c, t->h, t->w};
     uint32_t nd = 4;
@@ -606,8 +608,9 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
     }
     for (int i = 0; i < nt; i++) {
         cv_tensor *t = &g->tensors[i];
-        t->bytes = t->f32 ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
-                          : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
+        t->bytes = t->f32    ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
+                   : t->argb ? (uint32_t)t->h * (uint32_t)RK_ALIGN_UP(t->w * t->c * esz, 8)
+                             : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
         born[i] = -1;
         dies[i] = t->is_output ? INT32_MAX : -1;
     }
@@ -673,6 +676,29 @@ static void mark_float_tensors(cv_graph *g, rk_convert_report *rep)
         cv_note(rep, "%d CPU-node tensor%s read by no NPU op kept in float32 (NCHW)", n, n > 1 ? "s" : "");
 }
 
+/* cv_tensor.argb: lite graph inputs of <= 4 channels that only direct
+ * convs read (the vendor lite files feed their 1- and 3-channel image
+ * inputs this way, CONV_CON1.ARGB_IN = 7 + C; depthwise/pool/Add/CPU
+ * readers: no example, kept NC1HWC2), narrow enough for one column tile. */
+static void mark_lite_packed_inputs(cv_graph *g, rk_convert_report *rep)
+{
+    const isa_reg *r = isa_reg_lookup_name(g->soc->soc, "CNA_DATA_SIZE0");
+    const isa_field *f = r ? isa_field_lookup(r, "DATAIN_WIDTH") : NULL;
+    for (int i = 0; g->soc->lite && f && i < g->n_inputs; i++) {
+        int ti = g->inputs[i];
+        cv_tensor *t = &g->tensors[ti];
+        bool ok = !t->is_output && !t->nd && !t->f32 && t->c <= 4 && (uint32_t)t->w <= isa_field_max(f);
+        for (int k = 0; ok && k < g->n_ops; k++)
+            for (int j = 0; j < g->ops[k].n_in; j++)
+                if (g->ops[k].in[j] == ti && (g->ops[k].kind != CV_CONV || g->ops[k].depthwise))
+                    ok = false;
+        t->argb = ok;
+        if (ok)
+            cv_note(rep, "input '%s': %d channels packed per pixel (lite ARGB input mode, as the vendor's)",
+                    t->name, t->c);
+    }
+}
+
 /* Fills pool offsets and rknn indices into g's tensors, then builds the model. */
 rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out, rk_convert_report *rep,
                          rk_err *e)
@@ -685,6 +711,7 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
                        rk_soc_name(o->soc));
     sim_asm_init(&a, o->soc);
     mark_float_tensors(g, rep);
+    mark_lite_packed_inputs(g, rep);
     rk_status st = plan_pool(g, o->dtype, rep, e);
     if (!st)
         st = rknn_new(g->soc->format, g->soc->platform, &m, e);

@@ -170,6 +170,8 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     pack(p, "CNA_CONV_CON1", "CONV_MODE", op->depthwise ? 3 : 0);
     pack(p, "CNA_CONV_CON1", "IN_PRECISION", q->prec);
     pack(p, "CNA_CONV_CON1", "PROC_PRECISION", q->prec);
+    if (x->argb) /* packed-channel input: ARGB_IN 8..11 = 1..4 channels (vendor lite 0xA000 / 0xA220) */
+        pack(p, "CNA_CONV_CON1", "ARGB_IN", 7 + x->c);
     emit(p, R_CNA_CONV_CON1);
     pack(p, "CNA_CONV_CON2", "FEATURE_GRAINS", RK_MIN(op->kh + op->sy + 1, 1023));
     pack(p, "CNA_CONV_CON2", "KERNEL_GROUP", (kernels + cv_soc_wgrp(S, esz) - 1) / cv_soc_wgrp(S, esz) - 1);
@@ -232,9 +234,13 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     if (S->lite) /* lite: pad value in [31:16] (int8 zp sign-extended / fp16 bits) */
         p->v |= (q->pad_value & 0xFFFFu) << 16;
     emit(p, R_CNA_PAD_CON0);
+    /* packed-channel (ARGB) rows: W*C elements padded to 8 bytes (vendor
+     * LINE_STRIDE 0x30 for 128 px x 3 int8, 0x8 for 10 px x 3 fp16) */
+    int64_t argb_line = RK_ALIGN_UP((int64_t)x->w * x->c * esz, 8);
     if (!p->st)
         sim_asm_addr(a, R_CNA_FEATURE_DATA_ADDR, q->in_name,
-                     (uint32_t)(i_off + ((int64_t)t->iy0 * x->w + t->ix0) * S->atom));
+                     (uint32_t)(x->argb ? t->iy0 * argb_line + (int64_t)t->ix0 * x->c * esz
+                                        : i_off + ((int64_t)t->iy0 * x->w + t->ix0) * S->atom));
     if (S->lite) {
         sim_asm_reg(a, 0x1078, 0x00171C07); /* every conv of both lite vendor files (opaque bits, burst 7) */
     } else {
@@ -244,8 +250,8 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     }
     int64_t ss;
     if (S->lite) {
-        pack(p, "CNA_DMA_CON1", "LINE_STRIDE", x->w);
-        ss = (int64_t)x->w * x->h;
+        pack(p, "CNA_DMA_CON1", "LINE_STRIDE", x->argb ? argb_line / 8 : x->w);
+        ss = (int64_t)x->w * x->h; /* also for ARGB inputs (vendor 0x4000 for 128x128, 0x64 for 10x10) */
     } else {
         pack(p, "CNA_DMA_CON1", "LINE_STRIDE", (int64_t)x->w * 4);
         ss = c1 > 1 ? (int64_t)x->w * x->h - (int64_t)x->w * 4 : 0; /* SEMANTICS C-FEAT-NORMAL */

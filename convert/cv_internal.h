@@ -49,6 +49,11 @@ typedef struct cv_tensor {
                     channel c divided by eq[c]); the CPU groups multiply
                     back in float */
     uint32_t *hist;   /* MMSE calibration: CV_HIST_BINS counts over the min/max pass's [min, max] */
+    /* lite (RK3566) graph input of <= 4 channels read only by direct convs:
+     * stored as the vendor lite files store image inputs, channels packed
+     * per pixel (native [1,1,H,W,C]), rows padded to 8 bytes, read by the
+     * CNA in ARGB mode (cv_build.c, cv_emit.c) */
+    bool argb;
 } cv_tensor;
 
 #define CV_HIST_BINS 2048
