@@ -622,6 +622,13 @@ static void test_convert_rk3566_tiny_matches_onnxref(void **state)
         if ((uint16_t)m->regcmd[i] == 0x104C) /* CNA_CVT_CON0: on, DATA_SIGN 0 */
             cvt_unsigned = ((m->regcmd[i] >> 16) & 0x9) == 0x1;
     assert_true(cvt_unsigned);
+    /* the input stored like the vendor's lite image inputs: packed channels */
+    int32_t ti = rknn_find_tensor(m, "input");
+    assert_true(ti >= 0);
+    const rknn_tensor *it = &m->graphs[0].tensors[ti];
+    assert_int_equal(it->n_native_shape, 5);
+    assert_int_equal(it->native_shape[1], 1);
+    assert_int_equal(it->native_shape[4], 3);
     rk_tensor_list in = {0};
     assert_int_equal(rk_h5_read(tu_source_path("datasets/tiny/input.h5"), &in, &e), RK_OK);
     assert_true(sim_vs_onnxref(m, tu_source_path("datasets/tiny/tiny_conv.onnx"), &in.items[0]) >= 0.99);
