@@ -779,6 +779,86 @@ static void test_convert_rk3566_global_pool_as_depthwise(void **state)
     ar_free(&a);
 }
 
+/* The encoding wall "lowers for RK3566, not for RK3588", at the lowering
+ * level (cv_graph.c still sends such convs to the CPU on both SoCs): a 1x1
+ * conv over a 32-channel input of 2 rows.  RK3588's CNA_DMA_CON2 SURF_STRIDE
+ * = W*H - 4W is negative below 4 rows (SEMANTICS C-FEAT-NORMAL); the lite
+ * SURF_STRIDE is W*H.  Hand-derived check on rk3566: input all 0.5 (scale
+ * 1/254, zp 0 -> q 127), weights 1/32 -> every output 0.5 (scale 1/254). */
+static void test_convert_rk3566_lowers_two_row_multi_surface_input(void **state)
+{
+    (void)state;
+    float w[16 * 32], b[16] = {0};
+    for (int i = 0; i < 16 * 32; i++)
+        w[i] = 1.0f / 32.0f;
+    cv_tensor t[2];
+    memset(t, 0, sizeof(t));
+    t[0] = (cv_tensor){.name = (char *)"input", .c = 32, .h = 2, .w = 5, .min = -0.5f, .max = 0.5f,
+                       .calibrated = true, .scale = 1.0f / 254.0f, .zp = 0, .is_input = true};
+    t[1] = (cv_tensor){.name = (char *)"output", .c = 16, .h = 2, .w = 5, .min = -0.5f, .max = 0.5f,
+                       .calibrated = true, .scale = 1.0f / 254.0f, .zp = 0, .is_output = true};
+    cv_op op;
+    memset(&op, 0, sizeof(op));
+    op.kind = CV_CONV;
+    op.name = (char *)"conv";
+    op.label = (char *)"Conv 'conv'";
+    op.in[0] = 0;
+    op.n_in = 1;
+    op.out = 1;
+    op.k = 16;
+    op.kh = op.kw = op.sy = op.sx = 1;
+    op.w = w;
+    op.b = b;
+    op.wpk = 32;
+    op.clip_lo = -INFINITY;
+    op.clip_hi = INFINITY;
+    int ins[1] = {0}, outs[1] = {1};
+    for (int soc = 0; soc < 2; soc++) {
+        cv_graph g;
+        memset(&g, 0, sizeof(g));
+        g.tensors = t;
+        g.n_tensors = 2;
+        g.ops = &op;
+        g.n_ops = 1;
+        g.inputs = ins;
+        g.n_inputs = 1;
+        g.outputs = outs;
+        g.n_outputs = 1;
+        g.dtype = RK_CONVERT_INT8;
+        rk_convert_opts o = {.soc = soc ? RK_SOC_RK3588 : RK_SOC_RK3566, .dtype = RK_CONVERT_INT8};
+        rk_convert_report rep = {0};
+        rknn_model *m = NULL;
+        rk_err e = {0};
+        rk_status st = cv_build_model(&g, &o, &m, &rep, &e);
+        if (soc) {
+            assert_int_equal(st, RK_EUNSUPPORTED);
+            assert_non_null(strstr(e.msg, ">= 4 rows"));
+        } else {
+            assert_int_equal(st, RK_OK);
+            assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+            rk_tensor x = {0}, got = {0};
+            const int64_t xd[4] = {1, 32, 2, 5};
+            assert_int_equal(rk_tensor_alloc(&x, "input", RK_DT_F32, 4, xd, &e), RK_OK);
+            for (int64_t i = 0; i < x.nelem; i++)
+                ((float *)x.data)[i] = 0.5f;
+            sim *sm = NULL;
+            sim_options so = {0};
+            assert_int_equal(sim_create(m, &so, &sm, &e), RK_OK);
+            assert_int_equal(sim_set_input(sm, 0, &x, false, &e), RK_OK);
+            assert_int_equal(sim_run(sm, &e), RK_OK);
+            assert_int_equal(sim_get_output(sm, 0, false, &got, &e), RK_OK);
+            assert_int_equal(got.nelem, 16 * 2 * 5);
+            for (int64_t i = 0; i < got.nelem; i++)
+                assert_float_equal(((float *)got.data)[i], 0.5f, 1.0f / 254.0f);
+            sim_destroy(sm);
+            rk_tensor_free(&x);
+            rk_tensor_free(&got);
+        }
+        rknn_free(m);
+        rk_convert_report_free(&rep);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -799,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_convert_rk3566_bs_groups_of_four),
         cmocka_unit_test(test_convert_rk3566_weights_match_vendor_native_shapes),
         cmocka_unit_test(test_convert_rk3566_global_pool_as_depthwise),
+        cmocka_unit_test(test_convert_rk3566_lowers_two_row_multi_surface_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
