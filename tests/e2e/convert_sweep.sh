@@ -131,6 +131,10 @@ for c in k1s1 k3s1 k3s2 k1s2 k3s1p0 dw3s1 dw3s2 k5s1 k7s2 dw5s1; do
   run_case "sweep_fp16_$c" fp16 0.999
 done
 run_case sweep_int8_k3s2 int8 0.99 --quant-method layer
+# fp16 with bias + BatchNorm + Relu (the int8 sweep models): lite BRDMA
+# groups of 4 with fp32 ALU operands (SEMANTICS D-FPDATA, lite table)
+run_case sweep_int8_k3s2 fp16 0.999
+run_case sweep_int8_dw3s1 fp16 0.999
 run_case residual int8 0.99
 run_case cbuf_tiles int8 0.99
 run_case ch_tiles int8 0.99
