@@ -37,7 +37,8 @@ static const cv_soc k_socs[] = {
                                            for 10x10 fp16 (SEMANTICS lite table) */
         .cbuf_banks = 8,                /* 8 x 32 KB: RFC [S10]; vendor CBUF_CON0 0x71 / 0x44 sum to 8 */
         .cbuf_bank_bytes = 32768,
-        .wgrp_int8 = 16, .wgrp_fp16 = 8,   /* sim unit_conv weight_groups (matmul N-alignment 16/8, §5 [S12]) */
+        .wgrp_int8 = 16, .wgrp_fp16 = 8,   /* int8: vendor lite native [2,1,1,4,16,8] (8_weight_1); fp16: sim
+                                              unit_conv weight_groups; matmul N-alignment 16/8 (§5 [S12]) */
         .dwgrp_int8 = 32, .dwgrp_fp16 = 16, /* sim unit_conv: half of RK3588 (assumed there, no lite dw file) */
         .bs_group = 4,                  /* groups of 4 channels: lite conv2.bias (SEMANTICS lite table) */
     },
