@@ -29,13 +29,11 @@ rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rk
                           rk_convert_report *rep, rk_err *e)
 {
     *out = NULL;
+    if (!cv_soc_get(opts->soc))
+        return rk_errf(e, RK_EUNSUPPORTED, "convert: no lowering for --soc %s (lowered: rk3588, rk3566/rk3568)",
+                       rk_soc_name(opts->soc));
     if (opts->dynamic_input)
         return rk_convert_onnx_sets(onnx_path, opts, out, rep, e);
-    if (opts->soc != RK_SOC_RK3588)
-        return rk_errf(e, RK_EUNSUPPORTED,
-                       "convert: only --soc rk3588 is lowered in this milestone (%s register layouts differ: "
-                       "sim/SEMANTICS.md 'Open')",
-                       rk_soc_name(opts->soc));
     ox_model *om = NULL;
     cv_graph g;
     memset(&g, 0, sizeof(g));

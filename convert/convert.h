@@ -20,7 +20,7 @@
  *               weights per output channel; channel equalisation of the
  *               tensors between convs and CPU nodes (per-channel rescaling
  *               folded into the conv, undone in the CPU node's float graph).
- *   cv_emit.c   lowering to RK3588 register tasks: Conv / depthwise Conv on
+ *   cv_emit.c   lowering to register tasks: Conv / depthwise Conv on
  *               CNA+CORE+DPU (with CBUF row tiling and column tiling for
  *               widths the 11-bit CNA / 13-bit DPU fields cannot hold), Add
  *               on the DPU with the second operand from DPU_RDMA (ERDMA),
@@ -32,9 +32,10 @@
  *               OutputOperator, NC1HWC2 activations in one pool, weights and
  *               DPU per-channel data as const buffers, relocations).
  *
- * Only RK3588 is lowered in this milestone (RK3566's register layouts differ,
- * see sim/SEMANTICS.md "Open").  Library code never prints: notes for the
- * user (tiling decisions, fused ops) are returned in rk_convert_report.
+ * Targets: RK3588 and RK3566/RK3568 ("lite"); the per-SoC numbers are one
+ * table in cv_soc.c, the lite register differences in cv_emit.c (from
+ * sim/SEMANTICS.md "lite differences").  Library code never prints: notes
+ * for the user (tiling decisions, fused ops) are returned in rk_convert_report.
  */
 #ifndef RKSIM_CONVERT_H
 #define RKSIM_CONVERT_H
@@ -57,7 +58,7 @@ typedef enum rk_convert_dtype {
 typedef enum rk_convert_algo { RK_CALIB_NORMAL = 0, RK_CALIB_MMSE = 1 } rk_convert_algo;
 
 typedef struct rk_convert_opts {
-    rk_soc soc;               /* RK_SOC_RK3588 only, for now */
+    rk_soc soc;               /* RK_SOC_RK3588 or RK_SOC_RK3566 (cv_soc.c) */
     rk_convert_dtype dtype;
     const char *calib_h5;     /* NULL: deterministic input (see cv_quant.c) */
     rk_convert_algo algo;

@@ -50,9 +50,12 @@ static int esz_of(rk_convert_dtype d) { return d == RK_CONVERT_INT8 ? 1 : 2; }
 
 /* ------------------------------------------------------------ tensors */
 
-static rk_status add_rknn_tensor(rknn_model *m, const cv_tensor *t, rk_convert_dtype dt, uint32_t *idx, rk_err *e)
+static rk_status add_rknn_tensor(rknn_model *m, const cv_soc *S, const cv_tensor *t, rk_convert_dtype dt,
+                                 uint32_t *idx, rk_err *e)
 {
-    int esz = esz_of(dt), c2 = 16 / esz;
+    int esz = esz_of(dt), c2 = cv_soc_c2(S, esz);
+    if (t->argb)
+        c2 = t->c; /* packed channels (vendor lite inputs: native [1,1,H,W,3]) */
     int32_t nat[RK_MAX_DIMS > 5 ? RK_MAX_DIMS : 5] = {1, (t->c + c2 - 1) / c2, t->h, t->w, c2};
     int32_t shp[RK_MAX_DIMS > 4 ? RK_MAX_DIMS : 4] = {1, t->c, t->h, t->w};
     uint32_t nd = 4;
@@ -141,12 +144,13 @@ static rk_status add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t
 
 /* ------------------------------------------------------------ conv data */
 
-static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, uint8_t **wn, size_t *wl,
+static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, void **wraw,
                            uint8_t **bs, size_t *bl, cv_conv_q *q, float *wscale, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
     int k = op->k, per = op->wpk;
     int8_t *wq = malloc((size_t)k * (size_t)per);
+    *wraw = NULL;
     double *ws = calloc((size_t)k, sizeof(double));
     int32_t *alu = calloc((size_t)k, sizeof(int32_t));
     int16_t *mul = calloc((size_t)k, sizeof(int16_t));
@@ -189,10 +193,10 @@ static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, u
         mul[c] = (int16_t)lround(16384.0 * ws[c] / ws_ref);
     }
     if ((st = fixed_point((double)x->scale * ws_ref / y->scale, "output", op, &q->out_scale, &q->out_shift, e)) ||
-        (st = sim_asm_pack_weights(RK_SOC_RK3588, SIM_PREC_INT8, op->depthwise, k, x->c, op->kh, op->kw, wq, wn, wl,
-                                   e)) ||
-        (st = sim_asm_pack_bs(5, k, alu, NULL, mul, bs, bl, e)))
+        (st = cv_soc_pack_bs(g->soc, 5, k, alu, mul, bs, bl, e)))
         goto out;
+    *wraw = wq; /* OIHW int8, packed per channel tile by build_conv */
+    wq = NULL;
     q->prec = SIM_PREC_INT8;
     q->bs_use = 5; /* ALU + MUL: the vendor's DATA_USE for int8 convs (SEMANTICS D-BSDATA) */
     q->pad_value = (uint32_t)x->zp;
@@ -205,21 +209,16 @@ out:
     return st;
 }
 
-static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, size_t *wl, uint8_t **bs, size_t *bl,
+static rk_status conv_fp16(const cv_graph *g, const cv_op *op, void **wraw, uint8_t **bs, size_t *bl,
                            cv_conv_q *q, rk_convert_report *rep, rk_err *e)
 {
-    const cv_tensor *x = &g->tensors[op->in[0]];
     size_t nw = (size_t)op->k * (size_t)op->wpk;
     uint16_t *wh = malloc(nw * sizeof(uint16_t));
-    if (!wh)
+    rk_status st = RK_OK;
+    if (!(*wraw = wh))
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     for (size_t i = 0; i < nw; i++)
         wh[i] = rk_f32_to_f16(op->w[i]);
-    rk_status st = sim_asm_pack_weights(RK_SOC_RK3588, SIM_PREC_FP16, op->depthwise, op->k, x->c, op->kh, op->kw, wh,
-                                        wn, wl, e);
-    free(wh);
-    if (st)
-        return st;
     q->prec = SIM_PREC_FP16;
     q->out_scale = 1;
     bool any_bias = false;
@@ -232,7 +231,7 @@ static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, siz
         if (!alu)
             return rk_errf(e, RK_ENOMEM, "convert: out of memory");
         memcpy(alu, op->b, (size_t)op->k * sizeof(int32_t));
-        st = sim_asm_pack_bs(1, op->k, alu, NULL, NULL, bs, bl, e);
+        st = cv_soc_pack_bs(g->soc, 1, op->k, alu, NULL, bs, bl, e);
         free(alu);
         q->bs_use = 1;
         cv_note(rep, "%s: fp16 bias programmed in the DPU BS ALU as fp32 (inferred layout, sim/SEMANTICS.md "
@@ -244,10 +243,65 @@ static rk_status conv_fp16(const cv_graph *g, const cv_op *op, uint8_t **wn, siz
     return st;
 }
 
+/* Native weights, packed per channel tile of kg kernels (cv_conv_kgroup)
+ * and concatenated: the layout of one whole pack when kg is a multiple of
+ * the weight group (sim_asm_pack_weights sizes are exact), and the only
+ * contiguous one when a lite conv is tiled per 8-byte-atom surface. */
+static rk_status pack_weights_tiled(const cv_graph *g, const cv_op *op, int prec, bool no_tiling, const void *raw,
+                                    uint8_t **out, size_t *len, rk_err *e)
+{
+    int esz = prec == SIM_PREC_INT8 ? 1 : 2, c = g->tensors[op->in[0]].c;
+    int kg = cv_conv_kgroup(g, op, prec, no_tiling);
+    uint8_t *all = NULL;
+    size_t n = 0;
+    *out = NULL;
+    for (int k0 = 0; k0 < op->k; k0 += kg) {
+        int kn = RK_MIN(kg, op->k - k0);
+        uint8_t *part = NULL;
+        size_t pl = 0;
+        rk_status st = cv_soc_pack_weights(g->soc, prec, op->depthwise, kn, op->depthwise ? kn : c, op->kh, op->kw,
+                                           (const uint8_t *)raw + (size_t)k0 * (size_t)op->wpk * (size_t)esz,
+                                           &part, &pl, e);
+        uint8_t *grown = st ? NULL : realloc(all, n + pl + 1);
+        if (!grown) {
+            free(part);
+            free(all);
+            return st ? st : rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        }
+        all = grown;
+        memcpy(all + n, part, pl);
+        n += pl;
+        free(part);
+    }
+    *out = all;
+    *len = n;
+    return RK_OK;
+}
+
+/* Lite int8 graph inputs of <= 4 channels read only by convs are fed as
+ * unsigned bytes through the CNA converter, as in the vendor lite files
+ * (their image inputs have 1 and 3 channels; wider inputs: no evidence, kept
+ * signed).  Every reader must use the converter: rksim's runtime re-encodes
+ * the tensor in DRAM for it (sim/cpuops.c lite_unsigned_input), so an Add,
+ * a CPU node or an output reading the same bytes would see u, not q. */
+static bool lite_unsigned_input(const cv_graph *g, int ti)
+{
+    const cv_tensor *t = &g->tensors[ti];
+    if (!g->soc->lite || g->dtype != RK_CONVERT_INT8 || !t->is_input || t->is_output || t->c > 4)
+        return false;
+    for (int k = 0; k < g->n_ops; k++)
+        for (int j = 0; j < g->ops[k].n_in; j++)
+            if (g->ops[k].in[j] == ti && g->ops[k].kind != CV_CONV &&
+                !(g->ops[k].kind == CV_AVGPOOL && j == 0)) /* lite AveragePool = a conv */
+                return false;
+    return true;
+}
+
 static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,
                             uint32_t op_idx, rk_convert_report *rep, rk_err *e)
 {
     uint8_t *wn = NULL, *bs = NULL;
+    void *wraw = NULL;
     size_t wl = 0, bl = 0;
     cv_conv_q q;
     memset(&q, 0, sizeof(q));
@@ -258,8 +312,11 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     if (!wscale)
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     rk_status st = o->dtype == RK_CONVERT_INT8
-                       ? conv_int8(g, op, o->weights_per_layer, &wn, &wl, &bs, &bl, &q, wscale, e)
-                       : conv_fp16(g, op, &wn, &wl, &bs, &bl, &q, rep, e);
+                       ? conv_int8(g, op, o->weights_per_layer, &wraw, &bs, &bl, &q, wscale, e)
+                       : conv_fp16(g, op, &wraw, &bs, &bl, &q, rep, e);
+    if (!st)
+        st = pack_weights_tiled(g, op, q.prec, o->no_tiling, wraw, &wn, &wl, e);
+    free(wraw);
     int32_t wshape[4] = {op->k, op->depthwise ? 1 : g->tensors[op->in[0]].c, op->kh, op->kw};
     int32_t bshape[1] = {op->k};
     if (!st)
@@ -269,6 +326,7 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     free(wscale);
     if (!st && bs)
         st = add_const(m, bname, RK_DT_I32, RKNN_LAYOUT_NONE, bshape, 1, bs, bl, NULL, 0, e);
+    q.unsigned_input = lite_unsigned_input(g, op->in[0]);
     q.in_name = g->tensors[op->in[0]].name;
     q.out_name = g->tensors[op->out].name;
     q.w_name = wname;
@@ -278,8 +336,11 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
         st = cv_emit_conv(a, g, op, &q, o->no_tiling, op_idx, &tiles, e);
     if (!st && tiles > 1) {
         rep->n_tiled_ops++;
-        cv_note(rep, "%s: %d tasks (CBUF/width tiling, output %dx%d)", op->label, tiles, g->tensors[op->out].h,
-                g->tensors[op->out].w);
+        cv_note(rep, "%s: %d tasks (%s, output %dx%d)", op->label, tiles,
+                g->soc->lite && (g->tensors[op->out].h * g->tensors[op->out].w) % 2
+                    ? "CBUF/width tiling and one task per surface: odd-sized 8-byte-atom surfaces"
+                    : "CBUF/width tiling",
+                g->tensors[op->out].h, g->tensors[op->out].w);
     }
     free(wn);
     free(bs);
@@ -305,6 +366,59 @@ static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const
     q.out_offset = ty->zp;
     rk_status st = fixed_point(u / ty->scale, "output", op, &q.out_scale, &q.out_shift, e);
     return st ? st : cv_emit_add(a, g, op, &q, op_idx, e);
+}
+
+/*
+ * RK3566/RK3568 pooling.  No vendor lite stream has a PPU task, and the
+ * simulator's PPU unit reads RK3588's 16-byte atoms, so a lite PPU task
+ * could be neither derived nor checked.  AveragePool (pad cells counted,
+ * which cv_graph.c guarantees) is exactly a depthwise conv with weights
+ * 1/(kh*kw), so it runs on CNA+CORE+DPU like any depthwise conv (int8: the
+ * weights quantise to 127 each, exact up to the per-channel scale).
+ * MaxPool has no such form: refused with the reason.
+ */
+static rk_status build_pool_lite(rknn_model *m, sim_asm *a, const cv_graph *g, const cv_op *op,
+                                 const rk_convert_opts *o, uint32_t op_idx, rk_convert_report *rep, rk_err *e)
+{
+    if (op->kind == CV_MAXPOOL)
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "%s: MaxPool is not lowered for %s (no vendor RK3566/RK3568 PPU stream has been decoded and "
+                       "rksim's PPU unit models RK3588's 16-byte atoms only); convert with --soc rk3588",
+                       op->label, rk_soc_name(g->soc->soc));
+    const cv_tensor *x = &g->tensors[op->in[0]];
+    const isa_reg *ws2 = isa_reg_lookup_name(g->soc->soc, "CNA_WEIGHT_SIZE2");
+    const isa_field *fw = ws2 ? isa_field_lookup(ws2, "WEIGHT_WIDTH") : NULL;
+    const isa_field *fh = ws2 ? isa_field_lookup(ws2, "WEIGHT_HEIGHT") : NULL;
+    if (!fw || !fh)
+        return rk_errf(e, RK_EINTERNAL, "%s: CNA_WEIGHT_SIZE2 unknown to the ISA database", op->label);
+    if ((uint32_t)op->kw > isa_field_max(fw) || (uint32_t)op->kh > isa_field_max(fh))
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "%s: a %dx%d average pool on %s runs as a depthwise conv, whose kernel is at most %ux%u "
+                       "(CNA_WEIGHT_SIZE2.WEIGHT_WIDTH/HEIGHT); use a smaller input or convert for rk3588 (PPU)",
+                       op->label, op->kh, op->kw, rk_soc_name(g->soc->soc), isa_field_max(fh), isa_field_max(fw));
+    cv_op dw = *op;
+    int taps = op->kh * op->kw;
+    dw.kind = CV_CONV;
+    dw.depthwise = true;
+    dw.k = x->c;
+    dw.wpk = taps;
+    dw.has_bias = false;
+    dw.relu = false;
+    dw.w = malloc(sizeof(float) * (size_t)x->c * (size_t)taps);
+    dw.b = calloc((size_t)x->c, sizeof(float));
+    rk_status st = RK_OK;
+    if (!dw.w || !dw.b)
+        st = rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int i = 0; !st && i < x->c * taps; i++)
+        dw.w[i] = 1.0f / (float)taps;
+    if (!st)
+        st = build_conv(m, a, g, &dw, o, op_idx, rep, e);
+    if (!st)
+        cv_note(rep, "%s: AveragePool lowered as a depthwise %dx%d conv (no lite PPU recipe)", op->label, op->kh,
+                op->kw);
+    free(dw.w);
+    free(dw.b);
+    return st;
 }
 
 static rk_status build_pool(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o,
@@ -484,6 +598,10 @@ static rk_status split_chains_at_cpu_nodes(rknn_model *m, rk_err *e)
  */
 static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *rep, rk_err *e)
 {
+    /* bytes for the channels rounded up to 16 bytes on both SoCs: the DPU
+     * writes 16 bytes' worth of channels (lite: two 8-byte surfaces; vendor
+     * lite '7': 8 int8 channels of 128x128 in 262144 bytes, New_input_0: 3
+     * fp16 channels of 10x10 in 1600) */
     int nt = g->n_tensors, esz = esz_of(dt);
     int *born = malloc(sizeof(int) * (size_t)nt), *dies = malloc(sizeof(int) * (size_t)nt);
     int *order = malloc(sizeof(int) * (size_t)nt);
@@ -493,8 +611,9 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
     }
     for (int i = 0; i < nt; i++) {
         cv_tensor *t = &g->tensors[i];
-        t->bytes = t->f32 ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
-                          : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
+        t->bytes = t->f32    ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
+                   : t->argb ? (uint32_t)t->h * (uint32_t)RK_ALIGN_UP(t->w * t->c * esz, 8)
+                             : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
         born[i] = -1;
         dies[i] = t->is_output ? INT32_MAX : -1;
     }
@@ -560,21 +679,48 @@ static void mark_float_tensors(cv_graph *g, rk_convert_report *rep)
         cv_note(rep, "%d CPU-node tensor%s read by no NPU op kept in float32 (NCHW)", n, n > 1 ? "s" : "");
 }
 
+/* cv_tensor.argb: lite graph inputs of <= 4 channels that only direct
+ * convs read (the vendor lite files feed their 1- and 3-channel image
+ * inputs this way, CONV_CON1.ARGB_IN = 7 + C; depthwise/pool/Add/CPU
+ * readers: no example, kept NC1HWC2), narrow enough for one column tile. */
+static void mark_lite_packed_inputs(cv_graph *g, rk_convert_report *rep)
+{
+    const isa_reg *r = isa_reg_lookup_name(g->soc->soc, "CNA_DATA_SIZE0");
+    const isa_field *f = r ? isa_field_lookup(r, "DATAIN_WIDTH") : NULL;
+    for (int i = 0; g->soc->lite && f && i < g->n_inputs; i++) {
+        int ti = g->inputs[i];
+        cv_tensor *t = &g->tensors[ti];
+        bool ok = !t->is_output && !t->nd && !t->f32 && t->c <= 4 && (uint32_t)t->w <= isa_field_max(f);
+        for (int k = 0; ok && k < g->n_ops; k++)
+            for (int j = 0; j < g->ops[k].n_in; j++)
+                if (g->ops[k].in[j] == ti && (g->ops[k].kind != CV_CONV || g->ops[k].depthwise))
+                    ok = false;
+        t->argb = ok;
+        if (ok)
+            cv_note(rep, "input '%s': %d channels packed per pixel (lite ARGB input mode, as the vendor's)",
+                    t->name, t->c);
+    }
+}
+
 /* Fills pool offsets and rknn indices into g's tensors, then builds the model. */
 rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out, rk_convert_report *rep,
                          rk_err *e)
 {
     rknn_model *m = NULL;
     sim_asm a;
-    sim_asm_init(&a, RK_SOC_RK3588);
     *out = NULL;
+    if (!(g->soc = cv_soc_get(o->soc)))
+        return rk_errf(e, RK_EUNSUPPORTED, "convert: no lowering for --soc %s (lowered: rk3588, rk3566/rk3568)",
+                       rk_soc_name(o->soc));
+    sim_asm_init(&a, o->soc);
     mark_float_tensors(g, rep);
+    mark_lite_packed_inputs(g, rep);
     rk_status st = plan_pool(g, o->dtype, rep, e);
     if (!st)
-        st = rknn_new("RKNPU v2", "rk3588", &m, e);
+        st = rknn_new(g->soc->format, g->soc->platform, &m, e);
     for (int i = 0; !st && i < g->n_tensors; i++) {
         uint32_t idx;
-        st = add_rknn_tensor(m, &g->tensors[i], o->dtype, &idx, e);
+        st = add_rknn_tensor(m, g->soc, &g->tensors[i], o->dtype, &idx, e);
         g->tensors[i].rknn_index = (int32_t)idx;
     }
     /* node order: inputs, NPU ops (op_idx = node index), outputs */
@@ -591,7 +737,7 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
         else if (op->kind == CV_ADD)
             st = build_add(&a, g, op, o, node, e);
         else if (op->kind != CV_CPU)
-            st = build_pool(&a, g, op, o, node, e);
+            st = g->soc->lite ? build_pool_lite(m, &a, g, op, o, node, rep, e) : build_pool(&a, g, op, o, node, e);
         if (!st)
             st = op->kind == CV_CPU ? add_cpu_node(m, g, op, e) : add_op_node(m, g, op, e);
         if (op->kind != CV_CPU)

@@ -51,6 +51,11 @@ typedef struct cv_tensor {
     uint32_t *hist;   /* MMSE calibration: CV_HIST_BINS counts over the min/max pass's [min, max] */
     struct cv_mm_view *mm; /* non-NULL: a matrix view for MatMul/Gemm (cv_matmul.c); NPU ops other than
                               CV_MATMUL must not read it */
+    /* lite (RK3566) graph input of <= 4 channels read only by direct convs:
+     * stored as the vendor lite files store image inputs, channels packed
+     * per pixel (native [1,1,H,W,C]), rows padded to 8 bytes, read by the
+     * CNA in ARGB mode (cv_build.c, cv_emit.c) */
+    bool argb;
 } cv_tensor;
 
 /*
@@ -157,6 +162,7 @@ typedef struct cv_graph {
     int n_shapes, cap_shapes;
     bool shapes_done;
     bool hist_pass;     /* calibration: second (histogram) pass running */
+    const struct cv_soc *soc; /* target SoC parameters (set by cv_build_model) */
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);
@@ -215,6 +221,33 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
  * notes are informational). */
 void cv_note(rk_convert_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* cv_soc.c: the per-SoC numbers of the lowering, one table (each with its
+ * source).  Invariant: atom is the feature atom in bytes (C2 = atom /
+ * element bytes); a tensor's surface is h*w*atom bytes; cbuf_banks banks of
+ * cbuf_bank_bytes; wgrp_* kernels per weight group; dwgrp_* channels per
+ * depthwise weight group; bs_group channels per BRDMA data group.  lite:
+ * the RK3566/RK3568 register family (SEMANTICS.md "lite differences"). */
+typedef struct cv_soc {
+    rk_soc soc;
+    const char *format, *platform; /* .rknn format / target strings */
+    bool lite;
+    int atom;
+    int cbuf_banks, cbuf_bank_bytes;
+    int wgrp_int8, wgrp_fp16;
+    int dwgrp_int8, dwgrp_fp16;
+    int bs_group;
+} cv_soc;
+
+const cv_soc *cv_soc_get(rk_soc soc); /* NULL: no lowering for this SoC */
+int cv_soc_c2(const cv_soc *s, int esz);
+int cv_soc_wgrp(const cv_soc *s, int esz);
+int cv_soc_cin_align(const cv_soc *s, int c, int esz);
+rk_status cv_soc_pack_weights(const cv_soc *s, int prec, bool depthwise, int k, int c, int kh, int kw,
+                              const void *oihw, uint8_t **out, size_t *len, rk_err *e);
+/* BRDMA data (ALU int32 / MUL int16 per channel) in the SoC's groups. */
+rk_status cv_soc_pack_bs(const cv_soc *s, uint32_t use, int k, const int32_t *alu, const int16_t *mul,
+                         uint8_t **out, size_t *len, rk_err *e);
+
 /* cv_emit.c ------------------------------------------------------------- */
 
 /* Per-conv quantised data the emitter needs (int8) or fp16 flags. */
@@ -226,10 +259,18 @@ typedef struct cv_conv_q {
     int32_t out_offset;
     int16_t out_scale;
     int out_shift;
+    /* lite int8: the CNA converter reads the input as unsigned bytes u = q + 128
+     * and converts back ((u - 128) * 2^14 >> 14), as the vendor lite files do for
+     * their graph inputs (SEMANTICS lite table; rksim's runtime stores u) */
+    bool unsigned_input;
 } cv_conv_q;
 
 /* Emit the task(s) of one conv (tiling as needed).  op_idx = rknn node.
  * *n_tiles receives the number of tasks emitted. */
+/* Output channels per task of a conv (the weights are packed per such
+ * group, cv_build.c): op->k unless tiled by channels. */
+int cv_conv_kgroup(const cv_graph *g, const cv_op *op, int prec, bool no_tiling);
+
 rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_conv_q *q,
                        bool no_tiling, uint32_t op_idx, int *n_tiles, rk_err *e);
 

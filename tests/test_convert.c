@@ -109,17 +109,18 @@ static void test_convert_output_passes_validator(void **state)
     rk_convert_report_free(&rep);
 }
 
-static void test_convert_rk3566_rejected(void **state)
+/* RK3562 has no lowering (RK3566 has one since the lite milestone). */
+static void test_convert_rk3562_rejected(void **state)
 {
     (void)state;
     rk_err e = {0};
-    rk_convert_opts o = {.soc = RK_SOC_RK3566, .dtype = RK_CONVERT_INT8};
+    rk_convert_opts o = {.soc = RK_SOC_RK3562, .dtype = RK_CONVERT_INT8};
     rk_convert_report rep = {0};
     rknn_model *m = NULL;
     assert_int_equal(rk_convert_onnx(tu_source_path("datasets/tiny/tiny_conv.onnx"), &o, &m, &rep, &e),
                      RK_EUNSUPPORTED);
     assert_null(m);
-    assert_non_null(strstr(e.msg, "rk3588"));
+    assert_non_null(strstr(e.msg, "rk3562"));
 }
 
 static void test_convert_missing_calib_dataset_is_input_error(void **state)
@@ -705,12 +706,324 @@ static void test_convert_matmul_weight_map_matches_packer(void **state)
     }
 }
 
+/* ------------------------------------------------------------ RK3566 */
+
+static rknn_model *convert_soc(const char *path, rk_soc soc, bool no_tiling, rk_convert_report *rep,
+                               rk_status *st, rk_err *e)
+{
+    rk_convert_opts o = {.soc = soc, .dtype = RK_CONVERT_INT8, .no_tiling = no_tiling, .no_cpu_fallback = true,
+                         .calib_h5 = NULL};
+    rknn_model *m = NULL;
+    memset(rep, 0, sizeof(*rep));
+    *st = rk_convert_onnx(path, &o, &m, rep, e);
+    return m;
+}
+
+static size_t count_violations(const rknn_model *m, rk_soc soc)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < m->n_regcmd; i++) {
+        isa_violation v[4];
+        size_t n = isa_validate_entry(soc, m->regcmd[i], v, 4);
+        for (size_t k = 0; k < n && k < 4; k++)
+            bad += !isa_violation_is_note(v[k].kind);
+    }
+    return bad;
+}
+
+/* Cosine between the simulated output and onnxref's float output. */
+static double sim_vs_onnxref(rknn_model *m, const char *onnx_path, const rk_tensor *in)
+{
+    rk_err e = {0};
+    sim *s = NULL;
+    sim_options so = {0};
+    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+    assert_int_equal(sim_set_input(s, 0, in, false, &e), RK_OK);
+    assert_int_equal(sim_run(s, &e), RK_OK);
+    rk_tensor got = {0}, ref = {0};
+    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
+    ox_model *om = NULL;
+    assert_int_equal(ox_model_load_file(onnx_path, &om, &e), RK_OK);
+    ox_run_opts ro = {.threads = 1};
+    assert_int_equal(ox_run(om, in, 1, &ro, &ref, &e), RK_OK);
+    assert_int_equal(got.nelem, ref.nelem);
+    const float *a = got.data, *b = ref.data;
+    double ab = 0, aa = 0, bb = 0;
+    for (int64_t i = 0; i < got.nelem; i++) {
+        ab += (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    rk_tensor_free(&got);
+    rk_tensor_free(&ref);
+    ox_model_free(om);
+    sim_destroy(s);
+    return ab / sqrt(aa * bb + 1e-30);
+}
+
+/* The tiny model for rk3566: a lite container that passes the rk3566
+ * validator, reads its 3-channel input unsigned through the CNA converter
+ * (the vendor lite first-layer values 0x...E1 / 0x4000FF80) and matches
+ * onnxref (int8 bound 0.99, as for rk3588). */
+static void test_convert_rk3566_tiny_matches_onnxref(void **state)
+{
+    (void)state;
+    rk_err e = {0};
+    rk_convert_report rep = {0};
+    rk_convert_opts o = {.soc = RK_SOC_RK3566, .dtype = RK_CONVERT_INT8,
+                         .calib_h5 = tu_source_path("datasets/tiny/input.h5")};
+    rknn_model *m = NULL;
+    assert_int_equal(rk_convert_onnx(tu_source_path("datasets/tiny/tiny_conv.onnx"), &o, &m, &rep, &e), RK_OK);
+    assert_string_equal(m->soc, "rk3566");
+    assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+    bool cvt_unsigned = false;
+    for (size_t i = 0; i < m->n_regcmd; i++)
+        if ((uint16_t)m->regcmd[i] == 0x104C) /* CNA_CVT_CON0: on, DATA_SIGN 0 */
+            cvt_unsigned = ((m->regcmd[i] >> 16) & 0x9) == 0x1;
+    assert_true(cvt_unsigned);
+    /* the input stored like the vendor's lite image inputs: packed channels */
+    int32_t ti = rknn_find_tensor(m, "input");
+    assert_true(ti >= 0);
+    const rknn_tensor *it = &m->graphs[0].tensors[ti];
+    assert_int_equal(it->n_native_shape, 5);
+    assert_int_equal(it->native_shape[1], 1);
+    assert_int_equal(it->native_shape[4], 3);
+    rk_tensor_list in = {0};
+    assert_int_equal(rk_h5_read(tu_source_path("datasets/tiny/input.h5"), &in, &e), RK_OK);
+    assert_true(sim_vs_onnxref(m, tu_source_path("datasets/tiny/tiny_conv.onnx"), &in.items[0]) >= 0.99);
+    rk_tensor_list_free(&in);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+}
+
+/* 1x1 conv 12 -> 10 channels over 5x5: a lite int8 surface is 25 x 8 =
+ * 200 bytes, not a multiple of DST_SURF_STRIDE's 16-byte unit, so each of
+ * the 2 output surfaces gets its own task (hand-derived); RK3588 (16-byte
+ * atoms: 400 bytes) needs 1.  Both match onnxref. */
+static void test_convert_rk3566_odd_surfaces_one_task_each(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_status st;
+    rk_convert_report rep;
+    const int64_t in_dims[4] = {1, 12, 5, 5}, wd[4] = {10, 12, 1, 1};
+    Onnx__NodeProto *n = node(&a, "Conv", "conv", "input", "w", NULL, "output");
+    attr_ints(&a, n, "kernel_shape", 1, 1);
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 0.25f);
+    const char *p = save_model(&a, &n, 1, &wt, 1, in_dims, "output", "odd_surf.onnx");
+    rk_tensor x = {0};
+    const int64_t xd[4] = {1, 12, 5, 5};
+    assert_int_equal(rk_tensor_alloc(&x, "input", RK_DT_F32, 4, xd, &e), RK_OK);
+    for (int64_t i = 0; i < x.nelem; i++)
+        ((float *)x.data)[i] = (float)((i * 37) % 23) / 23.0f; /* in [0,1): the calibration range (cv_quant.c default input) */
+    rknn_model *m = convert_soc(p, RK_SOC_RK3566, false, &rep, &st, &e);
+    assert_int_equal(st, RK_OK);
+    assert_int_equal(rep.n_tasks, 2);
+    assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+    assert_true(sim_vs_onnxref(m, p, &x) >= 0.99);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    m = convert_soc(p, RK_SOC_RK3588, false, &rep, &st, &e);
+    assert_int_equal(st, RK_OK);
+    assert_int_equal(rep.n_tasks, 1);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    rk_tensor_free(&x);
+    ar_free(&a);
+}
+
+/* --no-tiling on rk3566: the REGTASK line names the lite target; the
+ * limit comes from rk3566.regs, which inherits DATAIN_WIDTH (0x1020 bits
+ * 26:16) from RK3588: limit 0x7ff, 2100 = 0x834 (hand-derived). */
+static void test_convert_rk3566_no_tiling_regtask_names_lite(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_status st;
+    rk_convert_report rep;
+    const char *p = wide_conv_model(&a, 2100, "wide_lite.onnx");
+    rknn_model *m = convert_soc(p, RK_SOC_RK3566, true, &rep, &st, &e);
+    assert_int_equal(st, RK_ECHECK);
+    assert_null(m);
+    assert_non_null(strstr(e.msg, "REGTASK: The bit width of field value exceeds the limit, target: lite, "
+                                  "offset: 0x1020, shift = 16, limit: 0x7ff, value: 0x834"));
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+/* Lite BRDMA data: groups of 4 channels [ALU int32 x4][MUL int16 x4]
+ * (SEMANTICS lite table); 5 channels -> 16/4 = 4 groups of 24 bytes. */
+static void test_convert_rk3566_bs_groups_of_four(void **state)
+{
+    (void)state;
+    rk_err e = {0};
+    const int32_t alu[5] = {1, 2, 3, 4, -5};
+    const int16_t mul[5] = {10, 11, 12, 13, 14};
+    uint8_t *p = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_soc_pack_bs(cv_soc_get(RK_SOC_RK3566), 5, 5, alu, mul, &p, &n, &e), RK_OK);
+    assert_int_equal(n, 96);
+    int32_t a3, a4;
+    int16_t m0, m4;
+    memcpy(&a3, p + 12, 4);
+    memcpy(&m0, p + 16, 2);
+    memcpy(&a4, p + 24, 4);
+    memcpy(&m4, p + 40, 2);
+    assert_int_equal(a3, 4);
+    assert_int_equal(m0, 10);
+    assert_int_equal(a4, -5);
+    assert_int_equal(m4, 14);
+    free(p);
+}
+
+/* Lite weight layout against the vendor lite files' native shapes:
+ * multiple_input conv2.weight [8,3,3,3] int8 is [1,1,3,3,8,8] = 576 bytes
+ * ([co1][ci1][kh][kw][co2][ci2], 3 channels padded to one 8-byte atom);
+ * dual_residual Pre_weight0 [3,3,1,1] fp16 is [1,1,1,1,3,4] = 24 bytes. */
+static void test_convert_rk3566_weights_match_vendor_native_shapes(void **state)
+{
+    (void)state;
+    rk_err e = {0};
+    const cv_soc *lite = cv_soc_get(RK_SOC_RK3566);
+    int8_t w8[8 * 3 * 3 * 3];
+    for (int i = 0; i < (int)sizeof(w8); i++)
+        w8[i] = (int8_t)(i % 101 - 50);
+    uint8_t *p = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_soc_pack_weights(lite, SIM_PREC_INT8, false, 8, 3, 3, 3, w8, &p, &n, &e), RK_OK);
+    assert_int_equal(n, 576);
+    /* element (k=5, c=2, ky=1, kx=2) -> ((ky*3+kx)*8 + k)*8 + c */
+    assert_int_equal((int8_t)p[((1 * 3 + 2) * 8 + 5) * 8 + 2], w8[((5 * 3 + 2) * 3 + 1) * 3 + 2]);
+    assert_int_equal(p[((0 * 3 + 0) * 8 + 7) * 8 + 3], 0); /* channel padding */
+    free(p);
+    uint16_t w16[3 * 3] = {0x3C00, 0, 0, 0, 0x3C00, 0, 0, 0, 0x3C00};
+    assert_int_equal(cv_soc_pack_weights(lite, SIM_PREC_FP16, false, 3, 3, 1, 1, w16, &p, &n, &e), RK_OK);
+    assert_int_equal(n, 24);
+    uint16_t v;
+    memcpy(&v, p + (1 * 4 + 1) * 2, 2); /* kernel 1, channel 1 */
+    assert_int_equal(v, 0x3C00);
+    free(p);
+}
+
+/* Lite pools: a 15x15 GlobalAveragePool runs as a depthwise 15x15 conv
+ * (weights 1/225) and matches onnxref; the graph pass keeps pool kernels
+ * within the PPU's 16 for both SoCs, below the conv's 31 (WEIGHT_WIDTH). */
+static void test_convert_rk3566_global_pool_as_depthwise(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_status st;
+    rk_convert_report rep;
+    const int64_t wd[4] = {4, 3, 1, 1}, in_dims[4] = {1, 3, 15, 15};
+    Onnx__NodeProto *n[2] = {node(&a, "Conv", "conv", "input", "w", NULL, "c0"),
+                             node(&a, "GlobalAveragePool", "gap", "c0", NULL, NULL, "output")};
+    attr_ints(&a, n[0], "kernel_shape", 1, 1);
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 0.5f);
+    const char *p = save_model(&a, n, 2, &wt, 1, in_dims, "output", "gap15.onnx");
+    rk_tensor x = {0};
+    assert_int_equal(rk_tensor_alloc(&x, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
+    for (int64_t i = 0; i < x.nelem; i++)
+        ((float *)x.data)[i] = (float)((i * 53) % 31) / 31.0f; /* [0,1): the default calibration range */
+    rknn_model *m = convert_soc(p, RK_SOC_RK3566, false, &rep, &st, &e);
+    assert_int_equal(st, RK_OK);
+    assert_int_equal(rep.n_tasks, 2);
+    assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+    assert_true(sim_vs_onnxref(m, p, &x) >= 0.99);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    rk_tensor_free(&x);
+    ar_free(&a);
+}
+
+/* The encoding wall "lowers for RK3566, not for RK3588", at the lowering
+ * level (cv_graph.c still sends such convs to the CPU on both SoCs): a 1x1
+ * conv over a 32-channel input of 2 rows.  RK3588's CNA_DMA_CON2 SURF_STRIDE
+ * = W*H - 4W is negative below 4 rows (SEMANTICS C-FEAT-NORMAL); the lite
+ * SURF_STRIDE is W*H.  Hand-derived check on rk3566: input all 0.5 (scale
+ * 1/254, zp 0 -> q 127), weights 1/32 -> every output 0.5 (scale 1/254). */
+static void test_convert_rk3566_lowers_two_row_multi_surface_input(void **state)
+{
+    (void)state;
+    float w[16 * 32], b[16] = {0};
+    for (int i = 0; i < 16 * 32; i++)
+        w[i] = 1.0f / 32.0f;
+    cv_tensor t[2];
+    memset(t, 0, sizeof(t));
+    t[0] = (cv_tensor){.name = (char *)"input", .c = 32, .h = 2, .w = 5, .min = -0.5f, .max = 0.5f,
+                       .calibrated = true, .scale = 1.0f / 254.0f, .zp = 0, .is_input = true};
+    t[1] = (cv_tensor){.name = (char *)"output", .c = 16, .h = 2, .w = 5, .min = -0.5f, .max = 0.5f,
+                       .calibrated = true, .scale = 1.0f / 254.0f, .zp = 0, .is_output = true};
+    cv_op op;
+    memset(&op, 0, sizeof(op));
+    op.kind = CV_CONV;
+    op.name = (char *)"conv";
+    op.label = (char *)"Conv 'conv'";
+    op.in[0] = 0;
+    op.n_in = 1;
+    op.out = 1;
+    op.k = 16;
+    op.kh = op.kw = op.sy = op.sx = 1;
+    op.w = w;
+    op.b = b;
+    op.wpk = 32;
+    op.clip_lo = -INFINITY;
+    op.clip_hi = INFINITY;
+    int ins[1] = {0}, outs[1] = {1};
+    for (int soc = 0; soc < 2; soc++) {
+        cv_graph g;
+        memset(&g, 0, sizeof(g));
+        g.tensors = t;
+        g.n_tensors = 2;
+        g.ops = &op;
+        g.n_ops = 1;
+        g.inputs = ins;
+        g.n_inputs = 1;
+        g.outputs = outs;
+        g.n_outputs = 1;
+        g.dtype = RK_CONVERT_INT8;
+        rk_convert_opts o = {.soc = soc ? RK_SOC_RK3588 : RK_SOC_RK3566, .dtype = RK_CONVERT_INT8};
+        rk_convert_report rep = {0};
+        rknn_model *m = NULL;
+        rk_err e = {0};
+        rk_status st = cv_build_model(&g, &o, &m, &rep, &e);
+        if (soc) {
+            assert_int_equal(st, RK_EUNSUPPORTED);
+            assert_non_null(strstr(e.msg, ">= 4 rows"));
+        } else {
+            assert_int_equal(st, RK_OK);
+            assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+            rk_tensor x = {0}, got = {0};
+            const int64_t xd[4] = {1, 32, 2, 5};
+            assert_int_equal(rk_tensor_alloc(&x, "input", RK_DT_F32, 4, xd, &e), RK_OK);
+            for (int64_t i = 0; i < x.nelem; i++)
+                ((float *)x.data)[i] = 0.5f;
+            sim *sm = NULL;
+            sim_options so = {0};
+            assert_int_equal(sim_create(m, &so, &sm, &e), RK_OK);
+            assert_int_equal(sim_set_input(sm, 0, &x, false, &e), RK_OK);
+            assert_int_equal(sim_run(sm, &e), RK_OK);
+            assert_int_equal(sim_get_output(sm, 0, false, &got, &e), RK_OK);
+            assert_int_equal(got.nelem, 16 * 2 * 5);
+            for (int64_t i = 0; i < got.nelem; i++)
+                assert_float_equal(((float *)got.data)[i], 0.5f, 1.0f / 254.0f);
+            sim_destroy(sm);
+            rk_tensor_free(&x);
+            rk_tensor_free(&got);
+        }
+        rknn_free(m);
+        rk_convert_report_free(&rep);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_convert_tiny_int8_matches_onnxref),
         cmocka_unit_test(test_convert_output_passes_validator),
-        cmocka_unit_test(test_convert_rk3566_rejected),
+        cmocka_unit_test(test_convert_rk3562_rejected),
         cmocka_unit_test(test_convert_missing_calib_dataset_is_input_error),
         cmocka_unit_test(test_convert_no_tiling_width_overflow_is_regtask),
         cmocka_unit_test(test_convert_wide_conv_tiled_by_columns),
@@ -722,6 +1035,13 @@ int main(void)
         cmocka_unit_test(test_convert_matmul_runs_as_npu_conv),
         cmocka_unit_test(test_convert_matmul_two_activations_on_npu),
         cmocka_unit_test(test_convert_matmul_weight_map_matches_packer),
+        cmocka_unit_test(test_convert_rk3566_tiny_matches_onnxref),
+        cmocka_unit_test(test_convert_rk3566_odd_surfaces_one_task_each),
+        cmocka_unit_test(test_convert_rk3566_no_tiling_regtask_names_lite),
+        cmocka_unit_test(test_convert_rk3566_bs_groups_of_four),
+        cmocka_unit_test(test_convert_rk3566_weights_match_vendor_native_shapes),
+        cmocka_unit_test(test_convert_rk3566_global_pool_as_depthwise),
+        cmocka_unit_test(test_convert_rk3566_lowers_two_row_multi_surface_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: rksim convert MODEL.onnx --soc rk3588 --dtype int8|fp16 [--calib FILE.h5]\n"
+            "usage: rksim convert MODEL.onnx --soc rk3588|rk3566 --dtype int8|fp16 [--calib FILE.h5]\n"
             "                     [--algo normal|mmse] [--input-shape NAME=D0,D1,...[;NAME=...]]\n"
             "                     [--dynamic-input SETS] [--no-cpu-fallback]\n"
             "                     [--quant-method channel|layer] [--no-tiling] [--quiet|--verbose]\n"
@@ -21,6 +21,9 @@ static void usage(FILE *out)
             "AveragePool / GlobalAveragePool (PPU).  Every other op becomes a CPU node computed in\n"
             "float by the simulator (onnxref kernels), dequantised/quantised at its boundaries;\n"
             "consecutive CPU ops form one node (no requantisation between them).\n\n"
+            "--soc rk3588|rk3566  target: RK3588 (\"v2\") or RK3566/RK3568 (\"lite\": 8-byte atoms,\n"
+            "                 8 CBUF banks, its own register layouts; AveragePool becomes a depthwise\n"
+            "                 conv, MaxPool is refused; see convert/README.md).\n"
             "--calib FILE.h5  calibration set: one float dataset per input, [S,C,H,W], already\n"
             "                 normalised as the model expects (scripts/make-calib.py builds one from\n"
             "                 a folder of images); without it one deterministic [0,1) sample is used.\n"

@@ -9,6 +9,13 @@
 # the one-error-lists-all for unsupported ops under --no-cpu-fallback, the CPU
 # fallback node (Softmax+Sigmoid run by the simulator), and that info/disasm/check read
 # the files.  Models come from tests/gen_convert_models.py (numpy, seeded).
+# The second half repeats the sweep for --soc rk3566 (RK3566/RK3568 "lite":
+# 8-byte atoms, 8 CBUF banks, its own register layouts) with the same
+# thresholds and `check --soc rk3566`, plus the lite-specific cases (pools
+# as depthwise convs, MaxPool refused, REGTASK 'target: lite', the CBUF wall
+# that converts for rk3588 but not for rk3566 under --no-tiling) and, with
+# ../shared, a register-for-register comparison with the first task of both
+# lite vendor files.
 set -u
 : "${RKSIM:?}" "${RKSIM_SRC:?}" "${RKSIM_BUILD:?}"
 PY=${PYTHON:-/usr/bin/python3}
@@ -24,20 +31,23 @@ a = h5py.File(sys.argv[1], 'r')['output'][()].astype(np.float64).ravel()
 b = h5py.File(sys.argv[2], 'r')['output'][()].astype(np.float64).ravel()
 print('%.7f' % (np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30)))" "$1" "$2"
 }
-run_case() { # name dtype threshold [extra convert options]
+SOC=rk3588
+run_case() { # name dtype threshold [extra convert options]; target $SOC
   local n=$1 dt=$2 thr=$3
   shift 3
-  "$RKSIM" convert "$D/$n.onnx" --soc rk3588 --dtype "$dt" --calib "$D/${n}_input.h5" "$@" -q -o "$D/$n.rknn" \
+  "$RKSIM" convert "$D/$n.onnx" --soc $SOC --dtype "$dt" --calib "$D/${n}_input.h5" "$@" -q -o "$D/$n.rknn" \
     || { echo "FAIL $n: convert"; fail=1; return; }
-  "$RKSIM" check "$D/$n.rknn" > "$D/$n.check" || { echo "FAIL $n: check"; cat "$D/$n.check"; fail=1; return; }
+  "$RKSIM" check "$D/$n.rknn" --soc $SOC > "$D/$n.check" || { echo "FAIL $n: check"; cat "$D/$n.check"; fail=1; return; }
   grep -q " 0 violations" "$D/$n.check" || { echo "FAIL $n: violations"; fail=1; return; }
   "$RKSIM" run "$D/$n.rknn" "$D/${n}_input.h5" -q -o "$D/${n}_sim.h5" || { echo "FAIL $n: run"; fail=1; return; }
-  "$RKSIM" ref "$D/$n.onnx" "$D/${n}_input.h5" -o "$D/${n}_ref.h5" > /dev/null || { echo "FAIL $n: ref"; fail=1; return; }
+  # onnxref's output does not depend on the target: computed once per model
+  [ -f "$D/${n}_ref.h5" ] || "$RKSIM" ref "$D/$n.onnx" "$D/${n}_input.h5" -o "$D/${n}_ref.h5" > /dev/null \
+    || { echo "FAIL $n: ref"; fail=1; return; }
   local c; c=$(cosine "$D/${n}_sim.h5" "$D/${n}_ref.h5")
   if $PY -c "import sys; sys.exit(0 if float('$c') >= $thr else 1)"; then
-    echo "ok   $n $dt $* cosine $c (>= $thr)"
+    echo "ok   $SOC $n $dt $* cosine $c (>= $thr)"
   else
-    echo "FAIL $n $dt cosine $c (< $thr)"; fail=1
+    echo "FAIL $SOC $n $dt cosine $c (< $thr)"; fail=1
   fi
 }
 for c in k1s1 k3s1 k3s2 k1s2 k3s1p0 dw3s1 dw3s2 k5s1 k7s2 dw5s1; do
@@ -91,5 +101,132 @@ else echo "FAIL unsupported (rc $rc): $out"; fail=1; fi
 run_case unsupported int8 0.999
 "$RKSIM" info "$D/unsupported.rknn" | grep -q "Softmax:softmax .*softmax#onnx_node" \
   || { echo "FAIL unsupported: no CPU node with its ONNX definition"; fail=1; }
+
+# ------------------------------------------------------------------ rk3566
+# Extra models for the lite cases, built with the generator's own helpers:
+#  - avgpools: conv -> AveragePool 3x3 s2 p1 -> GlobalAveragePool (odd
+#    sizes; lowered as depthwise convs on rk3566);
+#  - cbuf_wall: 3x3 conv 64 -> 64 over 40x80: input 7 banks + weights 2+1
+#    banks = 10 fit RK3588's 12 banks but not RK3566's 8.
+$PY - "$RKSIM_SRC/tests" "$D" <<'PYEOF' || { echo "FAIL: lite model generator"; exit 1; }
+import sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from onnx import helper
+import gen_convert_models as g
+rng = np.random.default_rng(3566)
+inits = {}
+nodes = [g.conv_node('conv', 'input', 'a0', 5, 13, 3, 1, 1, False, rng, inits),
+         helper.make_node('AveragePool', ['a0'], ['p0'], name='avgpool', kernel_shape=[3, 3], strides=[2, 2],
+                          pads=[1, 1, 1, 1], count_include_pad=1),
+         helper.make_node('GlobalAveragePool', ['p0'], ['output'], name='gap')]
+g.save(sys.argv[2], 'avgpools', nodes, inits, (1, 5, 15, 13), ['output'], rng)
+inits = {}
+nodes = [g.conv_node('conv', 'input', 'output', 64, 64, 3, 1, 1, False, rng, inits)]
+g.save(sys.argv[2], 'cbuf_wall', nodes, inits, (1, 64, 40, 80), ['output'], rng)
+PYEOF
+SOC=rk3566
+for c in k1s1 k3s1 k3s2 k1s2 k3s1p0 dw3s1 dw3s2 k5s1 k7s2 dw5s1; do
+  run_case "sweep_int8_$c" int8 0.99
+  run_case "sweep_fp16_$c" fp16 0.999
+done
+run_case sweep_int8_k3s2 int8 0.99 --quant-method layer
+# fp16 with bias + BatchNorm + Relu (the int8 sweep models): lite BRDMA
+# groups of 4 with fp32 ALU operands (SEMANTICS D-FPDATA, lite table)
+run_case sweep_int8_k3s2 fp16 0.999
+run_case sweep_int8_dw3s1 fp16 0.999
+run_case residual int8 0.99
+run_case cbuf_tiles int8 0.99
+run_case ch_tiles int8 0.99
+run_case dfl_wide int8 0.99
+run_case wide3x3 int8 0.99
+run_case avgpools int8 0.99
+run_case avgpools fp16 0.999
+run_case cbuf_wall int8 0.99
+"$RKSIM" info "$D/cbuf_wall.rknn" | grep -q "RKNPU lite" || { echo "FAIL cbuf_wall: not a lite container"; fail=1; }
+"$RKSIM" info "$D/cbuf_wall.rknn" | grep -q "tasks: *[2-9]" || { echo "FAIL cbuf_wall: not row-tiled on rk3566"; fail=1; }
+
+# MaxPool: no lite PPU recipe -> refused with the reason, exit 4
+out=$("$RKSIM" convert "$D/pools.onnx" --soc rk3566 --dtype int8 -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 4 ] && grep -q "MaxPool 'maxpool'.*not lowered for rk3566" <<<"$out"; then echo "ok   rk3566 MaxPool refused"
+else echo "FAIL rk3566 MaxPool (rc $rc): $out"; fail=1; fi
+
+# --no-tiling on rk3566: the REGTASK line names the lite target and its limit
+out=$("$RKSIM" convert "$D/dfl_wide.onnx" --soc rk3566 --dtype int8 --no-tiling -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "REGTASK: The bit width of field value exceeds the limit, target: lite" <<<"$out" \
+   && grep -q "limit: 0x7ff" <<<"$out" && grep -q "dfl_conv" <<<"$out"; then echo "ok   rk3566 dfl_wide --no-tiling: $(head -1 <<<"$out")"
+else echo "FAIL rk3566 dfl_wide --no-tiling (rc $rc): $out"; fail=1; fi
+
+# The SoC wall: under --no-tiling cbuf_wall converts for rk3588 (10 of 12
+# banks, 0 violations) but not for rk3566 (8 banks): exit 4 naming rk3566
+"$RKSIM" convert "$D/cbuf_wall.onnx" --soc rk3588 --dtype int8 --calib "$D/cbuf_wall_input.h5" --no-tiling -q \
+  -o "$D/wall88.rknn" && "$RKSIM" check "$D/wall88.rknn" --soc rk3588 | grep -q " 0 violations" \
+  && echo "ok   cbuf_wall --no-tiling converts for rk3588" || { echo "FAIL cbuf_wall rk3588 --no-tiling"; fail=1; }
+out=$("$RKSIM" convert "$D/cbuf_wall.onnx" --soc rk3566 --dtype int8 --no-tiling -q -o "$D/x.rknn" 2>&1); rc=$?
+if [ $rc -eq 4 ] && grep -q "Conv 'conv'.*more than the 8 of rk3566" <<<"$out"; then echo "ok   cbuf_wall --no-tiling refused for rk3566: $out"
+else echo "FAIL cbuf_wall rk3566 --no-tiling (rc $rc): $out"; fail=1; fi
+
+# Vendor ground truth: the first task of each lite vendor file against the
+# same conv compiled by us for rk3566 (dual_residual_custom RK3566: identity
+# 1x1 fp16 conv 3->3 over 10x10; multiple_input_demo RK3566_RK3568: its
+# test.onnx, int8, task 0 = 3x3 conv 3->8 over 128x128).  Every register both
+# programs write must be equal (including the packed-channel ARGB input
+# mode), except the documented differences (convert/README.md): the DMA
+# width of an ARGB row and CBUF_CON1[23:16] (FC_DATA_SIZE0, CBUF_CON1),
+# FEATURE_GRAINS (CONV_CON2), the vendor's CPEND/OW scheme (BS_OW_CFG,
+# BRDMA_CFG), the calibrated OUT_CVT scale, the PC tail.
+SH=${RKSIM_SHARED:-}
+VD="$SH/datasets/rknn-vendor"
+if [ -n "$SH" ] && [ -f "$VD/dual_residual_custom/RK3566_RK3568_dual_residual_custom.rknn" ] \
+   && [ -f "$VD/multiple_input_demo/RK3566_RK3568_multiple_input_demo.rknn" ]; then
+  $PY - "$D" "$VD" <<'PYEOF' || { echo "FAIL: vendor-comparison inputs"; fail=1; }
+import sys, numpy as np, onnx, h5py
+from onnx import helper, TensorProto, numpy_helper
+d, vd = sys.argv[1], sys.argv[2]
+g = helper.make_graph([helper.make_node('Conv', ['input', 'w'], ['output'], name='conv', kernel_shape=[1, 1])], 'id3',
+                      [helper.make_tensor_value_info('input', TensorProto.FLOAT, [1, 3, 10, 10])],
+                      [helper.make_tensor_value_info('output', TensorProto.FLOAT, [1, 3, 10, 10])],
+                      [numpy_helper.from_array(np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1), 'w')])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]); m.ir_version = 8
+onnx.save(m, d + '/lite_id3.onnx')
+a = np.load(vd + '/multiple_input_demo/image1_nchw.npy').astype(np.float32)
+b = np.load(vd + '/multiple_input_demo/image2_nchw.npy').astype(np.float32)
+with h5py.File(d + '/lite_mi_input.h5', 'w') as f:
+    f['input'] = a if a.shape[1] == 3 else b
+    f['input.1'] = b if b.shape[1] == 1 else a
+PYEOF
+  "$RKSIM" convert "$D/lite_id3.onnx" --soc rk3566 --dtype fp16 -q -o "$D/lite_id3.rknn" \
+    && "$RKSIM" convert "$VD/multiple_input_demo/test.onnx" --soc rk3566 --dtype int8 --calib "$D/lite_mi_input.h5" \
+         -q -o "$D/lite_mi.rknn" || { echo "FAIL lite vendor comparison: convert"; fail=1; }
+  cmp_first_task() { # ours.rknn our_task vendor.rknn name
+    "$RKSIM" disasm "$1" > "$D/ours.dis" && "$RKSIM" disasm "$3" > "$D/vendor.dis" || { echo "FAIL $4: disasm"; fail=1; return; }
+    out=$($PY - "$D/ours.dis" "$2" "$D/vendor.dis" <<'PYEOF'
+import re, sys
+LINE = re.compile(r'^(T\d+) \[\s*\d+\]\s+\S+\s+(\S+)\s+(0x[0-9a-f]+)')
+def regs(path, task):  # first value each register gets in the task
+    r = {}
+    for line in open(path):
+        m = LINE.match(line)
+        if m and m.group(1) == task:
+            r.setdefault(m.group(2), m.group(3))
+    return r
+ours, vend = regs(sys.argv[1], sys.argv[2]), regs(sys.argv[3], 'T0')
+known = {'CNA_FC_DATA_SIZE0', 'CNA_CBUF_CON1', 'CNA_CONV_CON2', 'DPU_BS_OW_CFG',
+         'DPU_RDMA_BRDMA_CFG', 'DPU_OUT_CVT_SCALE', 'PC_BASE_ADDRESS', 'PC_REGISTER_AMOUNTS'}
+common = sorted(set(ours) & set(vend) - known)
+bad = [f'{k} ours {ours[k]} vendor {vend[k]}' for k in common if ours[k] != vend[k]]
+print(len(common), '; '.join(bad))
+sys.exit(1 if bad or len(common) < 40 else 0)
+PYEOF
+    ) && echo "ok   $4: $(cut -d' ' -f1 <<<"$out") common registers equal the vendor's" \
+      || { echo "FAIL $4 differs from the vendor: $out"; fail=1; }
+  }
+  cmp_first_task "$D/lite_id3.rknn" T0 "$VD/dual_residual_custom/RK3566_RK3568_dual_residual_custom.rknn" \
+    "rk3566 fp16 1x1 conv vs vendor dual_residual lite"
+  cmp_first_task "$D/lite_mi.rknn" T1 "$VD/multiple_input_demo/RK3566_RK3568_multiple_input_demo.rknn" \
+    "rk3566 int8 3x3 conv vs vendor multiple_input lite"
+else
+  echo "skip lite vendor comparison: ../shared vendor files missing"
+fi
 
 exit $fail
