@@ -162,7 +162,7 @@ typedef struct cv_graph {
     int n_shapes, cap_shapes;
     bool shapes_done;
     bool hist_pass;     /* calibration: second (histogram) pass running */
-    const struct cv_soc *soc; /* target SoC parameters (set by cv_build_model) */
+    const struct cv_soc *soc; /* target SoC parameters (set before cv_graph_build) */
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);

@@ -502,7 +502,14 @@ rk_status cv_matmul_lower(ox_model *m, const ox_node *n, cv_graph *g, bool *used
         free(p.w);
         free(p.b);
         int bi = -1, nbatch = 0;
-        if (p.dynamic && plan_dynamic(n, g, &p, &bi, &nbatch, why, why_len)) {
+        /* Both operands activations: the producing CPU node writes B in
+         * RK3588's CNA weight layout (cv_matmul_weight_map); compiled for
+         * RK3566 that gave wrong numbers (q.k^T int8 cosine -0.03), so lite
+         * keeps these on the CPU.  Constant-B MatMuls go through the
+         * per-SoC conv path and are fine on both. */
+        if (p.dynamic && g->soc && g->soc->lite)
+            snprintf(why, why_len, "both operands are activations: lowered for RK3588 only so far");
+        else if (p.dynamic && plan_dynamic(n, g, &p, &bi, &nbatch, why, why_len)) {
             if ((st = lower_dynamic(g, n, &p, bi, nbatch, rep, e)))
                 return st;
             *done = true;
