@@ -53,6 +53,7 @@ static uint8_t clamp_u8(long v)
 /* ================================================================ JPEG */
 
 #define JPG_MAX_COMP 3
+#define JPG_MAX_SCANS 100
 
 static const uint8_t zigzag[64] = {0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
                                    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,  7,  14, 21, 28,
@@ -656,6 +657,7 @@ static rk_status jpg_to_rgb(jpg *j, rk_image *out)
 static rk_status jpg_segments(jpg *j)
 {
     bool scanned = false;
+    int scans = 0;
     j->pos = 2;
     for (;;) {
         while (j->pos < j->len && j->d[j->pos] == 0xFF && j->pos + 1 < j->len && j->d[j->pos + 1] == 0xFF)
@@ -694,6 +696,10 @@ static rk_status jpg_segments(jpg *j)
         else if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
             st = jpg_sof(j, m, p, n);
         else if (m == 0xDA) {
+            /* real progressive files have ~10 scans; each scan walks every
+             * block, so a crafted file with thousands would take minutes */
+            if (++scans > JPG_MAX_SCANS)
+                return rk_errf(j->e, RK_EUNSUPPORTED, "%s: JPEG with more than %d scans", j->name, JPG_MAX_SCANS);
             st = jpg_sos(j, p, n);
             scanned = true;
             if (!st)

@@ -13,8 +13,8 @@
  * five row filters; CRC and Adler-32 checked.  Alpha is dropped (what
  * PIL's convert('RGB') does).  Refused: 16-bit, Adam7 interlacing.
  *
- * Limits: each side <= RK_IMAGE_MAX_SIDE and w*h <= RK_IMAGE_MAX_PIXELS,
- * checked before anything is allocated.  Errors name the file (the `name`
+ * Limits: each side <= RK_IMAGE_MAX_SIDE and w*h <= RK_IMAGE_MAX_PIXELS
+ * (checked before anything is allocated), at most 100 JPEG scans.  Errors name the file (the `name`
  * argument) and what is wrong; bad input never crashes.
  */
 #ifndef RKSIM_IMAGE_H

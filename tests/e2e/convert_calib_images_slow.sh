@@ -1,0 +1,50 @@
+#!/bin/bash
+# convert_calib_images_slow.sh - issue 8: `rksim convert --calib DIR` calibrates from the
+# images themselves (own JPEG/PNG decoding, rknn-toolkit2 mean/std semantics), no HDF5
+# preparation.  PP-OCRv4 det int8 rk3588, --input-shape x=1,3,480,480, calibrated on every
+# image in ../shared/datasets/images/ppocr (16: 15 JPEG incl. 2 progressive + rec_test.png)
+# with PaddleOCR det's normalisation (mean 123.675,116.28,103.53, std 58.395,57.12,57.375,
+# RGB), once with min/max and once with --algo kl; then `rksim compare` against onnxref on
+# det_test.jpg (input built by scripts/make-calib.py, as convert_ppocr_det_slow.sh does).
+# Threshold: final output cosine >= 0.99 for both.  Also: the vendor-style dataset_20.txt
+# there lists files that are absent -> exit 3 naming the first one and its line.
+set -u
+: "${RKSIM:?}" "${RKSIM_SRC:?}" "${RKSIM_BUILD:?}"
+PY=${PYTHON:-/usr/bin/python3}
+SH=${RKSIM_SHARED:-}
+MODEL="$SH/datasets/ppocr/ch_PP-OCRv4_det_infer.onnx"
+IMG="$SH/datasets/images/ppocr"
+[ -n "$SH" ] && [ -f "$MODEL" ] && [ -f "$IMG/det_test.jpg" ] || { echo "skip: ../shared PP-OCR data missing"; exit 77; }
+$PY -c 'import PIL, h5py, numpy' 2>/dev/null || { echo "skip: python PIL/h5py/numpy missing"; exit 77; }
+D="$RKSIM_BUILD/convert_calib_images"
+rm -rf "$D"; mkdir -p "$D"
+NORM=(--mean-values 123.675,116.28,103.53 --std-values 58.395,57.12,57.375)
+
+# a dataset.txt naming missing files: clear error, exit 3
+"$RKSIM" convert "$MODEL" --soc rk3588 --dtype int8 --input-shape x=1,3,480,480 \
+  --calib "$IMG/dataset_20.txt" "${NORM[@]}" -o "$D/bad.rknn" -q 2> "$D/list.err"
+rc=$?
+if [ $rc -ne 3 ] || ! grep -q "dataset_20.txt line 1: image './french_0.jpg' not found" "$D/list.err"; then
+  echo "FAIL dataset_20.txt: exit $rc, $(cat "$D/list.err")"; exit 1
+fi
+echo "ok   $(cat "$D/list.err")"
+
+$PY "$RKSIM_SRC/scripts/make-calib.py" "$IMG/det_test.jpg" -o "$D/det_test.h5" > /dev/null || { echo "FAIL make-calib"; exit 1; }
+status=0
+for algo in normal kl; do
+  "$RKSIM" convert "$MODEL" --soc rk3588 --dtype int8 --input-shape x=1,3,480,480 --calib "$IMG" "${NORM[@]}" \
+    --algo $algo -o "$D/det_$algo.rknn" --verbose 2> "$D/convert_$algo.log" \
+    || { echo "FAIL convert --algo $algo"; tail -5 "$D/convert_$algo.log"; exit 1; }
+  grep "calibration" "$D/convert_$algo.log"
+  grep -q "min/max over 16 samples" "$D/convert_$algo.log" || { echo "FAIL: expected 16 calibration images"; exit 1; }
+  "$RKSIM" compare "$MODEL" "$D/det_$algo.rknn" "$D/det_test.h5" --no-single -o "$D/compare_$algo.txt" \
+    > "$D/summary_$algo.txt" 2>&1 || { echo "FAIL compare"; cat "$D/summary_$algo.txt"; exit 1; }
+  cos=$(sed -n "s/.*output 'sigmoid_0.tmp_0' cosine \([0-9.]*\).*/\1/p" "$D/summary_$algo.txt")
+  [ -n "$cos" ] || { echo "FAIL: no output cosine in the summary"; cat "$D/summary_$algo.txt"; exit 1; }
+  if $PY -c "import sys; sys.exit(0 if float('$cos') >= 0.99 else 1)"; then
+    echo "ok   PP-OCRv4 det int8 rk3588 --calib DIR --algo $algo: output cosine $cos (>= 0.99)"
+  else
+    echo "FAIL PP-OCRv4 det int8 rk3588 --calib DIR --algo $algo: output cosine $cos (< 0.99)"; status=1
+  fi
+done
+exit $status
