@@ -281,6 +281,13 @@ static int jpg_extend(int v, int s)
     return s && v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
 }
 
+/* DC prediction; clamped so that a crafted stream of large differences
+ * cannot overflow int (real DC values stay far inside +-2^16). */
+static void jpg_add_dc(jpg_comp *c, int diff)
+{
+    c->dc_pred = RK_MAX(-65536, RK_MIN(65536, c->dc_pred + diff));
+}
+
 static int jpg_decode(jpg *j, const jpg_huff *t)
 {
     int32_t code = 0;
@@ -297,7 +304,7 @@ static rk_status jpg_block_seq(jpg *j, jpg_comp *c, int16_t *blk)
     int t = jpg_decode(j, &j->dc[c->td]);
     if (t < 0 || t > 11)
         return jpg_fail(j, "bad DC Huffman code");
-    c->dc_pred += jpg_extend(jpg_getbits(j, t), t);
+    jpg_add_dc(c, jpg_extend(jpg_getbits(j, t), t));
     blk[0] = (int16_t)c->dc_pred;
     for (int k = 1; k < 64;) {
         int rs = jpg_decode(j, &j->ac[c->ta]);
@@ -334,7 +341,7 @@ static rk_status jpg_block_dc_prog(jpg *j, const jpg_scan *s, jpg_comp *c, int16
     int t = jpg_decode(j, &j->dc[c->td]);
     if (t < 0 || t > 11)
         return jpg_fail(j, "bad DC Huffman code");
-    c->dc_pred += jpg_extend(jpg_getbits(j, t), t);
+    jpg_add_dc(c, jpg_extend(jpg_getbits(j, t), t));
     blk[0] = (int16_t)(c->dc_pred * (1 << s->al));
     return RK_OK;
 }
