@@ -32,6 +32,26 @@ if [ $rc -ne 3 ] || ! grep -q "dataset_20.txt line 1: image './french_0.jpg' not
 fi
 echo "ok   $(cat "$D/list.err")"
 
+# a valid dataset.txt (paths relative to the list's folder, a blank line) on a one-conv model
+$PY - "$IMG" "$D" <<'PYEOF' || { echo "FAIL: list/model preparation"; exit 1; }
+import os, sys, numpy as np, onnx
+from onnx import helper, TensorProto, numpy_helper
+img, d = sys.argv[1], sys.argv[2]
+with open(os.path.join(d, 'dataset.txt'), 'w') as f:
+    for n in ['ger_1.jpg', '254.jpg', '', 'rec_test.png']:
+        f.write((os.path.relpath(os.path.join(img, n), d) if n else '') + '\n')
+w = numpy_helper.from_array(np.random.default_rng(2).normal(0, 0.3, (8, 3, 3, 3)).astype(np.float32), 'w')
+g = helper.make_graph([helper.make_node('Conv', ['x', 'w'], ['y'], pads=[1, 1, 1, 1])], 'g',
+                      [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3, 32, 48])],
+                      [helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 8, 32, 48])], [w])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), os.path.join(d, 'conv.onnx'))
+PYEOF
+"$RKSIM" convert "$D/conv.onnx" --soc rk3588 --dtype int8 --calib "$D/dataset.txt" "${NORM[@]}" --bgr \
+  -o "$D/conv.rknn" 2> "$D/list_ok.log" || { echo "FAIL convert --calib dataset.txt"; cat "$D/list_ok.log"; exit 1; }
+grep -q "min/max over 3 samples" "$D/list_ok.log" && grep -q "BGR order" "$D/list_ok.log" \
+  || { echo "FAIL: dataset.txt calibration notes"; cat "$D/list_ok.log"; exit 1; }
+echo "ok   --calib dataset.txt: $(grep 'min/max over' "$D/list_ok.log")"
+
 $PY "$RKSIM_SRC/scripts/make-calib.py" "$IMG/det_test.jpg" -o "$D/det_test.h5" > /dev/null || { echo "FAIL make-calib"; exit 1; }
 status=0
 for algo in normal mmse kl; do
