@@ -53,14 +53,26 @@ typedef enum rk_convert_dtype {
     RK_CONVERT_FP16 = 1
 } rk_convert_dtype;
 
-/* Activation calibration: min/max ("normal") or the range minimising the
- * int8 quantisation MSE over a histogram of the calibration data. */
-typedef enum rk_convert_algo { RK_CALIB_NORMAL = 0, RK_CALIB_MMSE = 1 } rk_convert_algo;
+/* Activation calibration: min/max ("normal"), the range minimising the
+ * int8 quantisation MSE over a histogram of the calibration data, or the
+ * range minimising the KL divergence (TensorRT-style entropy calibration)
+ * over the same histogram. */
+typedef enum rk_convert_algo { RK_CALIB_NORMAL = 0, RK_CALIB_MMSE = 1, RK_CALIB_KL = 2 } rk_convert_algo;
 
 typedef struct rk_convert_opts {
     rk_soc soc;               /* RK_SOC_RK3588 or RK_SOC_RK3566 (cv_soc.c) */
     rk_convert_dtype dtype;
     const char *calib_h5;     /* NULL: deterministic input (see cv_quant.c) */
+    /* Calibration images (cv_calib_src.c; used when calib_h5 is NULL): a
+     * folder (every .jpg/.jpeg/.png, sorted by name) or an rknn-toolkit2
+     * dataset.txt (one image path per line, relative to its folder).  Each
+     * image is resized to the input's H x W (Pillow bilinear) and
+     * normalised like rknn-toolkit2's mean_values/std_values, in pixel units
+     * and in the model's channel order: x = (pixel - mean[c]) / std[c].
+     * calib_std[c] == 0 means unset (1); calib_bgr: channel order BGR. */
+    const char *calib_images;
+    float calib_mean[3], calib_std[3];
+    bool calib_bgr;
     rk_convert_algo algo;
     bool no_tiling;           /* stop with the REGTASK line instead of tiling */
     bool weights_per_layer;   /* one weight scale per conv instead of per output channel */

@@ -16,6 +16,12 @@
  * --algo mmse: a second pass fills a 2048-bin histogram per tensor over the
  * min/max range; the range [a*min, b*max] (a, b on a geometric grid) with
  * the least expected int8 error (clipping + step^2/12) is kept.
+ * --algo kl: the same histogram, TensorRT-style entropy calibration
+ * (cv_kl_range below).
+ *
+ * Calibration data: an HDF5 file (already normalised), images (a folder or
+ * an rknn-toolkit2 dataset.txt, decoded and normalised in cv_calib_src.c),
+ * or the deterministic sample.
  *
  * Channel equalisation (our addition, a cross-layer-equalisation variant;
  * inferred to be harmless for the NPU because it only changes weights, BS
@@ -38,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cv_calib.h"
 #include "cv_internal.h"
 #include "rk_tensorio.h"
 
@@ -191,6 +198,31 @@ static rk_status calib_h5(ox_model *m, cv_graph *g, const char *path, int *n_sam
     }
     rk_tensor_list_free(&l);
     *n_samples = S;
+    return st;
+}
+
+/* Images (cv_calib_src.c): one model input with 3 channels. */
+static rk_status calib_images(ox_model *m, cv_graph *g, const rk_convert_opts *o, int *n_samples, rk_err *e)
+{
+    if (g->n_inputs != 1 || g->tensors[g->inputs[0]].c != 3)
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "image calibration (%s) needs a model with one 3-channel input; this one has %d input%s "
+                       "(first: %d channels) - use --calib FILE.h5",
+                       o->calib_images, g->n_inputs, g->n_inputs == 1 ? "" : "s",
+                       g->n_inputs ? g->tensors[g->inputs[0]].c : 0);
+    const cv_tensor *t = &g->tensors[g->inputs[0]];
+    cv_calib_list l;
+    rk_status st = cv_calib_list_open(o->calib_images, &l, e);
+    for (int i = 0; !st && i < l.n; i++) {
+        rk_tensor in;
+        memset(&in, 0, sizeof(in));
+        st = cv_calib_image_sample(l.paths[i], o, t->name, t->h, t->w, &in, e);
+        if (!st)
+            st = run_sample(m, g, &in, e);
+        rk_tensor_free(&in);
+    }
+    *n_samples = l.n;
+    cv_calib_list_free(&l);
     return st;
 }
 
@@ -392,9 +424,100 @@ static void choose_mmse_range(cv_tensor *t)
     t->max = (float)(hi * bb);
 }
 
+/*
+ * KL-divergence calibration, TensorRT's entropy method (NVIDIA, "8-bit
+ * Inference with TensorRT", GTC 2017) adapted to asymmetric int8:
+ *  - candidate windows of i bins, i = CV_KL_LEVELS .. nbins.  TensorRT
+ *    grows [0, i) over a histogram of |x|; here the histogram is signed, so
+ *    a window keeps the zero point's share: with zb = round(-lo / width),
+ *    the zero bin boundary, it starts at zb - round(i * zb / nbins) (all
+ *    non-negative tensors: [0, i) exactly as TensorRT);
+ *  - P = the window's counts with everything left of it added to its first
+ *    bin and everything right of it to its last bin (clipping);
+ *  - Q = the window's original counts merged into CV_KL_LEVELS groups of
+ *    consecutive bins (bin j -> group j * LEVELS / i), each group's total
+ *    spread evenly over its non-empty bins (empty bins stay 0);
+ *  - KL(P||Q) over normalised P, Q; a bin with P > 0 and Q = 0 makes the
+ *    divergence infinite (that window is not a candidate);
+ *  - the least divergence wins, ties to the wider window (NVIDIA's
+ *    pytorch-quantization also keeps the last minimum); no finite candidate
+ *    or an empty histogram: the whole [lo, hi].
+ * The window's value range is [lo + a * width, lo + (a + i) * width].
+ */
+static double kl_window(const uint32_t *hist, int nbins, int a, int i, double *q)
+{
+    double psum = 0, qsum = 0, kl = 0, left = 0, right = 0;
+    for (int k = 0; k < a; k++)
+        left += hist[k];
+    for (int k = a + i; k < nbins; k++)
+        right += hist[k];
+    for (int grp = 0, j = 0; grp < CV_KL_LEVELS; grp++) {
+        int j0 = j, nz = 0;
+        double tot = 0;
+        for (; j < i && (int)((int64_t)j * CV_KL_LEVELS / i) == grp; j++) {
+            tot += hist[a + j];
+            nz += hist[a + j] != 0;
+        }
+        for (int k = j0; k < j; k++)
+            q[k] = hist[a + k] ? tot / nz : 0;
+    }
+    for (int j = 0; j < i; j++) {
+        psum += hist[a + j];
+        qsum += q[j];
+    }
+    psum += left + right;
+    if (!(psum > 0) || !(qsum > 0))
+        return INFINITY;
+    for (int j = 0; j < i; j++) {
+        double p = hist[a + j] + (j == 0 ? left : 0) + (j == i - 1 ? right : 0);
+        if (p <= 0)
+            continue;
+        if (q[j] <= 0)
+            return INFINITY;
+        kl += p / psum * log((p / psum) / (q[j] / qsum));
+    }
+    return kl;
+}
+
+void cv_kl_range(const uint32_t *hist, int nbins, double lo, double hi, double *out_lo, double *out_hi)
+{
+    *out_lo = lo;
+    *out_hi = hi;
+    double width = (hi - lo) / nbins;
+    if (!(width > 0) || nbins < CV_KL_LEVELS)
+        return;
+    double *q = malloc((size_t)nbins * sizeof(double));
+    if (!q)
+        return; /* informational fallback: the min/max range */
+    long zb = lround(-lo / width);
+    zb = RK_MAX(0, RK_MIN(nbins, zb));
+    double best = INFINITY;
+    for (int i = CV_KL_LEVELS; i <= nbins; i++) {
+        int a = (int)(zb - lround((double)i * (double)zb / nbins));
+        a = RK_MAX(0, RK_MIN(nbins - i, a));
+        double kl = kl_window(hist, nbins, a, i, q);
+        if (kl <= best) {
+            best = kl;
+            *out_lo = lo + a * width;
+            *out_hi = lo + (a + i) * width;
+        }
+    }
+    free(q);
+}
+
+static void choose_kl_range(cv_tensor *t)
+{
+    double a, b;
+    cv_kl_range(t->hist, CV_HIST_BINS, t->min, t->max, &a, &b);
+    t->min = (float)a;
+    t->max = (float)b;
+}
+
 static rk_status calib_pass(ox_model *m, cv_graph *g, const rk_convert_opts *o, int *samples, rk_err *e)
 {
-    return o->calib_h5 ? calib_h5(m, g, o->calib_h5, samples, e) : calib_default(m, g, e);
+    if (o->calib_h5)
+        return calib_h5(m, g, o->calib_h5, samples, e);
+    return o->calib_images ? calib_images(m, g, o, samples, e) : calib_default(m, g, e);
 }
 
 rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_convert_report *rep, rk_err *e)
@@ -407,7 +530,7 @@ rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_co
         st = equalise(g, rep, e);
     if (st)
         return st;
-    if (o->algo == RK_CALIB_MMSE) {
+    if (o->algo == RK_CALIB_MMSE || o->algo == RK_CALIB_KL) {
         for (int i = 0; i < g->n_tensors; i++)
             if (g->tensors[i].calibrated && !(g->tensors[i].hist = calloc(CV_HIST_BINS, sizeof(uint32_t))))
                 return rk_errf(e, RK_ENOMEM, "convert: out of memory");
@@ -417,12 +540,24 @@ rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_co
         if (st)
             return st;
         for (int i = 0; i < g->n_tensors; i++)
-            if (g->tensors[i].hist)
-                choose_mmse_range(&g->tensors[i]);
-        cv_note(rep, "calibration: MMSE ranges from %d-bin histograms (second pass)", CV_HIST_BINS);
+            if (g->tensors[i].hist) {
+                if (o->algo == RK_CALIB_KL)
+                    choose_kl_range(&g->tensors[i]);
+                else
+                    choose_mmse_range(&g->tensors[i]);
+            }
+        cv_note(rep, "calibration: %s ranges from %d-bin histograms (second pass)",
+                o->algo == RK_CALIB_KL ? "KL-divergence" : "MMSE", CV_HIST_BINS);
     }
     cv_note(rep, "calibration: min/max over %d sample%s (%s)", samples, samples == 1 ? "" : "s",
-            o->calib_h5 ? o->calib_h5 : "deterministic [0,1) input; pass --calib for real data");
+            o->calib_h5       ? o->calib_h5
+            : o->calib_images ? o->calib_images
+                              : "deterministic [0,1) input; pass --calib for real data");
+    if (!o->calib_h5 && o->calib_images)
+        cv_note(rep, "calibration images: resized to the input's HxW (Pillow bilinear), %s order, "
+                "x = (pixel - mean) / std with mean %g,%g,%g std %g,%g,%g", o->calib_bgr ? "BGR" : "RGB",
+                o->calib_mean[0], o->calib_mean[1], o->calib_mean[2], o->calib_std[0] != 0 ? o->calib_std[0] : 1,
+                o->calib_std[1] != 0 ? o->calib_std[1] : 1, o->calib_std[2] != 0 ? o->calib_std[2] : 1);
     if ((st = rename_equalised(g, e)))
         return st;
     for (int i = 0; i < g->n_ops; i++) {

@@ -30,6 +30,7 @@ seed_files() { # the seed files for one target
     fuzz_onnx) find "$SHARED/datasets/rknn-vendor" "$SHARED/datasets/onnx-light" \
                  -name '*.onnx' -size -2M 2>/dev/null ;;
     fuzz_npy)  find "$SHARED/datasets/rknn-vendor" -name '*.npy' 2>/dev/null ;;
+    fuzz_image) find "$SHARED/datasets/images" \( -name '*.jpg' -o -name '*.png' \) -size -12k 2>/dev/null ;;
   esac
   [ -d "tests/fuzz/seeds/$1" ] && find "tests/fuzz/seeds/$1" -type f
   return 0

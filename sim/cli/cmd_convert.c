@@ -1,6 +1,8 @@
 /* cmd_convert.c - `rksim convert`: compile an ONNX model to a .rknn. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "convert.h"
@@ -10,8 +12,9 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: rksim convert MODEL.onnx --soc rk3588|rk3566 --dtype int8|fp16 [--calib FILE.h5]\n"
-            "                     [--algo normal|mmse] [--input-shape NAME=D0,D1,...[;NAME=...]]\n"
+            "usage: rksim convert MODEL.onnx --soc rk3588|rk3566 --dtype int8|fp16 [--calib DIR|LIST.txt|FILE.h5]\n"
+            "                     [--mean-values R,G,B] [--std-values R,G,B] [--bgr]\n"
+            "                     [--algo normal|mmse|kl] [--input-shape NAME=D0,D1,...[;NAME=...]]\n"
             "                     [--dynamic-input SETS] [--no-cpu-fallback]\n"
             "                     [--quant-method channel|layer] [--no-tiling] [--quiet|--verbose]\n"
             "                     -o OUT.rknn\n\n"
@@ -24,11 +27,20 @@ static void usage(FILE *out)
             "--soc rk3588|rk3566  target: RK3588 (\"v2\") or RK3566/RK3568 (\"lite\": 8-byte atoms,\n"
             "                 8 CBUF banks, its own register layouts; AveragePool becomes a depthwise\n"
             "                 conv, MaxPool is refused; see convert/README.md).\n"
-            "--calib FILE.h5  calibration set: one float dataset per input, [S,C,H,W], already\n"
-            "                 normalised as the model expects (scripts/make-calib.py builds one from\n"
-            "                 a folder of images); without it one deterministic [0,1) sample is used.\n"
-            "--algo normal|mmse  int8 activation ranges: min/max (default) or the range with the\n"
-            "                 least quantisation MSE over a histogram (a second calibration pass).\n"
+            "--calib SRC      calibration set; without it one deterministic [0,1) sample is used.\n"
+            "                 DIR: every .jpg/.jpeg/.png in it (sorted); LIST.txt: rknn-toolkit2's\n"
+            "                 dataset.txt (one image per line, relative to the list's folder).  Images\n"
+            "                 are resized to the input's HxW (bilinear, as PIL) and normalised with\n"
+            "                 the two options below (one 3-channel input only).  FILE.h5 (.h5/.hdf5):\n"
+            "                 one float dataset per input, [S,C,H,W], already normalised.\n"
+            "--mean-values R,G,B  --std-values R,G,B  rknn-toolkit2's normalisation in pixel units\n"
+            "                 (0..255), in the model's channel order: x = (pixel - mean) / std;\n"
+            "                 defaults 0,0,0 and 1,1,1 (raw pixels).  PP-OCR det: 123.675,116.28,103.53\n"
+            "                 and 58.395,57.12,57.375.\n"
+            "--bgr            feed image channels in BGR order (default RGB).\n"
+            "--algo normal|mmse|kl  int8 activation ranges: min/max (default), the range with the\n"
+            "                 least quantisation MSE, or the least KL divergence (TensorRT-style\n"
+            "                 entropy calibration), both over a histogram (a second calibration pass).\n"
             "--input-shape    fix symbolic input dims, e.g. x=1,3,480,480 (PP-OCR det).\n"
             "--dynamic-input  preset input-shape sets, each compiled to its own task list in one\n"
             "                 .rknn; `rksim run` picks the set matching its input.  Sets separated\n"
@@ -41,6 +53,22 @@ static void usage(FILE *out)
             "                 (e.g. a width > 8192) instead of splitting the op into tiles.\n\n"
             "exit: 0 ok, 1 field overflow under --no-tiling, 2 usage, 3 bad input,\n"
             "      4 unsupported op/shape/SoC, 5 internal\n");
+}
+
+/* "R,G,B" -> v[3]; std values must be non-zero and finite. */
+static bool parse_rgb(const char *s, float v[3], bool nonzero)
+{
+    char *end;
+    for (int k = 0; k < 3; k++) {
+        double d = strtod(s, &end);
+        if (end == s || !(d == d) || d > 1e30 || d < -1e30 || (nonzero && d == 0))
+            return false;
+        v[k] = (float)d;
+        if (k < 2 && *end != ',')
+            return false;
+        s = end + 1;
+    }
+    return *end == '\0';
 }
 
 int cmd_convert(int argc, char **argv)
@@ -61,7 +89,18 @@ int cmd_convert(int argc, char **argv)
         } else if (strcmp(a, "--dtype") == 0 && i + 1 < argc) {
             dtype = argv[++i];
         } else if (strcmp(a, "--calib") == 0 && i + 1 < argc) {
-            o.calib_h5 = argv[++i];
+            const char *c = argv[++i], *dot = strrchr(c, '.');
+            if (dot && (!strcasecmp(dot, ".h5") || !strcasecmp(dot, ".hdf5")))
+                o.calib_h5 = c;
+            else
+                o.calib_images = c;
+        } else if ((strcmp(a, "--mean-values") == 0 || strcmp(a, "--std-values") == 0) && i + 1 < argc) {
+            bool is_std = a[2] == 's';
+            if (!parse_rgb(argv[++i], is_std ? o.calib_std : o.calib_mean, is_std))
+                return cli_usage_error(CMD, "%s needs three comma-separated numbers%s, not '%s'", a,
+                                       is_std ? " (non-zero)" : "", argv[i]);
+        } else if (strcmp(a, "--bgr") == 0) {
+            o.calib_bgr = true;
         } else if (strcmp(a, "--quant-method") == 0 && i + 1 < argc) {
             const char *qm = argv[++i];
             if (strcmp(qm, "layer") != 0 && strcmp(qm, "channel") != 0)
@@ -73,8 +112,10 @@ int cmd_convert(int argc, char **argv)
                 o.algo = RK_CALIB_NORMAL;
             else if (strcmp(al, "mmse") == 0)
                 o.algo = RK_CALIB_MMSE;
+            else if (strcmp(al, "kl") == 0)
+                o.algo = RK_CALIB_KL;
             else
-                return cli_usage_error(CMD, "--algo must be normal or mmse, not '%s' (kl: not yet)", al);
+                return cli_usage_error(CMD, "--algo must be normal, mmse or kl, not '%s'", al);
         } else if (strcmp(a, "--input-shape") == 0 && i + 1 < argc) {
             o.input_shapes = argv[++i];
         } else if (strcmp(a, "--dynamic-input") == 0 && i + 1 < argc) {
