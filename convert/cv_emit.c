@@ -343,6 +343,15 @@ rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_
     if (!no_tiling)
         while (tw > 1 && ((tw - 1) * op->sx + op->kw > CV_MAX_IN_W || tw > CV_MAX_OUT_W))
             tw = (tw + 1) / 2;
+    /* ... and so that the input rows of one output row fit beside the
+     * smallest weight group (fp16 depthwise 5x5 over 480 channels x 80
+     * columns in PP-OCRv4 rec needs 12 banks for one row otherwise) */
+    int wmin = weight_banks(op, cin_al, esz, op->depthwise ? op->k : RK_MIN(op->k, esz == 1 ? 32 : 16));
+    if (!no_tiling)
+        while (tw > 1 &&
+               banks_for(RK_MIN((tw - 1) * op->sx + op->kw, x->w), RK_MIN(op->kh, x->h), cin_al, esz) + wmin >
+                   CV_CBUF_BANKS)
+            tw = (tw + 1) / 2;
     int iw_max = RK_MIN((tw - 1) * op->sx + op->kw, x->w);
     int min_data_banks = RK_MAX(1, banks_for(iw_max, RK_MIN(op->kh, x->h), cin_al, esz));
     /* Channel tiles: kernels per group so the group's weights (plus Mesa's

@@ -48,6 +48,10 @@ typedef struct cv_tensor {
                     groups, stored y/eq[c] (weights and bias of output
                     channel c divided by eq[c]); the CPU groups multiply
                     back in float */
+    /* hybrid (cv_hybrid.c): stored as fp16 in an int8 program (written by
+     * an fp16 NPU op, or a CPU group's output named in the config / read by
+     * an fp16 op).  The calibration fields stay (conversions copy them). */
+    bool fp16;
     uint32_t *hist;   /* MMSE calibration: CV_HIST_BINS counts over the min/max pass's [min, max] */
 } cv_tensor;
 
@@ -89,6 +93,11 @@ typedef struct cv_op {
     int n_cpu_out;
     uint8_t *blob;
     size_t blob_len;
+    /* hybrid (cv_hybrid.c): fp16 = this NPU op runs in fp16 inside an int8
+     * program (its inputs and output are fp16 tensors); cvt = a CPU op with
+     * no ONNX nodes converting in[0] to out (int8 <-> fp16, blob: Identity). */
+    bool fp16;
+    bool cvt;
 } cv_op;
 
 /* Shape and element type of a value as seen in one float run (CPU nodes
@@ -139,6 +148,12 @@ const rk_tensor *cv_find_const(const ox_model *m, const cv_graph *g, const char 
 /* cv_quant.c: min/max per tensor, then int8 scale/zp. */
 rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_convert_report *rep,
                        rk_err *e);
+/* cv_hybrid.c: after calibration, mark the configured layers fp16 and
+ * insert conversion ops at dtype boundaries (RK_EINPUT naming every unknown
+ * tensor); cv_hybrid_finish (after cv_cpu_finish) writes their blobs. */
+rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_report *rep, rk_err *e);
+rk_status cv_hybrid_finish(const ox_model *m, cv_graph *g, rk_err *e);
+
 /* cv_build.c: tensors, nodes, buffers, program -> model. */
 rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out,
                          rk_convert_report *rep, rk_err *e);
