@@ -302,38 +302,26 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
  * fp16 Add on the DPU (flying mode): a from MRDMA, b per pixel from ERDMA
  * as fp16 (ERDMA_DATA_SIZE 2), EW ALU add in fp32, FP32TOFP16_EN at
  * OUT_CVT; BS passes a through (ALU + 0.0f, MUL x 1.0).  The register
- * recipe is sim_asm_ew_task's fp16 form (SEMANTICS D-FPSTAGE / D-FPEW:
- * operand formats inferred, unit-tested against numpy in test_sim_units).
+ * recipe is cv_emit_add's int8 one with sim_asm_ew_task's fp16 fields
+ * (SEMANTICS D-FPSTAGE / D-FPEW: operand formats inferred, unit-tested
+ * against numpy in test_sim_units).
  * A fused ReLU is the EW ReLU (after the addition); a fused Clip with a
  * finite upper bound would need ReLUx (EW_RELUX_CMP, only assumed): refused.
  */
 static rk_status build_add_fp16(sim_asm *a, const cv_graph *g, const cv_op *op, uint32_t op_idx, rk_err *e)
 {
-    const cv_tensor *y = &g->tensors[op->out];
     if (isfinite(op->clip_hi) || (isfinite(op->clip_lo) && op->clip_lo != 0.0f))
         return rk_errf(e, RK_EUNSUPPORTED, "%s: fp16 Add with a fused Clip [%g, %g] is not lowered (needs the "
                        "assumed float ReLUx, SEMANTICS D-FPEW); only Add and Add+Relu", op->label, op->clip_lo,
                        op->clip_hi);
-    sim_asm_ew ew;
-    memset(&ew, 0, sizeof(ew));
-    ew.prec = SIM_PREC_FP16;
-    ew.w = y->w;
-    ew.h = y->h;
-    ew.c = y->c;
-    ew.a_tensor = g->tensors[op->in[0]].name;
-    ew.b_tensor = g->tensors[op->in[1]].name;
-    ew.out_tensor = y->name;
-    ew.a_alu = 0;          /* + 0.0f (fp32 bits) */
-    ew.a_mul = 0x3C00;     /* x 1.0 (fp16 bits) */
-    ew.algo = 2;           /* EW ALU add (TRM) */
-    ew.relu = op->relu;
-    ew.out_scale = 1;      /* float OUT_CVT must be the identity (SEMANTICS D-FP) */
-    sim_asm_ew_task(a, &ew, op_idx);
-    if (a->st) {
-        *e = a->err;
-        return rk_err_wrap(e, "%s (fp16 DPU Add)", op->label);
-    }
-    return RK_OK;
+    cv_add_q q;
+    memset(&q, 0, sizeof(q));
+    q.prec = SIM_PREC_FP16;
+    q.a_alu = 0;        /* BS: + 0.0f (fp32 bits) */
+    q.a_mul = 0x3C00;   /* BS: x 1.0 (fp16 bits) */
+    q.b_scale = 1;      /* unused: EW converter bypassed */
+    q.out_scale = 1;    /* float OUT_CVT must be the identity (SEMANTICS D-FP) */
+    return cv_emit_add(a, g, op, &q, op_idx, e);
 }
 
 static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o, uint32_t op_idx,

@@ -430,14 +430,21 @@ rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_a
 {
     const cv_tensor *y = &g->tensors[op->out];
     cv_packer p = {.a = a, .op = op, .e = e};
-    int w = y->w, h = y->h, cal = RK_ALIGN_UP(y->c, 16);
+    /* fp16 (q->prec): fp16 operands and output, fp32 inside, the EW
+     * converter bypassed (SEMANTICS D-FPEW, as sim_asm_ew_task's fp16 form) */
+    bool f16 = q->prec == SIM_PREC_FP16;
+    int prec = f16 ? SIM_PREC_FP16 : SIM_PREC_INT8;
+    int w = y->w, h = y->h, cal = RK_ALIGN_UP(y->c, f16 ? 8 : 16);
     sim_asm_reg(a, 0x4004, 0xE);
     sim_asm_reg(a, 0x5004, 0xE);
     pack(&p, "DPU_FEATURE_MODE_CFG", "BURST_LEN", 15);
     pack(&p, "DPU_FEATURE_MODE_CFG", "OUTPUT_MODE", 2);
     pack(&p, "DPU_FEATURE_MODE_CFG", "FLYING_MODE", 1);
     emit(&p, R_DPU_FEATURE_MODE_CFG);
-    emit(&p, R_DPU_DATA_FORMAT); /* int8 in/proc/out, no negative shifts */
+    pack(&p, "DPU_DATA_FORMAT", "OUT_PRECISION", prec);
+    pack(&p, "DPU_DATA_FORMAT", "IN_PRECISION", prec);
+    pack(&p, "DPU_DATA_FORMAT", "PROC_PRECISION", prec);
+    emit(&p, R_DPU_DATA_FORMAT); /* no negative shifts */
     if (!p.st)
         sim_asm_addr(a, R_DPU_DST_BASE_ADDR, y->name, 0);
     pack(&p, "DPU_DST_SURF_STRIDE", "DST_SURF_STRIDE", (int64_t)w * h);
@@ -466,7 +473,8 @@ rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_a
     sim_asm_reg(a, R_DPU_BN_CFG, 0x53); /* BN bypassed: vendor value for stages without BN */
     pack(&p, "DPU_EW_CFG", "EW_CVT_TYPE", 1);
     pack(&p, "DPU_EW_CFG", "EW_DATA_MODE", 1);
-    pack(&p, "DPU_EW_CFG", "EDATA_SIZE", 1);
+    pack(&p, "DPU_EW_CFG", "EDATA_SIZE", f16 ? 2 : 1);
+    pack(&p, "DPU_EW_CFG", "EW_OP_CVT_BYPASS", f16 ? 1 : 0);
     pack(&p, "DPU_EW_CFG", "EW_ALU_ALGO", 2); /* add (TRM) */
     pack(&p, "DPU_EW_CFG", "EW_RELU_BYPASS", op->relu ? 0 : 1);
     pack(&p, "DPU_EW_CFG", "EW_LUT_BYPASS", 1);
@@ -477,6 +485,7 @@ rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_a
     emit(&p, R_DPU_EW_CVT_SCALE);
     sim_asm_reg(a, R_DPU_OUT_CVT_OFFSET, (uint32_t)q->out_offset);
     pack(&p, "DPU_OUT_CVT_SCALE", "OUT_CVT_SCALE", (uint16_t)q->out_scale);
+    pack(&p, "DPU_OUT_CVT_SCALE", "FP32TOFP16_EN", f16 ? 1 : 0);
     emit(&p, R_DPU_OUT_CVT_SCALE);
     pack(&p, "DPU_OUT_CVT_SHIFT", "OUT_CVT_SHIFT", q->out_shift);
     emit(&p, R_DPU_OUT_CVT_SHIFT);
@@ -491,7 +500,7 @@ rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_a
     sim_asm_reg(a, R_RDMA_BRDMA_CFG, 0);
     sim_asm_reg(a, R_RDMA_NRDMA_CFG, 0);
     pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_MODE", 1);
-    pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", 1);
+    pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", f16 ? 2 : 1);
     emit(&p, R_RDMA_ERDMA_CFG);
     if (!p.st)
         sim_asm_addr(a, R_RDMA_EW_BASE_ADDR, g->tensors[op->in[1]].name, 0);
@@ -499,6 +508,8 @@ rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_a
     emit(&p, R_RDMA_EW_SURF_STRIDE);
     pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);
     pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "FLYING_MODE", 1);
+    pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "IN_PRECISION", prec);
+    pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "PROC_PRECISION", prec);
     emit(&p, R_RDMA_FEATURE_MODE_CFG);
     /* dense MRDMA lines and surfaces: SRC_DMA_CFG and SURF_NOTCH written 0
      * explicitly (vendor multiple_input task 0 writes 0 for a dense cube; the

@@ -180,8 +180,11 @@ typedef struct cv_conv_q {
 rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_conv_q *q,
                        bool no_tiling, uint32_t op_idx, int *n_tiles, rk_err *e);
 
-/* Int8 Add parameters (see cv_build.c for the arithmetic). */
+/* Add parameters (see cv_build.c for the arithmetic).  prec: SIM_PREC_INT8
+ * (0) or SIM_PREC_FP16 (then a_alu = fp32 bits, a_mul = fp16 bits, the EW
+ * converter is bypassed and out_scale must be 1). */
 typedef struct cv_add_q {
+    int prec;
     int32_t a_alu;   /* BS ALU operand: -zp_a */
     int16_t a_mul;   /* BS MUL operand (shift 0): s_a / u */
     int32_t b_offset; /* EW converter offset: -zp_b */
