@@ -236,7 +236,7 @@ rk_status rk_hybrid_cfg_parse(const char *text, size_t len, const char *what, rk
             continue; /* blank or comment */
         if (*s == '\t')
             st = rk_errf(e, RK_EINPUT, "%s:%d: tab in indentation (YAML allows spaces only)", L.what, L.lineno);
-        else if (indent == 0 && (strncmp(s, "---", 3) == 0 || strncmp(s, "...", 3) == 0) && end - s == 3)
+        else if (indent == 0 && end - s == 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0))
             continue; /* document markers */
         else if (indent == 0) {
             char key[512];
