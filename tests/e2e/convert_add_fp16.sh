@@ -71,4 +71,17 @@ for n in add_convs_c5 add_convs_c12 add_convs_c33 add_input_relu_c5 add_input_re
   run_case "$n" fp16 0.999
   run_case "$n" int8 0.99
 done
+# hybrid: add1 of the chain in fp16 inside the int8 program (--hybrid): its
+# int8 operands get conversion nodes (Cast), its fp16 output is converted
+# back once for both int8 readers; bound 0.99 as int8
+printf 'custom_quantize_layers:\n    s: float16  # add1\n' > "$D/chain.cfg"
+"$RKSIM" convert "$D/add_chain.onnx" --soc rk3588 --dtype int8 --calib "$D/add_chain_input.h5" --hybrid "$D/chain.cfg" \
+  -o "$D/add_chain_hybrid.rknn" 2> "$D/hybrid.log" || { echo "FAIL hybrid convert"; cat "$D/hybrid.log"; fail=1; }
+grep -q "hybrid: 1 NPU op in fp16, 0 CPU outputs stored fp16, 3 int8<->fp16 conversion nodes" "$D/hybrid.log" \
+  || { echo "FAIL hybrid: expected 1 fp16 op and 3 conversions"; cat "$D/hybrid.log"; fail=1; }
+"$RKSIM" run "$D/add_chain_hybrid.rknn" "$D/add_chain_input.h5" -q -o "$D/add_chain_hybrid_sim.h5" \
+  || { echo "FAIL hybrid run"; fail=1; }
+c=$(cosine "$D/add_chain_hybrid_sim.h5" "$D/add_chain_ref.h5")
+if $PY -c "import sys; sys.exit(0 if float('$c') >= 0.99 else 1)"; then echo "ok   add_chain hybrid (add1 fp16) cosine $c (>= 0.99)"
+else echo "FAIL add_chain hybrid cosine $c"; fail=1; fi
 exit $fail
