@@ -488,6 +488,8 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
         }
     }
     free(ti);
+    if (!st && rep)
+        rep->n_cpu_ops += (size_t)n_cvt;
     if (!st)
         cv_note(rep, "hybrid: %d NPU op%s in fp16, %d CPU output%s stored fp16, %d int8<->fp16 conversion node%s%s",
                 n_npu, n_npu == 1 ? "" : "s", n_cpu, n_cpu == 1 ? "" : "s", n_cvt, n_cvt == 1 ? "" : "s",
