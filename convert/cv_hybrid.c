@@ -347,6 +347,9 @@ static rk_status add_cvt_tensor(cv_graph *g, int src, bool to_fp16, int *dst, rk
     t->c = s->c;
     t->h = s->h;
     t->w = s->w;
+    t->nd = s->nd; /* NPU ops that read non-[1,C,H,W] tensors (MatMul lowering) */
+    t->ndim = s->ndim;
+    memcpy(t->dims, s->dims, sizeof(t->dims));
     t->min = s->min;
     t->max = s->max;
     t->calibrated = s->calibrated;
@@ -500,7 +503,7 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
 /* --------------------------------------------------- conversion blobs */
 
 /* The ONNX definition of a conversion node: Identity(src) -> dst on float
- * [1,C,H,W]; the simulator's CPU fallback dequantises src and quantises
+ * [1,C,H,W] (or the nd shape); the simulator's CPU fallback dequantises src and quantises
  * dst with their own dtypes, which is the whole conversion. */
 static rk_status cvt_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_err *e)
 {
@@ -512,22 +515,25 @@ static rk_status cvt_blob(const ox_model *m, const cv_graph *g, cv_op *op, rk_er
     Onnx__TypeProto type[2];
     Onnx__TypeProto__Tensor tt[2];
     Onnx__TensorShapeProto shape[2];
-    Onnx__TensorShapeProto__Dimension dim[2][4], *dimp[2][4];
+    Onnx__TensorShapeProto__Dimension dim[2][RK_MAX_DIMS], *dimp[2][RK_MAX_DIMS];
     const cv_tensor *ts[2] = {&g->tensors[op->in[0]], &g->tensors[op->out]};
     char *in_name = ts[0]->name, *out_name = ts[1]->name;
     for (int v = 0; v < 2; v++) {
-        int64_t d[4] = {1, ts[v]->c, ts[v]->h, ts[v]->w};
+        int nd = ts[v]->nd ? ts[v]->ndim : 4;
+        int64_t d[RK_MAX_DIMS] = {1, ts[v]->c, ts[v]->h, ts[v]->w};
+        if (ts[v]->nd)
+            memcpy(d, ts[v]->dims, sizeof(d));
         onnx__value_info_proto__init(&vi[v]);
         onnx__type_proto__init(&type[v]);
         onnx__type_proto__tensor__init(&tt[v]);
         onnx__tensor_shape_proto__init(&shape[v]);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < nd; i++) {
             onnx__tensor_shape_proto__dimension__init(&dim[v][i]);
             dim[v][i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
             dim[v][i].dim_value = d[i];
             dimp[v][i] = &dim[v][i];
         }
-        shape[v].n_dim = 4;
+        shape[v].n_dim = (size_t)nd;
         shape[v].dim = dimp[v];
         tt[v].has_elem_type = 1;
         tt[v].elem_type = RK_DT_F32;
