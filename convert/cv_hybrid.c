@@ -401,11 +401,15 @@ static rk_status resolve_names(const cv_graph *g, const rk_hybrid_cfg *cfg, int 
     int bad = 0;
     list[0] = '\0';
     for (int i = 0; i < cfg->n_layers; i++) {
-        ti[i] = cv_find_tensor(g, cfg->layers[i]);
-        if (ti[i] < 0) {
-            char eq[600];
-            snprintf(eq, sizeof(eq), "%s#eq", cfg->layers[i]);
-            ti[i] = cv_find_tensor(g, eq);
+        /* stored forms renamed after calibration: channel-equalised
+         * ("#eq", cv_quant.c) and, where MatMul lowering exists, matrix
+         * views ("#mm") */
+        static const char *const suffix[] = {"", "#eq", "#mm"};
+        ti[i] = -1;
+        for (size_t k = 0; ti[i] < 0 && k < RK_ARRAY_LEN(suffix); k++) {
+            char nm[600];
+            snprintf(nm, sizeof(nm), "%s%s", cfg->layers[i], suffix[k]);
+            ti[i] = cv_find_tensor(g, nm);
         }
         if (ti[i] >= 0 && !g->tensors[ti[i]].is_input)
             continue;
