@@ -315,14 +315,29 @@ static int producer_of(const cv_graph *g, int ti)
     return -1;
 }
 
-/* cv_graph.c lower_conv refuses multi-surface inputs of < 4 rows; a conv
- * that passed with int8's 16-channel surfaces may have several fp16 ones. */
-static bool fp16_lowerable(const cv_graph *g, const cv_op *op)
+/*
+ * NPU op kinds whose builder honours op->fp16 (cv_build.c op_dtype) and
+ * whose fp16 form is lowered.  Any other kind (e.g. one added by a later
+ * lowering) stays int8 with a note until its builder reads op_dtype() and
+ * it is listed here - the rest of the mechanism (tensor dtypes, conversion
+ * nodes) does not depend on the op kind.  Conv: cv_graph.c lower_conv
+ * refuses multi-surface inputs of < 4 rows; a conv that passed with int8's
+ * 16-channel surfaces may have several fp16 ones.
+ */
+static bool fp16_lowerable(const cv_graph *g, const cv_op *op, const char **why)
 {
-    if (op->kind != CV_CONV)
+    switch (op->kind) {
+    case CV_CONV:
+        *why = "its input is several fp16 surfaces of < 4 rows, not lowered";
+        return !(g->tensors[op->in[0]].h < 4 && g->tensors[op->in[0]].c > 8);
+    case CV_ADD:
+    case CV_MAXPOOL:
+    case CV_AVGPOOL:
         return true;
-    const cv_tensor *x = &g->tensors[op->in[0]];
-    return !(x->h < 4 && x->c > 8);
+    default:
+        *why = "no fp16 form of this op kind inside an int8 program";
+        return false;
+    }
 }
 
 /* A copy of tensor src stored in the other dtype: "<src>#fp16" / "#int8",
@@ -451,6 +466,7 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     rk_status st = resolve_names(g, cfg, ti, e);
     int n_npu = 0, n_cpu = 0, n_cvt = 0;
+    const char *why = "";
     for (int i = 0; !st && i < cfg->n_layers; i++) {
         int p = producer_of(g, ti[i]);
         if (p < 0) {
@@ -461,9 +477,8 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
         if (op->kind == CV_CPU) {
             g->tensors[ti[i]].fp16 = true; /* computed in float anyway: stored as fp16 instead of int8 */
             n_cpu++;
-        } else if (!fp16_lowerable(g, op)) {
-            cv_note(rep, "hybrid: %s stays int8 (its %d-row, %d-channel input is several fp16 surfaces of < 4 "
-                    "rows, not lowered)", op->label, g->tensors[op->in[0]].h, g->tensors[op->in[0]].c);
+        } else if (!fp16_lowerable(g, op, &why)) {
+            cv_note(rep, "hybrid: %s stays int8 (%s)", op->label, why);
         } else {
             op->fp16 = true;
             g->tensors[op->out].fp16 = true;
