@@ -445,18 +445,22 @@ static rk_status resolve_names(const cv_graph *g, const rk_hybrid_cfg *cfg, int 
 
 /* CPU-produced tensors: fp16 when named or when an fp16 NPU op reads them
  * (the CPU quantises straight to the reader's dtype, no int8 detour). */
-static void cpu_outputs_follow_readers(cv_graph *g)
+static int cpu_outputs_follow_readers(cv_graph *g)
 {
+    int n = 0;
     for (int k = 0; k < g->n_ops; k++) {
         const cv_op *op = &g->ops[k];
         if (op->kind == CV_CPU || !op->fp16)
             continue;
         for (int j = 0; j < op->n_in; j++) {
             int p = producer_of(g, op->in[j]);
-            if (p >= 0 && g->ops[p].kind == CV_CPU)
+            if (p >= 0 && g->ops[p].kind == CV_CPU && !g->tensors[op->in[j]].fp16) {
                 g->tensors[op->in[j]].fp16 = true;
+                n++;
+            }
         }
     }
+    return n;
 }
 
 rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_report *rep, rk_err *e)
@@ -486,7 +490,7 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
         }
     }
     if (!st)
-        cpu_outputs_follow_readers(g);
+        n_cpu += cpu_outputs_follow_readers(g);
     /* boundaries: every NPU input in its reader's dtype */
     for (int k = 0; !st && k < g->n_ops; k++) {
         if (g->ops[k].kind == CV_CPU)

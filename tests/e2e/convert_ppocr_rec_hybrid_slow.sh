@@ -13,6 +13,7 @@
 #     attn*V) in float16: final cosine >= 0.99.  (Where the attention MatMuls
 #     are CPU nodes they are float already and the config only changes their
 #     storage; with NPU MatMuls they move to fp16.)
+#     3b: every NPU layer named: >= 0.9999 (mechanism check on a real model).
 #  4. --hybrid-auto 4: final cosine >= 0.99 and a non-empty written config.
 #  5. compare --hybrid-cfg -> convert --hybrid round trip (the writer's names
 #     are accepted), and a config with unknown names: exit 3 naming them.
@@ -87,6 +88,15 @@ fi
 [ "$(grep -c ': float16$' "$D/attention.cfg")" = 6 ] || { echo "FAIL attention.cfg"; cat "$D/attention.cfg"; fail=1; }
 conv "$D/hyb_attn.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/attention.cfg" \
   && { grep "hybrid:" "$D/hyb_attn.rknn.log"; check hybrid_attention "$D/hyb_attn.rknn" 0.99 --no-single; }
+
+# 3b. every NPU layer of the int8 program named (their ONNX output names, "#eq" dropped: the reader
+# maps them): all 27 NPU ops fp16, one int8->fp16 conversion at the input, CPU nodes reading
+# fp16 tensors; must come close to the fp16 program (>= 0.9999; 1.00000 when written)
+{ echo "custom_quantize_layers:"
+  "$RKSIM" info "$D/int8.rknn" | grep -E "^ +[0-9]+ +(Conv|ConvRelu|Add|AddRelu|AveragePool|MaxPool) +[A-Za-z]+:[^ ]+ +[0-9]" \
+    | sed 's/.* -> //; s/#eq$//' | awk '{print "    " $1 ": float16"}'; } > "$D/all_npu.cfg"
+conv "$D/hyb_all.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/all_npu.cfg" \
+  && { grep "hybrid:" "$D/hyb_all.rknn.log"; check hybrid_all_npu "$D/hyb_all.rknn" 0.9999 --no-single; }
 
 # 4. --hybrid-auto
 conv "$D/hyb_auto.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid-auto 4 \
