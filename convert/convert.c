@@ -32,26 +32,37 @@ rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rk
     if (!cv_soc_get(opts->soc))
         return rk_errf(e, RK_EUNSUPPORTED, "convert: no lowering for --soc %s (lowered: rk3588, rk3566/rk3568)",
                        rk_soc_name(opts->soc));
+    if (opts->hybrid_cfg && opts->dtype != RK_CONVERT_INT8)
+        return rk_errf(e, RK_EUSAGE, "convert: a hybrid config moves layers of an int8 program to fp16; use it "
+                       "with --dtype int8");
     if (opts->dynamic_input)
         return rk_convert_onnx_sets(onnx_path, opts, out, rep, e);
     ox_model *om = NULL;
     cv_graph g;
+    rk_hybrid_cfg hy;
     memset(&g, 0, sizeof(g));
-    rk_status st = ox_model_load_file(onnx_path, &om, e);
+    memset(&hy, 0, sizeof(hy));
+    rk_status st = opts->hybrid_cfg ? rk_hybrid_cfg_read(opts->hybrid_cfg, &hy, e) : RK_OK;
     if (st)
         return st;
+    if ((st = ox_model_load_file(onnx_path, &om, e))) {
+        rk_hybrid_cfg_free(&hy);
+        return st;
+    }
     if (opts->dtype == RK_CONVERT_FP16 && opts->calib_h5)
         cv_note(rep, "--calib %s ignored: fp16 programs need no calibration", opts->calib_h5);
     /* fp16 programs carry no quantisation parameters: no calibration run */
     if ((st = cv_graph_build(om, opts, &g, rep, e)) ||
         (opts->dtype == RK_CONVERT_INT8 && (st = cv_calibrate(om, &g, opts, rep, e))) ||
-        (st = cv_cpu_finish(om, &g, e)) || (st = cv_build_model(&g, opts, out, rep, e)))
+        (opts->hybrid_cfg && (st = cv_hybrid_apply(&g, &hy, rep, e))) || (st = cv_cpu_finish(om, &g, e)) ||
+        (st = cv_hybrid_finish(om, &g, e)) || (st = cv_build_model(&g, opts, out, rep, e)))
         goto done;
     if ((st = validate_program(*out, opts->soc, e))) {
         rknn_free(*out);
         *out = NULL;
     }
 done:
+    rk_hybrid_cfg_free(&hy);
     cv_graph_free(&g);
     ox_model_free(om);
     return st;

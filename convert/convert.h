@@ -93,6 +93,11 @@ typedef struct rk_convert_opts {
      * data cut to its shape (leading slice along each axis), so give the
      * data of the largest set, as rknn-toolkit2 asks for its MaxShape. */
     const char *dynamic_input;
+    /* Hybrid quantisation (int8 only): an rknn-toolkit2 quantization config
+     * (YAML, `custom_quantize_layers: {tensor: float16}`); the named layers
+     * are compiled in fp16 with conversions at the boundaries (cv_hybrid.c).
+     * NULL: none. */
+    const char *hybrid_cfg;
 } rk_convert_opts;
 
 /* What the compiler did, for the CLI to print.  notes: one sentence each. */
@@ -107,6 +112,20 @@ typedef struct rk_convert_report {
 } rk_convert_report;
 
 void rk_convert_report_free(rk_convert_report *r);
+
+/* The layer list of a hybrid quantisation config (cv_hybrid.c): the tensor
+ * names mapped to float16 (int8 entries are dropped: the default). */
+typedef struct rk_hybrid_cfg {
+    char **layers;
+    int n_layers;
+} rk_hybrid_cfg;
+
+/* Parse the YAML text (len bytes; `what` names it in errors, with line
+ * numbers).  RK_EINPUT for malformed YAML, a missing custom_quantize_layers
+ * key, duplicate names or unknown values; RK_EUNSUPPORTED for int16. */
+rk_status rk_hybrid_cfg_parse(const char *text, size_t len, const char *what, rk_hybrid_cfg *cfg, rk_err *e);
+rk_status rk_hybrid_cfg_read(const char *path, rk_hybrid_cfg *cfg, rk_err *e);
+void rk_hybrid_cfg_free(rk_hybrid_cfg *cfg);
 
 /* Compile `onnx_path`.  On success *out is a complete model (write it with
  * rknn_write_file).  Errors: RK_EINPUT unreadable model / calibration file,

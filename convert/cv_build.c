@@ -48,6 +48,17 @@ static rk_status fixed_point(double m, const char *what, const cv_op *op, int16_
 
 static int esz_of(rk_convert_dtype d) { return d == RK_CONVERT_INT8 ? 1 : 2; }
 
+/* Hybrid (cv_hybrid.c): an op or tensor marked fp16 inside an int8 program. */
+static rk_convert_dtype op_dtype(const rk_convert_opts *o, const cv_op *op)
+{
+    return op->fp16 ? RK_CONVERT_FP16 : o->dtype;
+}
+
+static rk_convert_dtype tensor_dtype(rk_convert_dtype program, const cv_tensor *t)
+{
+    return t->fp16 ? RK_CONVERT_FP16 : program;
+}
+
 /* ------------------------------------------------------------ tensors */
 
 static rk_status add_rknn_tensor(rknn_model *m, const cv_soc *S, const cv_tensor *t, rk_convert_dtype dt,
@@ -311,7 +322,8 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     float *wscale = calloc((size_t)op->k, sizeof(float));
     if (!wscale)
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-    rk_status st = o->dtype == RK_CONVERT_INT8
+    rk_convert_dtype dt = op_dtype(o, op);
+    rk_status st = dt == RK_CONVERT_INT8
                        ? conv_int8(g, op, o->weights_per_layer, &wraw, &bs, &bl, &q, wscale, e)
                        : conv_fp16(g, op, &wraw, &bs, &bl, &q, rep, e);
     if (!st)
@@ -320,8 +332,8 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     int32_t wshape[4] = {op->k, op->depthwise ? 1 : g->tensors[op->in[0]].c, op->kh, op->kw};
     int32_t bshape[1] = {op->k};
     if (!st)
-        st = add_const(m, wname, o->dtype == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16, RKNN_LAYOUT_NATIVE_WEIGHT,
-                       wshape, 4, wn, wl, o->dtype == RK_CONVERT_INT8 ? wscale : NULL,
+        st = add_const(m, wname, dt == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16, RKNN_LAYOUT_NATIVE_WEIGHT,
+                       wshape, 4, wn, wl, dt == RK_CONVERT_INT8 ? wscale : NULL,
                        o->weights_per_layer ? 1 : op->k, e);
     free(wscale);
     if (!st && bs)
@@ -347,14 +359,37 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     return st;
 }
 
+/*
+ * fp16 Add on the DPU (flying mode): a from MRDMA, b per pixel from ERDMA
+ * as fp16 (ERDMA_DATA_SIZE 2), EW ALU add in fp32, FP32TOFP16_EN at
+ * OUT_CVT; BS passes a through (ALU + 0.0f, MUL x 1.0).  The register
+ * recipe is cv_emit_add's int8 one with sim_asm_ew_task's fp16 fields
+ * (SEMANTICS D-FPSTAGE / D-FPEW: operand formats inferred, unit-tested
+ * against numpy in test_sim_units).
+ * A fused ReLU is the EW ReLU (after the addition); a fused Clip with a
+ * finite upper bound would need ReLUx (EW_RELUX_CMP, only assumed): refused.
+ */
+static rk_status build_add_fp16(sim_asm *a, const cv_graph *g, const cv_op *op, uint32_t op_idx, rk_err *e)
+{
+    if (isfinite(op->clip_hi) || (isfinite(op->clip_lo) && op->clip_lo != 0.0f))
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: fp16 Add with a fused Clip [%g, %g] is not lowered (needs the "
+                       "assumed float ReLUx, SEMANTICS D-FPEW); only Add and Add+Relu", op->label, op->clip_lo,
+                       op->clip_hi);
+    cv_add_q q;
+    memset(&q, 0, sizeof(q));
+    q.prec = SIM_PREC_FP16;
+    q.a_alu = 0;        /* BS: + 0.0f (fp32 bits) */
+    q.a_mul = 0x3C00;   /* BS: x 1.0 (fp16 bits) */
+    q.b_scale = 1;      /* unused: EW converter bypassed */
+    q.out_scale = 1;    /* float OUT_CVT must be the identity (SEMANTICS D-FP) */
+    return cv_emit_add(a, g, op, &q, op_idx, e);
+}
+
 static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o, uint32_t op_idx,
                            rk_err *e)
 {
-    if (o->dtype != RK_CONVERT_INT8)
-        return rk_errf(e, RK_EUNSUPPORTED,
-                       "%s: fp16 Add is not lowered to the DPU yet (the simulator's float EW stage exists, "
-                       "sim/SEMANTICS.md D-FPEW; the compiler's fp16 EW emitter does not); convert with --dtype int8",
-                       op->label);
+    if (op_dtype(o, op) != RK_CONVERT_INT8)
+        return build_add_fp16(a, g, op, op_idx, e);
     const cv_tensor *ta = &g->tensors[op->in[0]], *tb = &g->tensors[op->in[1]], *ty = &g->tensors[op->out];
     double u = fmax(ta->scale, tb->scale) / 16384.0;
     cv_add_q q;
@@ -425,7 +460,7 @@ static rk_status build_pool(sim_asm *a, const cv_graph *g, const cv_op *op, cons
                             uint32_t op_idx, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]];
-    bool i8 = o->dtype == RK_CONVERT_INT8;
+    bool i8 = op_dtype(o, op) == RK_CONVERT_INT8;
     sim_asm_pool p;
     memset(&p, 0, sizeof(p));
     p.prec = i8 ? SIM_PREC_INT8 : SIM_PREC_FP16;
@@ -464,7 +499,7 @@ static const char *node_type(const cv_op *op)
     case CV_ADD: return op->relu ? "AddRelu" : "Add";
     case CV_MAXPOOL: return "MaxPool";
     case CV_AVGPOOL: return "AveragePool";
-    case CV_CPU: return op->n_cpu_nodes ? ox_node_op_type(op->cpu_nodes[0]) : "Transpose"; /* MatMul unpack */
+    case CV_CPU: return op->cvt ? "Cast" : op->n_cpu_nodes ? ox_node_op_type(op->cpu_nodes[0]) : "Transpose"; /* MatMul unpack */
     }
     return "?";
 }
@@ -602,7 +637,7 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
      * writes 16 bytes' worth of channels (lite: two 8-byte surfaces; vendor
      * lite '7': 8 int8 channels of 128x128 in 262144 bytes, New_input_0: 3
      * fp16 channels of 10x10 in 1600) */
-    int nt = g->n_tensors, esz = esz_of(dt);
+    int nt = g->n_tensors;
     int *born = malloc(sizeof(int) * (size_t)nt), *dies = malloc(sizeof(int) * (size_t)nt);
     int *order = malloc(sizeof(int) * (size_t)nt);
     if (!born || !dies || !order) {
@@ -611,6 +646,7 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
     }
     for (int i = 0; i < nt; i++) {
         cv_tensor *t = &g->tensors[i];
+        int esz = esz_of(tensor_dtype(dt, t));
         t->bytes = t->f32    ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
                    : t->argb ? (uint32_t)t->h * (uint32_t)RK_ALIGN_UP(t->w * t->c * esz, 8)
                              : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
@@ -720,7 +756,7 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
         st = rknn_new(g->soc->format, g->soc->platform, &m, e);
     for (int i = 0; !st && i < g->n_tensors; i++) {
         uint32_t idx;
-        st = add_rknn_tensor(m, g->soc, &g->tensors[i], o->dtype, &idx, e);
+        st = add_rknn_tensor(m, g->soc, &g->tensors[i], tensor_dtype(o->dtype, &g->tensors[i]), &idx, e);
         g->tensors[i].rknn_index = (int32_t)idx;
     }
     /* node order: inputs, NPU ops (op_idx = node index), outputs */

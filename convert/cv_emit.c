@@ -443,6 +443,16 @@ static rk_status conv_plan(const cv_graph *g, const cv_op *op, int esz, bool no_
     if (!no_tiling)
         while (tw > 1 && ((tw - 1) * op->sx + op->kw > pl->max_in_w || tw > pl->max_out_w))
             tw = (tw + 1) / 2;
+    /* ... and so that the input rows of one output row fit beside the
+     * smallest weight group (fp16 depthwise 5x5 over 480 channels x 80
+     * columns in PP-OCRv4 rec needs 12 banks for one row otherwise) */
+    if (!no_tiling) {
+        int cin0 = cv_soc_cin_align(S, x->c, esz);
+        int wmin = weight_banks(S, op, cin0, esz, op->depthwise ? op->k : RK_MIN(op->k, cv_soc_wgrp(S, esz)));
+        while (tw > 1 && banks_for(S, RK_MIN((tw - 1) * op->sx + op->kw, x->w), RK_MIN(op->kh, x->h), cin0, esz) +
+                                 wmin > nb)
+            tw = (tw + 1) / 2;
+    }
     int iw_max = RK_MIN((tw - 1) * op->sx + op->kw, x->w);
     int kg = op->k;
     /* lite: a surface of an odd pixel count (8-byte atoms) is not a
@@ -560,16 +570,24 @@ static rk_status emit_add_task(sim_asm *a, const cv_graph *g, const cv_op *op, c
     const cv_soc *S = g->soc;
     const cv_tensor *y = &g->tensors[op->out];
     cv_packer p = {.a = a, .op = op, .e = e};
-    int w = y->w, h = y->h, c2 = cv_soc_c2(S, 1);
+    /* fp16 (q->prec): fp16 operands and output, fp32 inside, the EW
+     * converter bypassed (SEMANTICS D-FPEW, as sim_asm_ew_task's fp16 form);
+     * RK3588 only (cv_graph.c keeps fp16 Adds of lite models on the CPU) */
+    bool f16 = q->prec == SIM_PREC_FP16;
+    int prec = f16 ? SIM_PREC_FP16 : SIM_PREC_INT8, esz = f16 ? 2 : 1;
+    int w = y->w, h = y->h, c2 = cv_soc_c2(S, esz);
     int64_t surf = (int64_t)w * h * S->atom, s_off = (int64_t)(c0 / c2) * surf;
-    int cal = RK_ALIGN_UP(cn, surf % 16 ? c2 : 16); /* per-surface tasks: one surface (cv_emit_add) */
+    int cal = RK_ALIGN_UP(cn, surf % 16 ? c2 : 16 / esz); /* per-surface tasks: one surface (cv_emit_add) */
     sim_asm_reg(a, 0x4004, 0xE);
     sim_asm_reg(a, 0x5004, 0xE);
     pack(&p, "DPU_FEATURE_MODE_CFG", "BURST_LEN", 15);
     pack(&p, "DPU_FEATURE_MODE_CFG", "OUTPUT_MODE", 2);
     pack(&p, "DPU_FEATURE_MODE_CFG", "FLYING_MODE", 1);
     emit(&p, R_DPU_FEATURE_MODE_CFG);
-    emit(&p, R_DPU_DATA_FORMAT); /* int8 in/proc/out, no negative shifts */
+    pack(&p, "DPU_DATA_FORMAT", "OUT_PRECISION", prec);
+    pack(&p, "DPU_DATA_FORMAT", "IN_PRECISION", prec);
+    pack(&p, "DPU_DATA_FORMAT", "PROC_PRECISION", prec);
+    emit(&p, R_DPU_DATA_FORMAT); /* no negative shifts */
     if (!p.st)
         sim_asm_addr(a, R_DPU_DST_BASE_ADDR, y->name, (uint32_t)s_off);
     pack(&p, "DPU_DST_SURF_STRIDE", "DST_SURF_STRIDE", (surf + 15) / 16); /* unused when cal == c2 */
@@ -607,7 +625,8 @@ static rk_status emit_add_task(sim_asm *a, const cv_graph *g, const cv_op *op, c
     if (S->lite)
         p.v |= 2u << 3;
     else {
-        pack(&p, "DPU_EW_CFG", "EDATA_SIZE", 1);
+        pack(&p, "DPU_EW_CFG", "EDATA_SIZE", f16 ? 2 : 1);
+        pack(&p, "DPU_EW_CFG", "EW_OP_CVT_BYPASS", f16 ? 1 : 0);
         pack(&p, "DPU_EW_CFG", "EW_ALU_ALGO", 2); /* add (TRM) */
     }
     pack(&p, "DPU_EW_CFG", "EW_RELU_BYPASS", op->relu ? 0 : 1);
@@ -619,6 +638,7 @@ static rk_status emit_add_task(sim_asm *a, const cv_graph *g, const cv_op *op, c
     emit(&p, R_DPU_EW_CVT_SCALE);
     sim_asm_reg(a, R_DPU_OUT_CVT_OFFSET, (uint32_t)q->out_offset);
     pack(&p, "DPU_OUT_CVT_SCALE", "OUT_CVT_SCALE", (uint16_t)q->out_scale);
+    pack(&p, "DPU_OUT_CVT_SCALE", "FP32TOFP16_EN", f16 ? 1 : 0);
     emit(&p, R_DPU_OUT_CVT_SCALE);
     pack(&p, "DPU_OUT_CVT_SHIFT", "OUT_CVT_SHIFT", q->out_shift);
     emit(&p, R_DPU_OUT_CVT_SHIFT);
@@ -634,7 +654,7 @@ static rk_status emit_add_task(sim_asm *a, const cv_graph *g, const cv_op *op, c
     sim_asm_reg(a, R_RDMA_NRDMA_CFG, 0);
     pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_MODE", 1);
     if (!S->lite) /* lite: size code 0 = 8 bit (vendor 0x40000000) */
-        pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", 1);
+        pack(&p, "DPU_RDMA_ERDMA_CFG", "ERDMA_DATA_SIZE", f16 ? 2 : 1);
     emit(&p, R_RDMA_ERDMA_CFG);
     if (!p.st)
         sim_asm_addr(a, R_RDMA_EW_BASE_ADDR, g->tensors[op->in[1]].name, (uint32_t)s_off);
@@ -642,6 +662,8 @@ static rk_status emit_add_task(sim_asm *a, const cv_graph *g, const cv_op *op, c
     emit(&p, R_RDMA_EW_SURF_STRIDE);
     pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "BURST_LEN", 15);
     pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "FLYING_MODE", 1);
+    pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "IN_PRECISION", prec);
+    pack(&p, "DPU_RDMA_FEATURE_MODE_CFG", "PROC_PRECISION", prec);
     emit(&p, R_RDMA_FEATURE_MODE_CFG);
     /* dense MRDMA lines and surfaces: SRC_DMA_CFG and SURF_NOTCH written 0
      * explicitly (vendor multiple_input task 0 writes 0 for a dense cube; the

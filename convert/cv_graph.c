@@ -562,14 +562,13 @@ static rk_status lower_add(const ox_model *m, const ox_node *n, cv_graph *g, cv_
         unsupported(u, n, "only Add of two activations produced by NPU ops is lowered (constant operands: next milestone)");
         return RK_OK;
     }
-    const cv_tensor *ta = &g->tensors[a], *tb = &g->tensors[b];
-    if (g->dtype != RK_CONVERT_INT8) {
-        /* same reason as cv_build.c build_add; here so the CPU fallback
-         * can take it */
-        unsupported(u, n, "fp16 Add is not lowered to the DPU yet (the compiler has no fp16 EW emitter; "
-                    "the simulator's float EW stage is sim/SEMANTICS.md D-FPEW); convert with --dtype int8");
+    if (g->dtype == RK_CONVERT_FP16 && g->soc && g->soc->lite) {
+        /* the fp16 EW recipe (cv_emit_add) follows RK3588's field layout;
+         * no lite fp16 Add stream has been decoded */
+        unsupported(u, n, "fp16 Add is lowered for RK3588 only so far");
         return RK_OK;
     }
+    const cv_tensor *ta = &g->tensors[a], *tb = &g->tensors[b];
     if (ta->c != tb->c || ta->h != tb->h || ta->w != tb->w) {
         unsupported(u, n, "broadcasting Add (%dx%dx%d + %dx%dx%d) is not lowered; only same-shape Add", ta->c, ta->h,
                     ta->w, tb->c, tb->h, tb->w);

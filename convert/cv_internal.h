@@ -48,6 +48,10 @@ typedef struct cv_tensor {
                     groups, stored y/eq[c] (weights and bias of output
                     channel c divided by eq[c]); the CPU groups multiply
                     back in float */
+    /* hybrid (cv_hybrid.c): stored as fp16 in an int8 program (written by
+     * an fp16 NPU op, or a CPU group's output named in the config / read by
+     * an fp16 op).  The calibration fields stay (conversions copy them). */
+    bool fp16;
     uint32_t *hist;   /* MMSE calibration: CV_HIST_BINS counts over the min/max pass's [min, max] */
     struct cv_mm_view *mm; /* non-NULL: a matrix view for MatMul/Gemm (cv_matmul.c); NPU ops other than
                               CV_MATMUL must not read it */
@@ -137,6 +141,11 @@ typedef struct cv_op {
      * values after its nodes, cv_cpu.c); they are in cpu_out too */
     int *mm_pack;
     int n_mm_pack;
+    /* hybrid (cv_hybrid.c): fp16 = this NPU op runs in fp16 inside an int8
+     * program (its inputs and output are fp16 tensors); cvt = a CPU op with
+     * no ONNX nodes converting in[0] to out (int8 <-> fp16, blob: Identity). */
+    bool fp16;
+    bool cvt;
 } cv_op;
 
 /* Shape and element type of a value as seen in one float run (CPU nodes
@@ -213,6 +222,12 @@ void cv_mm_view_free(struct cv_mm_view *v);
 /* cv_quant.c: min/max per tensor, then int8 scale/zp. */
 rk_status cv_calibrate(ox_model *m, cv_graph *g, const rk_convert_opts *o, rk_convert_report *rep,
                        rk_err *e);
+/* cv_hybrid.c: after calibration, mark the configured layers fp16 and
+ * insert conversion ops at dtype boundaries (RK_EINPUT naming every unknown
+ * tensor); cv_hybrid_finish (after cv_cpu_finish) writes their blobs. */
+rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_report *rep, rk_err *e);
+rk_status cv_hybrid_finish(const ox_model *m, cv_graph *g, rk_err *e);
+
 /* cv_build.c: tensors, nodes, buffers, program -> model. */
 rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out,
                          rk_convert_report *rep, rk_err *e);
@@ -274,8 +289,11 @@ int cv_conv_kgroup(const cv_graph *g, const cv_op *op, int prec, bool no_tiling)
 rk_status cv_emit_conv(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_conv_q *q,
                        bool no_tiling, uint32_t op_idx, int *n_tiles, rk_err *e);
 
-/* Int8 Add parameters (see cv_build.c for the arithmetic). */
+/* Add parameters (see cv_build.c for the arithmetic).  prec: SIM_PREC_INT8
+ * (0) or SIM_PREC_FP16 (then a_alu = fp32 bits, a_mul = fp16 bits, the EW
+ * converter is bypassed and out_scale must be 1). */
 typedef struct cv_add_q {
+    int prec;
     int32_t a_alu;   /* BS ALU operand: -zp_a */
     int16_t a_mul;   /* BS MUL operand (shift 0): s_a / u */
     int32_t b_offset; /* EW converter offset: -zp_b */

@@ -83,10 +83,8 @@ out=$("$RKSIM" convert "$D/cbuf_tiles.onnx" --soc rk3588 --dtype int8 --no-tilin
 if [ $rc -eq 4 ] && grep -q "Conv 'conv'.*CBUF data banks" <<<"$out"; then echo "ok   cbuf_tiles --no-tiling refused"
 else echo "FAIL cbuf_tiles --no-tiling (rc $rc): $out"; fail=1; fi
 
-# fp16 Add: refused with the reason (float EW stage not simulated), exit 4
-out=$("$RKSIM" convert "$D/residual.onnx" --soc rk3588 --dtype fp16 --no-cpu-fallback -q -o "$D/x.rknn" 2>&1); rc=$?
-if [ $rc -eq 4 ] && grep -q "Add 'add'.*fp16 Add" <<<"$out"; then echo "ok   residual fp16 refused"
-else echo "FAIL residual fp16 (rc $rc): $out"; fail=1; fi
+# fp16 Add+Relu on the DPU (more shapes: convert_add_fp16.sh)
+run_case residual fp16 0.999 --no-cpu-fallback
 
 # unsupported ops under --no-cpu-fallback: one error listing every node, exit 4
 out=$("$RKSIM" convert "$D/unsupported.onnx" --soc rk3588 --dtype int8 --no-cpu-fallback -q -o "$D/x.rknn" 2>&1); rc=$?

@@ -1,0 +1,269 @@
+/*
+ * test_convert_hybrid.c - hybrid quantisation (convert/cv_hybrid.c): the
+ * rknn-toolkit2 quantization-config reader (format: rknn-toolkit2 User
+ * Guide §6.3.2 as summarised in ../shared/reference/rknn-format.md §6; the
+ * expected layer lists below are written by hand from those texts), its
+ * round trip with compare's writer (cmp_write_hybrid_cfg), unknown tensor
+ * names, and a hybrid tiny model run by the simulator against onnxref.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "convert.h"
+#include "onnxref.h"
+#include "report.h"
+#include "rk_tensorio.h"
+#include "sim.h"
+#include "testutil.h"
+
+static rk_status parse(const char *text, rk_hybrid_cfg *cfg, rk_err *e)
+{
+    return rk_hybrid_cfg_parse(text, strlen(text), "t.cfg", cfg, e);
+}
+
+static void expect_layers(const char *text, const char *const *names, int n)
+{
+    rk_hybrid_cfg cfg;
+    rk_err e = {0};
+    rk_status st = parse(text, &cfg, &e);
+    if (st)
+        fail_msg("parse failed: %s", e.msg);
+    assert_int_equal(cfg.n_layers, n);
+    for (int i = 0; i < n; i++)
+        assert_string_equal(cfg.layers[i], names[i]);
+    rk_hybrid_cfg_free(&cfg);
+}
+
+static void expect_error(const char *text, rk_status want, const char *needle)
+{
+    rk_hybrid_cfg cfg;
+    rk_err e = {0};
+    rk_status st = parse(text, &cfg, &e);
+    assert_int_equal(st, want);
+    if (!strstr(e.msg, needle))
+        fail_msg("error '%s' does not mention '%s'", e.msg, needle);
+    assert_null(cfg.layers);
+}
+
+/* The User Guide example, with the quantize_parameters section that step1
+ * writes (skipped) and comments. */
+static void test_hybrid_cfg_toolkit_example_parses(void **state)
+{
+    (void)state;
+    const char *text = "# written by hybrid_quantization_step1\n"
+                       "custom_quantize_layers:\n"
+                       "    Conv__350:0: float16\n"
+                       "    'it''s: odd': float16   # quoted, with a colon and a quote\n"
+                       "    \"dq\\\"name\": float16\n"
+                       "    keep_me_int8: int8\n"
+                       "quantize_parameters:\n"
+                       "    FeatureExtractor/MobilenetV2/Conv/Relu6:0:\n"
+                       "        qtype: asymmetric_quantized\n"
+                       "        min: [0.0]\n";
+    const char *want[] = {"Conv__350:0", "it's: odd", "dq\"name"};
+    expect_layers(text, want, 3);
+}
+
+static void test_hybrid_cfg_flow_mappings_parse(void **state)
+{
+    (void)state;
+    expect_layers("custom_quantize_layers: {}\n", NULL, 0);
+    const char *want[] = {"a/b.c", "8"};
+    expect_layers("---\ncustom_quantize_layers: {a/b.c: float16, '8': float16}\r\n", want, 2);
+}
+
+static void test_hybrid_cfg_bad_yaml_is_input_error(void **state)
+{
+    (void)state;
+    expect_error("quantize_parameters:\n  x: 1\n", RK_EINPUT, "no 'custom_quantize_layers:'");
+    expect_error("custom_quantize_layers:\n\tconv: float16\n", RK_EINPUT, "t.cfg:2: tab");
+    expect_error("custom_quantize_layers:\n    'conv: float16\n", RK_EINPUT, "t.cfg:2: unterminated");
+    expect_error("custom_quantize_layers:\n    a: float16\n    a: float16\n", RK_EINPUT, "t.cfg:3: tensor 'a' is listed twice");
+    expect_error("custom_quantize_layers:\n    a:\n        b: float16\n", RK_EINPUT, "t.cfg:2: 'a' has no value");
+    expect_error("custom_quantize_layers:\n    a: float32\n", RK_EINPUT, "custom_quantize_layers values");
+    expect_error("custom_quantize_layers: {a: float16\n", RK_EINPUT, "missing '}'");
+    expect_error("custom_quantize_layers: float16\n", RK_EINPUT, "must be a mapping");
+    expect_error("custom_quantize_layers:\n    a float16\n", RK_EINPUT, "t.cfg:2: expected 'tensor_name: float16'");
+    expect_error("  custom_quantize_layers:\n", RK_EINPUT, "indented line before any top-level key");
+    expect_error("custom_quantize_layers:\n    [a]: float16\n", RK_EINPUT, "YAML construct");
+    rk_hybrid_cfg cfg;
+    rk_err e = {0};
+    assert_int_equal(rk_hybrid_cfg_parse("custom_quantize_layers: {}\n\0x", 30, "nul.cfg", &cfg, &e), RK_EINPUT);
+}
+
+static void test_hybrid_cfg_int16_is_unsupported(void **state)
+{
+    (void)state;
+    expect_error("custom_quantize_layers:\n    a: int16\n", RK_EUNSUPPORTED, "int16");
+}
+
+/* compare's writer -> our reader: names YAML would misread ("8", a colon
+ * followed by a space, quotes, '#') survive the round trip. */
+static void test_hybrid_cfg_roundtrip_with_compare_writer(void **state)
+{
+    (void)state;
+    const char *names[] = {"batch_norm_2.tmp_2", "8", "a: b", "it's", "x #y", "Conv__350:0", "-lead"};
+    int n = (int)(sizeof(names) / sizeof(names[0]));
+    cmp_report r;
+    cmp_report_init(&r);
+    r.top_n = n;
+    rk_err e = {0};
+    for (int i = 0; i < n; i++) {
+        cmp_row row;
+        memset(&row, 0, sizeof(row));
+        char layer[64];
+        snprintf(layer, sizeof(layer), "Conv:c%d", i);
+        row.layer = layer;
+        row.op_type = (char *)"Conv";
+        row.tensor = (char *)names[i];
+        row.has_single = true;
+        row.single.cosine = 0.9;
+        row.single.sqnr_db = 10.0 + i; /* names[0] is the worst */
+        assert_int_equal(cmp_report_add_row(&r, &row, &e), RK_OK);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(cmp_write_hybrid_cfg(f, &r, &e), RK_OK);
+    fclose(f);
+    rk_hybrid_cfg cfg;
+    rk_status st = rk_hybrid_cfg_parse(buf, len, "written.cfg", &cfg, &e);
+    if (st)
+        fail_msg("%s\n%s", e.msg, buf);
+    assert_int_equal(cfg.n_layers, n);
+    for (int i = 0; i < n; i++)
+        assert_string_equal(cfg.layers[i], names[i]);
+    rk_hybrid_cfg_free(&cfg);
+    free(buf);
+    cmp_report_free(&r);
+}
+
+static const char *write_cfg(const char *name, const char *text)
+{
+    static char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", RKSIM_BINARY_DIR, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static rk_status convert_tiny_hybrid(const char *cfg, rknn_model **m, rk_convert_report *rep, rk_err *e)
+{
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8,
+                         .calib_h5 = tu_source_path("datasets/tiny/input.h5"), .hybrid_cfg = cfg};
+    memset(rep, 0, sizeof(*rep));
+    *m = NULL;
+    return rk_convert_onnx(tu_source_path("datasets/tiny/tiny_conv.onnx"), &o, m, rep, e);
+}
+
+/* Every unknown name in one error (exit 3). */
+static void test_hybrid_unknown_tensor_names_listed(void **state)
+{
+    (void)state;
+    const char *cfg = write_cfg("hybrid_unknown.cfg", "custom_quantize_layers:\n"
+                                                      "    output: float16\n"
+                                                      "    no_such_tensor: float16\n"
+                                                      "    conv_out: float16\n"
+                                                      "    input: float16\n");
+    rknn_model *m;
+    rk_convert_report rep;
+    rk_err e = {0};
+    assert_int_equal(convert_tiny_hybrid(cfg, &m, &rep, &e), RK_EINPUT);
+    assert_null(m);
+    /* conv_out is fused away (Conv+Relu is one layer named 'output') */
+    assert_non_null(strstr(e.msg, "3 tensor names are not the output of a layer"));
+    assert_non_null(strstr(e.msg, "'no_such_tensor'"));
+    assert_non_null(strstr(e.msg, "'conv_out'"));
+    assert_non_null(strstr(e.msg, "'input' (a graph input)"));
+    assert_null(strstr(e.msg, "'output'"));
+    rk_convert_report_free(&rep);
+    rk_convert_opts o16 = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_FP16, .hybrid_cfg = cfg};
+    assert_int_equal(rk_convert_onnx(tu_source_path("datasets/tiny/tiny_conv.onnx"), &o16, &m, &rep, &e), RK_EUSAGE);
+    rk_convert_report_free(&rep);
+}
+
+/* The tiny conv in fp16 inside an int8 program: int8 input -> conversion
+ * node -> fp16 conv -> fp16 output; the simulator's result matches onnxref
+ * to fp16 accuracy (cosine >= 0.999, the fp16 sweep bound; int8 only at the
+ * input conversion). */
+static void test_hybrid_tiny_conv_fp16_matches_onnxref(void **state)
+{
+    (void)state;
+    const char *cfg = write_cfg("hybrid_tiny.cfg", "custom_quantize_layers:\n    output: float16\n");
+    rknn_model *m;
+    rk_convert_report rep;
+    rk_err e = {0};
+    rk_status st = convert_tiny_hybrid(cfg, &m, &rep, &e);
+    if (st)
+        fail_msg("%s", e.msg);
+    const rknn_graph *g = &m->graphs[0];
+    int32_t wi = rknn_find_tensor(m, "conv.weight"), oi = rknn_find_tensor(m, "output"),
+            ci = rknn_find_tensor(m, "input#fp16");
+    if (wi < 0) /* weight named after the node */
+        for (uint32_t i = 0; i < g->n_tensors; i++)
+            if (g->tensors[i].kind == RKNN_KIND_CONST && g->tensors[i].layout == RKNN_LAYOUT_NATIVE_WEIGHT)
+                wi = (int32_t)i;
+    assert_true(wi >= 0 && oi >= 0 && ci >= 0);
+    assert_int_equal(g->tensors[wi].dtype, RK_DT_F16);
+    assert_int_equal(g->tensors[oi].dtype, RK_DT_F16);
+    assert_int_equal(g->tensors[ci].dtype, RK_DT_F16);
+    assert_int_equal(g->tensors[rknn_find_tensor(m, "input")].dtype, RK_DT_I8);
+
+    rk_tensor_list in = {0};
+    assert_int_equal(rk_h5_read(tu_source_path("datasets/tiny/input.h5"), &in, &e), RK_OK);
+    sim *s = NULL;
+    sim_options so = {0};
+    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+    assert_int_equal(sim_set_input(s, 0, &in.items[0], false, &e), RK_OK);
+    st = sim_run(s, &e);
+    if (st)
+        fail_msg("%s", e.msg);
+    rk_tensor got = {0};
+    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
+    ox_model *om = NULL;
+    assert_int_equal(ox_model_load_file(tu_source_path("datasets/tiny/tiny_conv.onnx"), &om, &e), RK_OK);
+    rk_tensor ref = {0};
+    ox_run_opts ro = {.threads = 1};
+    assert_int_equal(ox_run(om, &in.items[0], 1, &ro, &ref, &e), RK_OK);
+    assert_int_equal(got.nelem, ref.nelem);
+    const float *a = got.data, *b = ref.data;
+    double ab = 0, aa = 0, bb = 0;
+    for (int64_t i = 0; i < got.nelem; i++) {
+        ab += (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    assert_true(ab / sqrt(aa * bb) >= 0.999);
+    rk_tensor_free(&got);
+    rk_tensor_free(&ref);
+    ox_model_free(om);
+    sim_destroy(s);
+    rk_tensor_list_free(&in);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hybrid_cfg_toolkit_example_parses),
+        cmocka_unit_test(test_hybrid_cfg_flow_mappings_parse),
+        cmocka_unit_test(test_hybrid_cfg_bad_yaml_is_input_error),
+        cmocka_unit_test(test_hybrid_cfg_int16_is_unsupported),
+        cmocka_unit_test(test_hybrid_cfg_roundtrip_with_compare_writer),
+        cmocka_unit_test(test_hybrid_unknown_tensor_names_listed),
+        cmocka_unit_test(test_hybrid_tiny_conv_fp16_matches_onnxref),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
