@@ -102,6 +102,10 @@ struct sim {
     size_t scratch_cap;
     float *scratch_w;
     size_t scratch_wcap;
+    float *scratch_x;        /* conv padded input planes, kept across tasks:
+                              * a fresh multi-MiB malloc per task costs page
+                              * faults on every touch */
+    size_t scratch_xcap;
 
     /* DPU per-task work buffers (WDMA offset map, one int64 and one float
      * plane), kept across tasks so every task does not map fresh pages. */

@@ -513,10 +513,10 @@ static rk_status depthwise_int_rows(sim *s, const conv_cfg *c, const float *x, i
                                     rk_err *e)
 {
     int taps = c->kh * c->kw, ow = c->out_w, np = c->out_h * c->out_w;
-    float *acc = malloc(2 * (size_t)ow * sizeof(float));
-    if (!acc)
-        return rk_errf(e, RK_ENOMEM, "out of memory for depthwise rows of %d", ow);
-    float *xs = acc + ow;
+    rk_status st = grow(&s->scratch_f, &s->scratch_cap, 2 * (size_t)ow, e);
+    if (st)
+        return st;
+    float *acc = s->scratch_f, *xs = acc + ow;
     sim_cube *cb = &s->cube;
     for (int ch = 0; ch < nch; ch++) {
         const float *xp = x + (size_t)ch * hp * wp;
@@ -549,7 +549,6 @@ static rk_status depthwise_int_rows(sim *s, const conv_cfg *c, const float *x, i
             }
         }
     }
-    free(acc);
     (void)hp;
     return RK_OK;
 }
@@ -626,23 +625,21 @@ rk_status sim_unit_conv(sim *s, uint32_t en, rk_err *e)
     int hp = RK_MAX(need_h, c.in_h + c.pad_top);
     int wp = RK_MAX(need_w, c.in_w + c.pad_left);
     size_t xs = (size_t)c.in_c_real * (size_t)hp * (size_t)wp;
-    float *x = malloc(xs * sizeof(float));
-    if (!x)
-        return rk_errf(e, RK_ENOMEM, "out of memory for a %dx%dx%d input plane", c.in_c_real, hp, wp);
+    if ((st = grow(&s->scratch_x, &s->scratch_xcap, xs, e)))
+        return rk_err_wrap(e, "a %dx%dx%d conv input plane", c.in_c_real, hp, wp);
+    float *x = s->scratch_x;
     if ((st = load_input(s, &c, hp, wp, x, e)))
-        goto out;
+        return st;
     if (c.mode == 3)
         st = conv_depthwise(s, &c, x, hp, wp, e);
     else
         st = conv_direct(s, &c, x, hp, wp, e);
     if (st)
-        goto out;
+        return st;
     if (c.truncate && !s->cube.is_float) {
         size_t n = (size_t)s->cube.c * s->cube.h * s->cube.w;
         for (size_t i = 0; i < n; i++)
             s->cube.i32[i] = (int32_t)sim_round_shift(s->cube.i32[i], c.truncate, c.truncate_half_up);
     }
-out:
-    free(x);
-    return st;
+    return RK_OK;
 }

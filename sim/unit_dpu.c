@@ -774,10 +774,12 @@ static bool fast_ew_ok(const dpu_cfg *d)
            d->ew_algo == 2 && d->ew_lut_bypass && !d->ew_relux;
 }
 
-static bool fast_path_ok(const dpu_cfg *d)
+/* mr_prec: the MRDMA element precision in flying mode (the fast path reads
+ * int8 main data into an int32 plane, as read_elem does). */
+static bool fast_path_ok(const dpu_cfg *d, uint32_t mr_prec)
 {
     const stage_cfg *bs = &d->bs, *bn = &d->bn;
-    if (d->flying || d->is_float || d->out_prec != SIM_PREC_INT8)
+    if (d->is_float || d->out_prec != SIM_PREC_INT8 || (d->flying && mr_prec != SIM_PREC_INT8))
         return false;
     /* shifts the branch-free loop handles without overflow */
     if (d->out_shift > 62 || d->bs.shift_pos > 62 || d->bs.shift_neg > 62)
@@ -973,21 +975,23 @@ EPI_CLONES static void epi_block(const fast_params *f, const int32_t *acc, const
     }
 }
 
-static void fast_channel(const sim *s, const dpu_cfg *d, int c, size_t n, uint8_t *pl, const uint64_t *off,
-                         const uint8_t *ew_base)
+/* acc: channel c's input plane (conv accumulators or flying MRDMA data);
+ * xsum: the window sums for the OW term, NULL in flying mode. */
+static void fast_channel(const dpu_cfg *d, int c, size_t n, const int32_t *acc, const int32_t *xsum, uint8_t *pl,
+                         const uint64_t *off, const uint8_t *ew_base)
 {
     const stage_cfg *bs = &d->bs;
     fast_params f;
     memset(&f, 0, sizeof(f));
-    f.acc = s->cube.i32 + (size_t)c * n;
+    f.acc = acc;
     f.mul = 1;
     f.out_step = (size_t)d->atom;
     bool relu = (!bs->bypass && !bs->relu_bypass) || (!d->bn.bypass && !d->bn.relu_bypass);
     f.relu_lo = relu ? 0 : INT64_MIN;
     if (!bs->bypass) {
-        if (bs->ow_active && s->cube.xsum) {
+        if (bs->ow_active && xsum) {
             f.ow = bs->ow_src_mem ? ((bs->data_use & 2) ? chan_item(bs, c, 1) : 0) : bs->ow_operand;
-            f.xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
+            f.xs = xsum;
         }
         if (!bs->alu_bypass)
             f.alu = bs->alu_src_mem ? ((bs->data_use & 1) ? chan_item(bs, c, 0) : 0) : bs->alu_operand;
@@ -1163,7 +1167,7 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
      * computed once per task, so the per-element loops stay simple.  The
      * fast path stores dense outputs without it. */
     int dc1 = (d.c + oc2 - 1) / oc2;
-    bool fast = fast_path_ok(&d);
+    bool fast = fast_path_ok(&d, mr_prec);
     bool dense = !d.reshaped && d.dst_line_bytes == (uint64_t)d.w * (uint64_t)d.atom;
     uint64_t *off = NULL;
     if (!(fast && dense)) {
@@ -1195,21 +1199,9 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
             }
         }
     }
-    if (fast) {
-        for (int c = 0; c < d.c; c++)
-            fast_channel(s, &d, c, n,
-                         dst + (uint64_t)(c % oc2) * obytes + (dense ? (uint64_t)(c / oc2) * d.dst_surf_bytes : 0),
-                         dense ? NULL : off + (size_t)(c / oc2) * n, ew_base);
-        s->stats.dpu_elems += (uint64_t)n * d.c;
-        s->cube.c = 0;
-        s->skip_unit = false;
-        return RK_OK;
-    }
     if ((st = dpu_scratch(&s->dpu_v, &s->dpu_v_cap, n * sizeof(int64_t), e)) ||
         (st = dpu_scratch(&s->dpu_fv, &s->dpu_fv_cap, n * sizeof(float), e)))
         return st;
-    int64_t *v = s->dpu_v;
-    float *fv = s->dpu_fv;
     /* The hardware streams whole atoms (all channels of a pixel) from MRDMA
      * to WDMA in order, so an output that overlaps its input is safe when
      * the write pointer never overtakes the read pointer (lite
@@ -1227,6 +1219,39 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     }
     size_t mr_es = d.flying ? sim_prec_bytes(mr_prec) : 0;
     int mr_c2 = d.flying ? (int)((size_t)rd_atom / mr_es) : 0;
+    if (fast) {
+        for (int c = 0; c < d.c; c++) {
+            const int32_t *acc, *xs = NULL;
+            if (d.flying) {
+                /* int8 main data widened into an int32 plane (dpu_v holds
+                 * n int64, so n int32 fit) */
+                int32_t *a = s->dpu_v;
+                const uint8_t *pl = mr + (uint64_t)(c / mr_c2) * mr_surf + (uint64_t)(c % mr_c2);
+                for (int y = 0; y < d.h; y++) {
+                    const uint8_t *row = pl + (uint64_t)y * mr_line;
+                    int32_t *ar = a + (size_t)y * d.w;
+                    for (int x = 0; x < d.w; x++)
+                        ar[x] = (int8_t)row[(size_t)x * rd_atom];
+                }
+                acc = a;
+            } else {
+                acc = s->cube.i32 + (size_t)c * n;
+                if (s->cube.xsum)
+                    xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
+            }
+            fast_channel(&d, c, n, acc, xs,
+                         dst + (uint64_t)(c % oc2) * obytes + (dense ? (uint64_t)(c / oc2) * d.dst_surf_bytes : 0),
+                         dense ? NULL : off + (size_t)(c / oc2) * n, ew_base);
+        }
+        free(mr_copy);
+        s->stats.dpu_elems += (uint64_t)n * d.c;
+        if (!d.flying)
+            s->cube.c = 0;
+        s->skip_unit = false;
+        return RK_OK;
+    }
+    int64_t *v = s->dpu_v;
+    float *fv = s->dpu_fv;
     for (int c = 0; c < d.c && !st; c++) {
         /* input plane */
         if (!d.flying) {
