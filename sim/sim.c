@@ -100,6 +100,17 @@ rk_status sim_dma(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t 
                     reg, (unsigned long long)len, a, b);
 }
 
+rk_status sim_dma_write(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t **p, rk_err *e)
+{
+    bool oom;
+    *p = sim_mem_span_w(&s->mem, addr, len, &oom);
+    if (*p)
+        return RK_OK;
+    if (oom)
+        return sim_fail(s, e, RK_ENOMEM, "out of memory copying the region written through %s", reg);
+    return sim_dma(s, addr, len, reg, p, e);
+}
+
 /* ------------------------------------------------------------ building */
 
 static bool tensor_in_pool(const rknn_tensor *t)
@@ -146,10 +157,10 @@ static rk_status place_tensors(sim *s, rk_err *e)
         char name[300];
         snprintf(name, sizeof(name), "const:%s", t->name ? t->name : "?");
         const sim_region *r;
-        if ((st = sim_mem_add(&s->mem, name, b->size, &r, e)))
+        /* The model outlives the sim and its buffers are not modified:
+         * the region borrows them instead of holding the weights twice. */
+        if ((st = sim_mem_add_borrowed(&s->mem, name, b->data, b->size, &r, e)))
             return st;
-        if (b->size)
-            memcpy(r->data, b->data, b->size);
         s->tensor_addr[i] = r->base;
         s->tensor_region[i] = r;
     }
@@ -418,7 +429,10 @@ rk_status sim_tensor_write(sim *s, int32_t ti, const void *data, size_t len, rk_
 {
     if (ti < 0 || (uint32_t)ti >= s->g->n_tensors || !s->tensor_addr[ti])
         return rk_errf(e, RK_EUSAGE, "tensor %d has no memory", ti);
-    uint8_t *p = sim_mem_span(&s->mem, s->tensor_addr[ti], len);
+    bool oom;
+    uint8_t *p = sim_mem_span_w(&s->mem, s->tensor_addr[ti], len, &oom);
+    if (oom)
+        return rk_errf(e, RK_ENOMEM, "tensor '%s': out of memory", s->g->tensors[ti].name);
     if (!p || (int64_t)len != s->g->tensors[ti].size)
         return rk_errf(e, RK_EUSAGE, "tensor '%s': %zu bytes given, its size is %lld",
                        s->g->tensors[ti].name, len, (long long)s->g->tensors[ti].size);

@@ -143,6 +143,9 @@ rk_status sim_fail(sim *s, rk_err *e, rk_status st, const char *fmt, ...)
  * address when the range is not inside one region. */
 rk_status sim_dma(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t **p,
                   rk_err *e);
+/* sim_dma for a range the unit writes (WDMA): a borrowed const region
+ * gets its own copy first (mem.h).  Units must use this for every write. */
+rk_status sim_dma_write(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t **p, rk_err *e);
 
 /* Sequencer (sim_seq.c): walk the PC chain that starts at task `head`. */
 /* Side effect of a write to LUT_ACCESS_CFG / LUT_ACCESS_DATA (unit_dpu.c). */

@@ -1156,7 +1156,7 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     uint64_t wext = (uint64_t)(wc1 - 1) * d.dst_surf_bytes + (uint64_t)(d.wh - 1) * d.dst_line_bytes +
                     (uint64_t)d.ww * (uint64_t)d.atom;
     uint8_t *dst;
-    if ((st = sim_dma(s, d.dst_addr, wext, "DPU_DST_BASE_ADDR", &dst, e)))
+    if ((st = sim_dma_write(s, d.dst_addr, wext, "DPU_DST_BASE_ADDR", &dst, e)))
         return st;
     if (d.is_float && (d.out_scale != 1 || d.out_shift != 0 || d.out_offset != 0))
         if ((st = sim_problem(s, e, "floating-point OUT_CVT with scale %d, shift %d, offset %d is not "
