@@ -361,8 +361,6 @@ void sim_destroy(sim *s)
     free(s->issues);
     sim_cube_free(&s->cube);
     free(s->scratch_f);
-    free(s->scratch_w);
-    free(s->scratch_x);
     free(s->dpu_off);
     free(s->dpu_v);
     free(s->dpu_fv);

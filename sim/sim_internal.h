@@ -98,14 +98,12 @@ struct sim {
     bool lut_write;
 
     sim_cube cube;
-    float *scratch_f;        /* conv im2col / weight staging */
+    /* conv work space (weights as float, im2col and result tiles, the
+     * padded input planes), one block sized for the largest task and kept
+     * across tasks: a fresh multi-MiB malloc per task costs page faults on
+     * every touch */
+    float *scratch_f;
     size_t scratch_cap;
-    float *scratch_w;
-    size_t scratch_wcap;
-    float *scratch_x;        /* conv padded input planes, kept across tasks:
-                              * a fresh multi-MiB malloc per task costs page
-                              * faults on every touch */
-    size_t scratch_xcap;
 
     /* DPU per-task work buffers (WDMA offset map, one int64 and one float
      * plane), kept across tasks so every task does not map fresh pages. */
