@@ -276,9 +276,13 @@ static void load_int8_grouped(const conv_cfg *c, const feat_layout *fl, const ui
                 break;
             const uint8_t *row = base + (uint64_t)g * fl->surf_bytes + (uint64_t)h * fl->line_bytes;
             int8_t *dst = xg + (size_t)yy * wp + c->pad_left;
+            int w0 = 0;
+            if (kn == 16 && fl->pixel_bytes == 16) /* whole atoms: 16 pixels per transpose */
+                for (; w0 + 16 <= wn; w0 += 16)
+                    sim_transpose16_u8(row + (size_t)w0 * 16, 16, (uint8_t *)dst + w0, plane);
             for (int k = 0; k < kn; k++) {
                 int8_t *dk = dst + (size_t)k * plane;
-                for (int w = 0; w < wn; w++)
+                for (int w = w0; w < wn; w++)
                     dk[w] = (int8_t)row[(uint64_t)w * fl->pixel_bytes + (uint64_t)k];
             }
         }
@@ -394,6 +398,22 @@ static rk_status load_weights_direct(sim *s, const conv_cfg *c, float *w, rk_err
         int kn = RK_MIN(co_grp, c->kernels - k0);
         for (int i0 = 0; i0 < cin; i0 += ci_grp) {
             int in = RK_MIN(ci_grp, cin - i0);
+            if (c->in_prec == SIM_PREC_INT8) {
+                /* the same walk without per-element tests: `real` of each
+                 * group's `in` channels are kept */
+                int real = RK_MAX(0, RK_MIN(in, c->in_c_real - i0));
+                for (int t = 0; t < taps; t++)
+                    for (int k = 0; k < kn; k++) {
+                        const int8_t *src = (const int8_t *)(base + off);
+                        off += (uint64_t)in;
+                        if (!real)
+                            continue;
+                        float *dst = w + ((size_t)(k0 + k) * c->in_c_real + i0) * taps + t;
+                        for (int i = 0; i < real; i++)
+                            dst[(size_t)i * taps] = (float)src[i];
+                    }
+                continue;
+            }
             for (int t = 0; t < taps; t++)
                 for (int k = 0; k < kn; k++)
                     for (int i = 0; i < in; i++) {

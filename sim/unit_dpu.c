@@ -976,16 +976,17 @@ EPI_CLONES static void epi_block(const fast_params *f, const int32_t *acc, const
 }
 
 /* acc: channel c's input plane (conv accumulators or flying MRDMA data);
- * xsum: the window sums for the OW term, NULL in flying mode. */
-static void fast_channel(const dpu_cfg *d, int c, size_t n, const int32_t *acc, const int32_t *xsum, uint8_t *pl,
-                         const uint64_t *off, const uint8_t *ew_base)
+ * xsum: the window sums for the OW term, NULL in flying mode.  Writes the
+ * channel's n int8 results to out (planar; store_group makes atoms). */
+static void fast_channel(const dpu_cfg *d, int c, size_t n, const int32_t *acc, const int32_t *xsum, int8_t *out,
+                         const uint8_t *ew_base)
 {
     const stage_cfg *bs = &d->bs;
     fast_params f;
     memset(&f, 0, sizeof(f));
     f.acc = acc;
     f.mul = 1;
-    f.out_step = (size_t)d->atom;
+    f.out_step = 1;
     bool relu = (!bs->bypass && !bs->relu_bypass) || (!d->bn.bypass && !d->bn.relu_bypass);
     f.relu_lo = relu ? 0 : INT64_MIN;
     if (!bs->bypass) {
@@ -1034,8 +1035,7 @@ static void fast_channel(const dpu_cfg *d, int c, size_t n, const int32_t *acc, 
         f.acc = &zero;
         f.xs = NULL;
         fast_loop(&f, 1, &byte, &off0, false); /* off0: one store at byte */
-        for (size_t i = 0; i < n; i++)
-            pl[off ? off[i] : i * f.out_step] = byte;
+        memset(out, byte, n);
         return;
     }
     if (!d->ew_bypass) {
@@ -1054,21 +1054,38 @@ static void fast_channel(const dpu_cfg *d, int c, size_t n, const int32_t *acc, 
      * admits except negative (multiplying) BS shifts and EW shifts > 62 */
     if (f.fac_p == 1 && f.fac_n == 1 && f.esh >= 0 && f.esh <= 62) {
         const int32_t *xs = f.ow ? f.xs : NULL;
-        int8_t buf[512];
-        for (size_t i0 = 0; i0 < n; i0 += sizeof(buf)) {
-            size_t m = RK_MIN(n - i0, sizeof(buf));
-            epi_block(&f, f.acc + i0, xs ? xs + i0 : NULL, f.ep ? f.ep + i0 * f.ep_step : NULL, m, buf);
-            if (off)
-                for (size_t i = 0; i < m; i++)
-                    pl[off[i0 + i]] = (uint8_t)buf[i];
-            else
-                for (size_t i = 0; i < m; i++)
-                    pl[(i0 + i) * f.out_step] = (uint8_t)buf[i];
-        }
+        epi_block(&f, f.acc, xs, f.ep, n, out);
     } else if (f.ep) {
-        fast_loop(&f, n, pl, off, true);
+        fast_loop(&f, n, (uint8_t *)out, NULL, true);
     } else {
-        fast_loop(&f, n, pl, off, false);
+        fast_loop(&f, n, (uint8_t *)out, NULL, false);
+    }
+}
+
+/* Interleave kn int8 channel planes (plane k at planar + k * n) into the
+ * atoms of one channel group: pixel i's atom at base + off[i] (off NULL:
+ * base + i * atom), channel k at its byte k.  Bytes of channels >= kn are
+ * left as they are. */
+static void store_group(const int8_t *planar, size_t n, int kn, uint8_t *base, const uint64_t *off, size_t atom)
+{
+    const uint8_t *pu = (const uint8_t *)planar;
+    size_t i = 0;
+    if (kn == 16 && atom == 16) {
+        uint8_t t[256];
+        for (; i + 16 <= n; i += 16) {
+            if (!off) {
+                sim_transpose16_u8(pu + i, n, base + i * 16, 16);
+                continue;
+            }
+            sim_transpose16_u8(pu + i, n, t, 16);
+            for (int j = 0; j < 16; j++)
+                memcpy(base + off[i + (size_t)j], t + 16 * j, 16);
+        }
+    }
+    for (; i < n; i++) {
+        uint8_t *a = base + (off ? off[i] : i * atom);
+        for (int k = 0; k < kn; k++)
+            a[k] = pu[(size_t)k * n + i];
     }
 }
 
@@ -1220,12 +1237,17 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     size_t mr_es = d.flying ? sim_prec_bytes(mr_prec) : 0;
     int mr_c2 = d.flying ? (int)((size_t)rd_atom / mr_es) : 0;
     if (fast) {
+        /* one channel group (atom) at a time: planar results, then whole
+         * atoms stored (store_group) */
+        if ((st = dpu_scratch(&s->dpu_v, &s->dpu_v_cap, (size_t)oc2 * n, e)))
+            return st;
+        int8_t *planar = s->dpu_v;
         for (int c = 0; c < d.c; c++) {
             const int32_t *acc, *xs = NULL;
             if (d.flying) {
-                /* int8 main data widened into an int32 plane (dpu_v holds
-                 * n int64, so n int32 fit) */
-                int32_t *a = s->dpu_v;
+                /* int8 main data widened into an int32 plane (dpu_fv holds
+                 * n floats, so n int32 fit) */
+                int32_t *a = s->dpu_fv;
                 const uint8_t *pl = mr + (uint64_t)(c / mr_c2) * mr_surf + (uint64_t)(c % mr_c2);
                 for (int y = 0; y < d.h; y++) {
                     const uint8_t *row = pl + (uint64_t)y * mr_line;
@@ -1239,9 +1261,12 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
                 if (s->cube.xsum)
                     xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
             }
-            fast_channel(&d, c, n, acc, xs,
-                         dst + (uint64_t)(c % oc2) * obytes + (dense ? (uint64_t)(c / oc2) * d.dst_surf_bytes : 0),
-                         dense ? NULL : off + (size_t)(c / oc2) * n, ew_base);
+            fast_channel(&d, c, n, acc, xs, planar + (size_t)(c % oc2) * n, ew_base);
+            if (c % oc2 == oc2 - 1 || c == d.c - 1) {
+                int g = c / oc2;
+                store_group(planar, n, c % oc2 + 1, dst + (dense ? (uint64_t)g * d.dst_surf_bytes : 0),
+                            dense ? NULL : off + (size_t)g * n, (size_t)d.atom);
+            }
         }
         free(mr_copy);
         s->stats.dpu_elems += (uint64_t)n * d.c;
