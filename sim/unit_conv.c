@@ -517,6 +517,18 @@ static void im2col(const conv_cfg *c, const in_planes *x, int r0, int nr, int oy
     }
 }
 
+/* One row of an int8 sgemm result (exact integers in float) into int32:
+ * stored for the first reduction chunk, added for the others. */
+static void take_int_row(const float *rp, int32_t *dp, int np, bool first)
+{
+    if (first)
+        for (int p = 0; p < np; p++)
+            dp[p] = (int32_t)rp[p];
+    else
+        for (int p = 0; p < np; p++)
+            dp[p] += (int32_t)rp[p];
+}
+
 /* Direct conv: im2col + sgemm per (output row tile, reduction chunk); the
  * int8 chunk sums are exact in fp32 and are added in int32.  work holds
  * plan->w_floats + col_floats + res_floats. */
@@ -557,13 +569,7 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const in_planes *x, cons
             for (int k = 0; k < kout; k++) {
                 const float *rp = res + (size_t)k * np;
                 if (is_int) {
-                    int32_t *dp = cb->i32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w;
-                    if (first)
-                        for (int p = 0; p < np; p++)
-                            dp[p] = (int32_t)rp[p];
-                    else
-                        for (int p = 0; p < np; p++)
-                            dp[p] += (int32_t)rp[p];
+                    take_int_row(rp, cb->i32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w, np, first);
                 } else {
                     float *dp = cb->f32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w;
                     if (first)
@@ -573,16 +579,8 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const in_planes *x, cons
                             dp[p] += rp[p];
                 }
             }
-            if (is_int) {
-                const float *rp = res + (size_t)c->kernels * np;
-                int32_t *dp = cb->xsum + (size_t)oy0 * c->out_w;
-                if (first)
-                    for (int p = 0; p < np; p++)
-                        dp[p] = (int32_t)rp[p];
-                else
-                    for (int p = 0; p < np; p++)
-                        dp[p] += (int32_t)rp[p];
-            }
+            if (is_int)
+                take_int_row(res + (size_t)c->kernels * np, cb->xsum + (size_t)oy0 * c->out_w, np, first);
         }
     }
     s->stats.macs += (uint64_t)npix_total * (uint64_t)c->kernels * (uint64_t)red;
