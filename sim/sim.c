@@ -167,36 +167,83 @@ static rk_status place_tensors(sim *s, rk_err *e)
     return RK_OK;
 }
 
+/* Tensor names sorted once for the relocation lookups (a linear
+ * rknn_find_tensor per relocation was quadratic).  Ties keep the lower
+ * index first, so the first tensor of a name wins as in rknn_find_tensor. */
+typedef struct name_index {
+    const char *name;
+    int32_t index;
+} name_index;
+
+static int cmp_name_index(const void *a, const void *b)
+{
+    const name_index *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Index of the first tensor called `name` in the sorted table, or -1. */
+static int32_t find_sorted(const name_index *t, size_t n, const char *name)
+{
+    if (!name)
+        return -1;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(t[lo].name, name) == 0 ? t[lo].index : -1;
+}
+
 /* Apply the relocation table: entry regcmd_index's value = address of the
  * named tensor + offset (rknn-format.md 1.6; the stored value equals the
  * offset in every vendor file). */
 static rk_status apply_relocs(sim *s, rk_err *e)
 {
     const rknn_graph *g = s->g;
-    for (uint32_t r = 0; r < g->n_relocs; r++) {
+    name_index *names = malloc((g->n_tensors ? g->n_tensors : 1) * sizeof(*names));
+    if (!names)
+        return rk_errf(e, RK_ENOMEM, "out of memory");
+    size_t nn = 0;
+    for (uint32_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].name)
+            names[nn++] = (name_index){g->tensors[i].name, (int32_t)i};
+    qsort(names, nn, sizeof(*names), cmp_name_index);
+    rk_status st = RK_OK;
+    for (uint32_t r = 0; r < g->n_relocs && !st; r++) {
         const rknn_reloc *rl = &g->relocs[r];
-        int32_t ti = rknn_find_tensor(s->model, rl->name);
-        if (ti < 0)
-            return rk_errf(e, RK_EINPUT, "relocation names tensor '%s', which the graph does not have",
-                           rl->name ? rl->name : "");
+        int32_t ti = find_sorted(names, nn, rl->name);
+        if (ti < 0) {
+            st = rk_errf(e, RK_EINPUT, "relocation names tensor '%s', which the graph does not have",
+                         rl->name ? rl->name : "");
+            break;
+        }
         uint32_t base = s->tensor_addr[ti];
         for (uint32_t k = 0; k < rl->n_pairs; k++) {
             uint32_t idx = rl->pairs[k].regcmd_index;
-            if (idx >= s->n_regcmd)
-                return rk_errf(e, RK_EINPUT,
-                               "relocation of tensor '%s' points at regcmd entry %u, beyond the %zu entries",
-                               rl->name, idx, s->n_regcmd);
-            if (!base)
-                return rk_errf(e, RK_EINPUT,
-                               "relocation of regcmd entry %u names tensor '%s', which has no memory",
-                               idx, rl->name);
+            if (idx >= s->n_regcmd) {
+                st = rk_errf(e, RK_EINPUT,
+                             "relocation of tensor '%s' points at regcmd entry %u, beyond the %zu entries",
+                             rl->name, idx, s->n_regcmd);
+                break;
+            }
+            if (!base) {
+                st = rk_errf(e, RK_EINPUT,
+                             "relocation of regcmd entry %u names tensor '%s', which has no memory",
+                             idx, rl->name);
+                break;
+            }
             uint64_t w = s->regcmd[idx];
             uint32_t addr = base + rl->pairs[k].offset;
             w = (w & 0xFFFF00000000FFFFull) | ((uint64_t)addr << 16);
             s->regcmd[idx] = w;
         }
     }
-    return RK_OK;
+    free(names);
+    return st;
 }
 
 /* The task starting at regcmd byte offset `off`.  Several tasks can share
