@@ -474,10 +474,17 @@ typedef struct direct_plan {
     int krows;         /* kernels + a row of ones (int8: window sums) */
     int chunk;         /* reduction rows per sgemm */
     int rows_per_tile; /* output rows per sgemm */
-    size_t w_floats, col_floats, res_floats;
+    size_t w_floats, col_floats, res_floats, band_floats;
 } direct_plan;
 
-static void plan_direct(const conv_cfg *c, direct_plan *p)
+/* Input rows one output row tile of a direct conv reads. */
+static int band_rows(const conv_cfg *c, int ny)
+{
+    return (ny - 1) * c->stride_y + (c->kh - 1) * c->dil_y + 1;
+}
+
+/* wp: padded input row length; int8 planes need a float band (im2col) */
+static void plan_direct(const conv_cfg *c, int wp, bool x_i8, direct_plan *p)
 {
     bool is_int = c->in_prec == SIM_PREC_INT8;
     p->red = c->in_c_real * c->kh * c->kw;
@@ -495,24 +502,45 @@ static void plan_direct(const conv_cfg *c, direct_plan *p)
     p->w_floats = (size_t)p->krows * p->red;
     p->col_floats = (size_t)p->chunk * tile_pix;
     p->res_floats = (size_t)p->krows * tile_pix;
+    p->band_floats = x_i8 ? (size_t)band_rows(c, p->rows_per_tile) * (size_t)wp : 0;
 }
 
 /* im2col rows [r0, r0+nr) of the reduction dimension (ci, ky, kx) for
- * output rows [oy0, oy0+ny). col is [nr][ny*ow]. */
-static void im2col(const conv_cfg *c, const in_planes *x, int r0, int nr, int oy0, int ny, float *col)
+ * output rows [oy0, oy0+ny). col is [nr][ny*ow].  int8 planes: the rows of
+ * the tile's band of each channel are widened to float once into `band`
+ * (band_rows(ny) x wp floats), not once per tap. */
+static void im2col(const conv_cfg *c, const in_planes *x, int r0, int nr, int oy0, int ny, float *col, float *band)
 {
-    int taps = c->kh * c->kw;
+    int taps = c->kh * c->kw, wp = x->wp;
     size_t npix = (size_t)ny * c->out_w;
+    int y0 = oy0 * c->stride_y, span = band_rows(c, ny);
+    int cur = -1;
+    const float *src_plane = NULL; /* row y0 of channel ci */
     for (int r = 0; r < nr; r++) {
         int rr = r0 + r;
         int ci = rr / taps, t = rr % taps;
         int ky = t / c->kw, kx = t % c->kw;
-        size_t plane = (size_t)ci * x->hp * x->wp;
+        if (ci != cur) {
+            size_t first = ((size_t)ci * x->hp + (size_t)y0) * wp;
+            if (x->i8) {
+                const int8_t *s8 = x->i8 + first;
+                for (size_t i = 0; i < (size_t)span * wp; i++)
+                    band[i] = (float)s8[i];
+                src_plane = band;
+            } else {
+                src_plane = x->f32 + first;
+            }
+            cur = ci;
+        }
         float *dst = col + (size_t)r * npix;
         for (int oy = 0; oy < ny; oy++) {
-            int iy = (oy0 + oy) * c->stride_y + ky * c->dil_y;
-            planes_read(x, plane + (size_t)iy * x->wp + (size_t)kx * c->dil_x, c->out_w, c->stride_x,
-                        dst + (size_t)oy * c->out_w);
+            const float *src = src_plane + (size_t)(oy * c->stride_y + ky * c->dil_y) * wp + (size_t)kx * c->dil_x;
+            float *d = dst + (size_t)oy * c->out_w;
+            if (c->stride_x == 1)
+                memcpy(d, src, (size_t)c->out_w * sizeof(float));
+            else
+                for (int ox = 0; ox < c->out_w; ox++)
+                    d[ox] = src[(size_t)ox * c->stride_x];
         }
     }
 }
@@ -531,13 +559,13 @@ static void take_int_row(const float *rp, int32_t *dp, int np, bool first)
 
 /* Direct conv: im2col + sgemm per (output row tile, reduction chunk); the
  * int8 chunk sums are exact in fp32 and are added in int32.  work holds
- * plan->w_floats + col_floats + res_floats. */
+ * plan->w_floats + col_floats + res_floats + band_floats. */
 static rk_status conv_direct(sim *s, const conv_cfg *c, const in_planes *x, const direct_plan *pl, float *work,
                              rk_err *e)
 {
     bool is_int = c->in_prec == SIM_PREC_INT8;
     int red = pl->red, krows = pl->krows, chunk = pl->chunk;
-    float *wm = work, *col = work + pl->w_floats, *res = col + pl->col_floats;
+    float *wm = work, *col = work + pl->w_floats, *res = col + pl->col_floats, *band = res + pl->res_floats;
     memset(wm, 0, pl->w_floats * sizeof(float));
     rk_status st = load_weights_direct(s, c, wm, e);
     if (st)
@@ -563,7 +591,7 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const in_planes *x, cons
         for (int r0 = 0; r0 < red; r0 += chunk) {
             int nr = RK_MIN(chunk, red - r0);
             bool first = r0 == 0;
-            im2col(c, x, r0, nr, oy0, ny, col);
+            im2col(c, x, r0, nr, oy0, ny, col, band);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, krows, np, nr, 1.0f, wm + r0, red, col, np,
                         0.0f, res, np);
             for (int k = 0; k < kout; k++) {
@@ -718,8 +746,8 @@ rk_status sim_unit_conv(sim *s, uint32_t en, rk_err *e)
     if (c.mode == 3) {
         work_floats = depthwise_work_floats(&c, x.wp);
     } else {
-        plan_direct(&c, &plan);
-        work_floats = plan.w_floats + plan.col_floats + plan.res_floats;
+        plan_direct(&c, x.wp, x_i8, &plan);
+        work_floats = plan.w_floats + plan.col_floats + plan.res_floats + plan.band_floats;
     }
     if ((st = grow(&s->scratch_f, &s->scratch_cap, work_floats + x_floats, e)))
         return rk_err_wrap(e, "conv work space for a %dx%dx%d input plane", c.in_c_real, x.hp, x.wp);
