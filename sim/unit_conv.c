@@ -600,8 +600,9 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const in_planes *x, cons
                     take_int_row(rp, cb->i32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w, np, first);
                 } else {
                     float *dp = cb->f32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w;
-                    if (first)
-                        memcpy(dp, rp, (size_t)np * sizeof(float));
+                    if (first) /* 0 + x as before: a -0 sum reaches the DPU as +0 */
+                        for (int p = 0; p < np; p++)
+                            dp[p] = 0.0f + rp[p];
                     else
                         for (int p = 0; p < np; p++)
                             dp[p] += rp[p];
