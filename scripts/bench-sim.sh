@@ -141,20 +141,21 @@ IFS='|' read -r NAME CPU WALL GMAC PCPU PWALL RSS DRAM <<< "$RESULT"
 # 3. peak memory: max RSS of the runs above minus that of the same binary
 # printing its help (process, libraries), against the DRAM image rksim reports
 ptime "$T/rss_base" "$RKSIM" run --help || true
-read -r _ _ BASE < "$T/rss_base"
+read -r _ START BASE < "$T/rss_base"
 "$PY" - "$NAME" "$GMAC" "$WALL" "$CPU" "$SGEMM" "$PWALL" "$PCPU" "$BASE|$RSS|$DRAM" \
-  "$BUILD_TYPE" "$SANITIZE" "$BUILD_NOTE" "$REPEAT" <<'PYEOF'
+  "$BUILD_TYPE" "$SANITIZE" "$BUILD_NOTE" "$REPEAT" "$START" <<'PYEOF'
 import sys
 name, gmac, wall, cpu, sgemm, pwall, pcpu = sys.argv[1], *(float(v) for v in sys.argv[2:8])
 base_kb, run_kb, dram_mib = (float(v) for v in sys.argv[8].split('|'))
-btype, san, note, rep = sys.argv[9], sys.argv[10], sys.argv[11], sys.argv[12]
+btype, san, note, rep, start = sys.argv[9], sys.argv[10], sys.argv[11], sys.argv[12], float(sys.argv[13])
 macs = gmac * 1e9
 half = sgemm / 2
 print('build                 CMAKE_BUILD_TYPE=%s, RKSIM_SANITIZE=%s%s' % (btype, san, note))
 print('model                 %s (best of %s runs per figure)' % (name, rep))
 print('simulated MACs        %.4g (real conv MACs: kernels x real input channels x taps x pixels, no channel padding)' % macs)
 print('sim_run only          %.4f s wall, %.4f s CPU (no load/parse/input/output)' % (wall, cpu))
-print('whole `rksim run`     %.4f s wall, %.4f s CPU (user+sys: exec, load, parse, run, HDF5 write)' % (pwall, pcpu))
+print('whole `rksim run`     %.4f s wall, %.4f s CPU (user+sys: exec, load, parse, run, HDF5 write; of which '
+      '%.4f s CPU is process start-up, measured on `rksim run --help`)' % (pwall, pcpu, start))
 print('simulated MAC/s       %.4g (sim_run CPU), %.4g (whole process CPU)' % (macs / cpu if cpu else 0, macs / pcpu if pcpu else 0))
 print('OpenBLAS sgemm        %.4g FLOP/s (1 thread, 512^3, best of 5)' % sgemm)
 print('ratio MAC/s : sgemm FLOP/s / 2 = %.1f %% sim_run, %.1f %% whole process  (target >= 25 %%)'
