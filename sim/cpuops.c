@@ -220,8 +220,10 @@ rk_status sim_tensor_from_float(sim *s, int32_t ti, const rk_tensor *in, rk_err 
         return rk_errf(e, RK_EINPUT, "tensor '%s': %lld float values given, it holds %lld", t->name,
                        (long long)in->nelem, (long long)ne);
     uint8_t *base;
-    if (!s->tensor_addr[ti] || !(base = sim_mem_span(&s->mem, s->tensor_addr[ti], (uint64_t)t->size)))
-        return rk_errf(e, RK_EINPUT, "tensor '%s' has no memory in the DRAM image", t->name);
+    bool oom = false;
+    if (!s->tensor_addr[ti] || !(base = sim_mem_span_w(&s->mem, s->tensor_addr[ti], (uint64_t)t->size, &oom)))
+        return oom ? rk_errf(e, RK_ENOMEM, "tensor '%s': out of memory", t->name)
+                   : rk_errf(e, RK_EINPUT, "tensor '%s' has no memory in the DRAM image", t->name);
     const float *x = in->data;
     if (m.nc1hwc2) {
         rk_tensor shp = *in;
@@ -327,9 +329,11 @@ static rk_status lite_unsigned_input(sim *s, int32_t ti, rk_err *e)
             return rk_errf(e, RK_EUNSUPPORTED,
                            "input '%s': the first layer's CNA converter (scale %d, truncate %d) is not invertible",
                            t->name, scale, trunc);
-        uint8_t *p = sim_mem_span(&s->mem, s->tensor_addr[ti], (uint64_t)t->size);
+        bool oom = false;
+        uint8_t *p = sim_mem_span_w(&s->mem, s->tensor_addr[ti], (uint64_t)t->size, &oom);
         if (!p)
-            return rk_errf(e, RK_EINPUT, "input '%s' has no memory", t->name);
+            return oom ? rk_errf(e, RK_ENOMEM, "input '%s': out of memory", t->name)
+                       : rk_errf(e, RK_EINPUT, "input '%s' has no memory", t->name);
         for (int64_t i = 0; i < t->size; i++) {
             int v = (int)(int8_t)p[i] - offset;
             p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);

@@ -15,17 +15,16 @@ void sim_mem_free(sim_mem *m)
 {
     for (int i = 0; i < m->n; i++) {
         free(m->regions[i].name);
-        free(m->regions[i].data);
+        if (!m->regions[i].borrowed)
+            free(m->regions[i].data);
     }
     free(m->regions);
     sim_mem_init(m);
 }
 
-rk_status sim_mem_add(sim_mem *m, const char *name, uint64_t size,
-                      const sim_region **out, rk_err *e)
+/* Reserve the next address range and a slot; data left NULL. */
+static rk_status add_slot(sim_mem *m, const char *name, uint64_t size, sim_region **out, rk_err *e)
 {
-    if (size == 0)
-        size = 16;
     uint64_t base = m->next_base;
     uint64_t end = base + size;
     if (end > 0xFFFFF000ull)
@@ -41,23 +40,78 @@ rk_status sim_mem_add(sim_mem *m, const char *name, uint64_t size,
         m->cap = cap;
     }
     sim_region *r = &m->regions[m->n];
-    r->data = calloc(1, (size_t)size);
+    memset(r, 0, sizeof(*r));
     r->name = strdup(name ? name : "?");
-    if (!r->data || !r->name) {
-        free(r->data);
+    if (!r->name)
+        return rk_errf(e, RK_ENOMEM, "DRAM image: out of memory");
+    r->base = (uint32_t)base;
+    r->size = (uint32_t)size;
+    *out = r;
+    return RK_OK;
+}
+
+/* Commit the slot add_slot prepared. */
+static void commit_slot(sim_mem *m, sim_region *r, const sim_region **out)
+{
+    m->n++;
+    m->total_bytes += r->size;
+    /* Next region after a guard gap, aligned. */
+    m->next_base = (uint32_t)(RK_ALIGN_UP((uint64_t)r->base + r->size, SIM_MEM_ALIGN) + SIM_MEM_ALIGN);
+    if (out)
+        *out = r;
+}
+
+rk_status sim_mem_add(sim_mem *m, const char *name, uint64_t size,
+                      const sim_region **out, rk_err *e)
+{
+    if (size == 0)
+        size = 16;
+    sim_region *r;
+    rk_status st = add_slot(m, name, size, &r, e);
+    if (st)
+        return st;
+    r->data = calloc(1, (size_t)size);
+    if (!r->data) {
         free(r->name);
         return rk_errf(e, RK_ENOMEM, "DRAM image: cannot allocate %llu bytes for '%s'",
                        (unsigned long long)size, name);
     }
-    r->base = (uint32_t)base;
-    r->size = (uint32_t)size;
-    m->n++;
-    m->total_bytes += size;
-    /* Next region after a guard gap, aligned. */
-    m->next_base = (uint32_t)(RK_ALIGN_UP(end, SIM_MEM_ALIGN) + SIM_MEM_ALIGN);
-    if (out)
-        *out = r;
+    commit_slot(m, r, out);
     return RK_OK;
+}
+
+rk_status sim_mem_add_borrowed(sim_mem *m, const char *name, const uint8_t *data, uint64_t size,
+                               const sim_region **out, rk_err *e)
+{
+    if (size == 0 || !data)
+        return sim_mem_add(m, name, size, out, e);
+    sim_region *r;
+    rk_status st = add_slot(m, name, size, &r, e);
+    if (st)
+        return st;
+    r->data = (uint8_t *)(uintptr_t)data; /* never written: sim_mem_span_w copies first */
+    r->borrowed = true;
+    commit_slot(m, r, out);
+    return RK_OK;
+}
+
+uint8_t *sim_mem_span_w(sim_mem *m, uint32_t addr, uint64_t len, bool *oom)
+{
+    *oom = false;
+    sim_region *r = (sim_region *)(uintptr_t)sim_mem_find(m, addr);
+    if (!r || !sim_mem_span(m, addr, len))
+        return NULL;
+    if (r->borrowed) {
+        uint8_t *own = malloc(r->size);
+        if (!own) {
+            *oom = true;
+            return NULL;
+        }
+        memcpy(own, r->data, r->size);
+        r->data = own;
+        r->borrowed = false;
+    }
+    return r->data + (addr - r->base);
 }
 
 const sim_region *sim_mem_find(const sim_mem *m, uint32_t addr)

@@ -16,6 +16,7 @@
 #ifndef RKSIM_MEM_H
 #define RKSIM_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,11 +25,18 @@
 #define SIM_MEM_BASE 0x10000000u
 #define SIM_MEM_ALIGN 4096u
 
+/* A region's bytes are either owned (zero-initialised, freed with the
+ * image) or borrowed: `data` points at bytes someone else owns and keeps
+ * alive longer than the image (the parsed model's const buffers, so the
+ * weights are not held twice; peak memory).  Borrowed bytes are never
+ * written through the image: a write goes through sim_mem_span_w, which
+ * first gives the region its own copy (copy on write). */
 typedef struct sim_region {
     char *name;    /* "pool", "const:conv1.weight", "regcmd", ... */
     uint32_t base; /* DMA address of byte 0 */
     uint32_t size;
-    uint8_t *data; /* zero-initialised host copy, owned */
+    uint8_t *data; /* host bytes: owned, or borrowed (see above) */
+    bool borrowed;
 } sim_region;
 
 typedef struct sim_mem {
@@ -46,11 +54,19 @@ void sim_mem_free(sim_mem *m);
  * is exhausted. */
 rk_status sim_mem_add(sim_mem *m, const char *name, uint64_t size,
                       const sim_region **out, rk_err *e);
+/* Add a region of `size` (> 0) bytes whose contents are `data`, borrowed:
+ * the caller keeps `data` alive and unchanged until sim_mem_free. */
+rk_status sim_mem_add_borrowed(sim_mem *m, const char *name, const uint8_t *data, uint64_t size,
+                               const sim_region **out, rk_err *e);
 /* The region containing addr, or NULL. */
 const sim_region *sim_mem_find(const sim_mem *m, uint32_t addr);
 /* Host pointer for [addr, addr+len) when it lies inside one region, else
  * NULL.  len 0 is treated as 1. */
 uint8_t *sim_mem_span(const sim_mem *m, uint32_t addr, uint64_t len);
+/* sim_mem_span for a write: a borrowed region gets its own copy first.
+ * NULL when the range is outside one region; *oom set when the copy
+ * could not be allocated. */
+uint8_t *sim_mem_span_w(sim_mem *m, uint32_t addr, uint64_t len, bool *oom);
 /* Describe addr for error messages: "0x10004000 (pool+0x4000)" or
  * "0x00000040 (outside every region)". */
 const char *sim_mem_describe(const sim_mem *m, uint32_t addr, char *buf, size_t n);

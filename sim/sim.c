@@ -100,6 +100,17 @@ rk_status sim_dma(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t 
                     reg, (unsigned long long)len, a, b);
 }
 
+rk_status sim_dma_write(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t **p, rk_err *e)
+{
+    bool oom;
+    *p = sim_mem_span_w(&s->mem, addr, len, &oom);
+    if (*p)
+        return RK_OK;
+    if (oom)
+        return sim_fail(s, e, RK_ENOMEM, "out of memory copying the region written through %s", reg);
+    return sim_dma(s, addr, len, reg, p, e);
+}
+
 /* ------------------------------------------------------------ building */
 
 static bool tensor_in_pool(const rknn_tensor *t)
@@ -146,14 +157,45 @@ static rk_status place_tensors(sim *s, rk_err *e)
         char name[300];
         snprintf(name, sizeof(name), "const:%s", t->name ? t->name : "?");
         const sim_region *r;
-        if ((st = sim_mem_add(&s->mem, name, b->size, &r, e)))
+        /* The model outlives the sim and its buffers are not modified:
+         * the region borrows them instead of holding the weights twice. */
+        if ((st = sim_mem_add_borrowed(&s->mem, name, b->data, b->size, &r, e)))
             return st;
-        if (b->size)
-            memcpy(r->data, b->data, b->size);
         s->tensor_addr[i] = r->base;
         s->tensor_region[i] = r;
     }
     return RK_OK;
+}
+
+/* Tensor names sorted once for the relocation lookups (a linear
+ * rknn_find_tensor per relocation was quadratic).  Ties keep the lower
+ * index first, so the first tensor of a name wins as in rknn_find_tensor. */
+typedef struct name_index {
+    const char *name;
+    int32_t index;
+} name_index;
+
+static int cmp_name_index(const void *a, const void *b)
+{
+    const name_index *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Index of the first tensor called `name` in the sorted table, or -1. */
+static int32_t find_sorted(const name_index *t, size_t n, const char *name)
+{
+    if (!name)
+        return -1;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(t[lo].name, name) == 0 ? t[lo].index : -1;
 }
 
 /* Apply the relocation table: entry regcmd_index's value = address of the
@@ -162,30 +204,46 @@ static rk_status place_tensors(sim *s, rk_err *e)
 static rk_status apply_relocs(sim *s, rk_err *e)
 {
     const rknn_graph *g = s->g;
-    for (uint32_t r = 0; r < g->n_relocs; r++) {
+    name_index *names = malloc((g->n_tensors ? g->n_tensors : 1) * sizeof(*names));
+    if (!names)
+        return rk_errf(e, RK_ENOMEM, "out of memory");
+    size_t nn = 0;
+    for (uint32_t i = 0; i < g->n_tensors; i++)
+        if (g->tensors[i].name)
+            names[nn++] = (name_index){g->tensors[i].name, (int32_t)i};
+    qsort(names, nn, sizeof(*names), cmp_name_index);
+    rk_status st = RK_OK;
+    for (uint32_t r = 0; r < g->n_relocs && !st; r++) {
         const rknn_reloc *rl = &g->relocs[r];
-        int32_t ti = rknn_find_tensor(s->model, rl->name);
-        if (ti < 0)
-            return rk_errf(e, RK_EINPUT, "relocation names tensor '%s', which the graph does not have",
-                           rl->name ? rl->name : "");
+        int32_t ti = find_sorted(names, nn, rl->name);
+        if (ti < 0) {
+            st = rk_errf(e, RK_EINPUT, "relocation names tensor '%s', which the graph does not have",
+                         rl->name ? rl->name : "");
+            break;
+        }
         uint32_t base = s->tensor_addr[ti];
         for (uint32_t k = 0; k < rl->n_pairs; k++) {
             uint32_t idx = rl->pairs[k].regcmd_index;
-            if (idx >= s->n_regcmd)
-                return rk_errf(e, RK_EINPUT,
-                               "relocation of tensor '%s' points at regcmd entry %u, beyond the %zu entries",
-                               rl->name, idx, s->n_regcmd);
-            if (!base)
-                return rk_errf(e, RK_EINPUT,
-                               "relocation of regcmd entry %u names tensor '%s', which has no memory",
-                               idx, rl->name);
+            if (idx >= s->n_regcmd) {
+                st = rk_errf(e, RK_EINPUT,
+                             "relocation of tensor '%s' points at regcmd entry %u, beyond the %zu entries",
+                             rl->name, idx, s->n_regcmd);
+                break;
+            }
+            if (!base) {
+                st = rk_errf(e, RK_EINPUT,
+                             "relocation of regcmd entry %u names tensor '%s', which has no memory",
+                             idx, rl->name);
+                break;
+            }
             uint64_t w = s->regcmd[idx];
             uint32_t addr = base + rl->pairs[k].offset;
             w = (w & 0xFFFF00000000FFFFull) | ((uint64_t)addr << 16);
             s->regcmd[idx] = w;
         }
     }
-    return RK_OK;
+    free(names);
+    return st;
 }
 
 /* The task starting at regcmd byte offset `off`.  Several tasks can share
@@ -350,7 +408,6 @@ void sim_destroy(sim *s)
     free(s->issues);
     sim_cube_free(&s->cube);
     free(s->scratch_f);
-    free(s->scratch_w);
     free(s->dpu_off);
     free(s->dpu_v);
     free(s->dpu_fv);
@@ -417,7 +474,10 @@ rk_status sim_tensor_write(sim *s, int32_t ti, const void *data, size_t len, rk_
 {
     if (ti < 0 || (uint32_t)ti >= s->g->n_tensors || !s->tensor_addr[ti])
         return rk_errf(e, RK_EUSAGE, "tensor %d has no memory", ti);
-    uint8_t *p = sim_mem_span(&s->mem, s->tensor_addr[ti], len);
+    bool oom;
+    uint8_t *p = sim_mem_span_w(&s->mem, s->tensor_addr[ti], len, &oom);
+    if (oom)
+        return rk_errf(e, RK_ENOMEM, "tensor '%s': out of memory", s->g->tensors[ti].name);
     if (!p || (int64_t)len != s->g->tensors[ti].size)
         return rk_errf(e, RK_EUSAGE, "tensor '%s': %zu bytes given, its size is %lld",
                        s->g->tensors[ti].name, len, (long long)s->g->tensors[ti].size);

@@ -98,10 +98,12 @@ struct sim {
     bool lut_write;
 
     sim_cube cube;
-    float *scratch_f;        /* conv im2col / weight staging */
+    /* conv work space (weights as float, im2col and result tiles, the
+     * padded input planes), one block sized for the largest task and kept
+     * across tasks: a fresh multi-MiB malloc per task costs page faults on
+     * every touch */
+    float *scratch_f;
     size_t scratch_cap;
-    float *scratch_w;
-    size_t scratch_wcap;
 
     /* DPU per-task work buffers (WDMA offset map, one int64 and one float
      * plane), kept across tasks so every task does not map fresh pages. */
@@ -139,6 +141,9 @@ rk_status sim_fail(sim *s, rk_err *e, rk_status st, const char *fmt, ...)
  * address when the range is not inside one region. */
 rk_status sim_dma(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t **p,
                   rk_err *e);
+/* sim_dma for a range the unit writes (WDMA): a borrowed const region
+ * gets its own copy first (mem.h).  Units must use this for every write. */
+rk_status sim_dma_write(sim *s, uint32_t addr, uint64_t len, const char *reg, uint8_t **p, rk_err *e);
 
 /* Sequencer (sim_seq.c): walk the PC chain that starts at task `head`. */
 /* Side effect of a write to LUT_ACCESS_CFG / LUT_ACCESS_DATA (unit_dpu.c). */
@@ -168,6 +173,50 @@ static inline int32_t sim_sat32(int64_t v)
 {
     return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
 }
+/* 16x16 byte transpose: dst[j * dst_stride + i] = src[i * src_stride + j]
+ * for i, j < 16.  Moves int8 data between NC1HWC2 atoms (16 channels of a
+ * pixel) and channel planes 16 pixels at a time instead of byte by byte. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline void sim_transpose16_u8(const uint8_t *src, size_t src_stride, uint8_t *dst, size_t dst_stride)
+{
+    __m128i a[16], b[16];
+    for (int i = 0; i < 16; i++)
+        a[i] = _mm_loadu_si128((const __m128i *)(const void *)(src + (size_t)i * src_stride));
+    /* rows 2p, 2p+1 interleaved bytewise: b[2p] columns 0-7, b[2p+1] 8-15 */
+    for (int p = 0; p < 8; p++) {
+        b[2 * p] = _mm_unpacklo_epi8(a[2 * p], a[2 * p + 1]);
+        b[2 * p + 1] = _mm_unpackhi_epi8(a[2 * p], a[2 * p + 1]);
+    }
+    /* quads: a[4q + m] = rows 4q..4q+3, columns 4m..4m+3 */
+    for (int q = 0; q < 4; q++)
+        for (int h = 0; h < 2; h++) {
+            a[4 * q + 2 * h] = _mm_unpacklo_epi16(b[4 * q + h], b[4 * q + 2 + h]);
+            a[4 * q + 2 * h + 1] = _mm_unpackhi_epi16(b[4 * q + h], b[4 * q + 2 + h]);
+        }
+    /* octets: b[8o + m] = rows 8o..8o+7, columns 2m, 2m+1 */
+    for (int o = 0; o < 2; o++)
+        for (int m = 0; m < 4; m++) {
+            b[8 * o + 2 * m] = _mm_unpacklo_epi32(a[8 * o + m], a[8 * o + 4 + m]);
+            b[8 * o + 2 * m + 1] = _mm_unpackhi_epi32(a[8 * o + m], a[8 * o + 4 + m]);
+        }
+    /* all 16 rows of column j */
+    for (int m = 0; m < 8; m++) {
+        _mm_storeu_si128((__m128i *)(void *)(dst + (size_t)(2 * m) * dst_stride),
+                         _mm_unpacklo_epi64(b[m], b[8 + m]));
+        _mm_storeu_si128((__m128i *)(void *)(dst + (size_t)(2 * m + 1) * dst_stride),
+                         _mm_unpackhi_epi64(b[m], b[8 + m]));
+    }
+}
+#else
+static inline void sim_transpose16_u8(const uint8_t *src, size_t src_stride, uint8_t *dst, size_t dst_stride)
+{
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 16; j++)
+            dst[(size_t)j * dst_stride + i] = src[(size_t)i * src_stride + j];
+}
+#endif
+
 /* Elements per 16-byte atom for a CNA/DPU precision code; 0 if unknown. */
 int sim_prec_c2(uint32_t prec);
 size_t sim_prec_bytes(uint32_t prec);

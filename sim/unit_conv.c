@@ -16,6 +16,14 @@
  */
 #include "sim_internal.h"
 
+/* Vectorise this file's loops with the dynamic cost model also at -O2: GCC
+ * 12's -O2 (the RelWithDebInfo build CI and the README use) applies only
+ * the "very cheap" model, which leaves every loop with a variable trip
+ * count scalar; -O3 builds are unaffected.  (SEMANTICS.md, speed notes) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
+#endif
+
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -218,38 +226,80 @@ static void feature_layout(const conv_cfg *c, feat_layout *fl)
     }
 }
 
+/* The padded input planes X[c][Hp][Wp] the kernels read.  Plain int8
+ * feature data stays int8 (exact, a quarter of the memory; rows are widened
+ * to float where a kernel reads them); fp16 data and the CNA converter's
+ * outputs (which can leave the int8 range) are float.  Exactly one of
+ * i8 / f32 is set. */
+typedef struct in_planes {
+    int8_t *i8;
+    float *f32;
+    int hp, wp;
+} in_planes;
+
+/* n values from element `off` of the planes, `step` apart, as float. */
+static inline void planes_read(const in_planes *x, size_t off, int n, int step, float *dst)
+{
+    if (x->i8) {
+        const int8_t *src = x->i8 + off;
+        if (step == 1)
+            for (int i = 0; i < n; i++)
+                dst[i] = (float)src[i];
+        else
+            for (int i = 0; i < n; i++)
+                dst[i] = (float)src[(size_t)i * step];
+    } else {
+        const float *src = x->f32 + off;
+        if (step == 1)
+            memcpy(dst, src, (size_t)n * sizeof(float));
+        else
+            for (int i = 0; i < n; i++)
+                dst[i] = src[(size_t)i * step];
+    }
+}
+
 /* load_input for plain int8 data: each atom is read once and its channels
  * are spread over their planes (the per-channel gather reads every atom
  * c2 times with a 16-byte stride). */
 static void load_int8_grouped(const conv_cfg *c, const feat_layout *fl, const uint8_t *base, int hp, int wp,
-                              float padv, float *x)
+                              int8_t padv, int8_t *x)
 {
     size_t plane = (size_t)hp * (size_t)wp;
-    for (size_t i = 0; i < plane * (size_t)c->in_c_real; i++)
-        x[i] = padv;
+    memset(x, (uint8_t)padv, plane * (size_t)c->in_c_real);
     int wn = RK_MIN(c->in_w, wp - c->pad_left);
     for (int g = 0; g * fl->c2 < c->in_c_real; g++) {
         int kn = RK_MIN(fl->c2, c->in_c_real - g * fl->c2);
-        float *xg = x + (size_t)g * fl->c2 * plane;
+        int8_t *xg = x + (size_t)g * fl->c2 * plane;
         for (int h = 0; h < c->in_h; h++) {
             int yy = h + c->pad_top;
             if (yy >= hp)
                 break;
             const uint8_t *row = base + (uint64_t)g * fl->surf_bytes + (uint64_t)h * fl->line_bytes;
-            float *dst = xg + (size_t)yy * wp + c->pad_left;
-            for (int w = 0; w < wn; w++) {
-                const int8_t *atom = (const int8_t *)(row + (uint64_t)w * fl->pixel_bytes);
-                for (int k = 0; k < kn; k++)
-                    dst[(size_t)k * plane + w] = (float)atom[k];
+            int8_t *dst = xg + (size_t)yy * wp + c->pad_left;
+            int w0 = 0;
+            if (kn == 16 && fl->pixel_bytes == 16) /* whole atoms: 16 pixels per transpose */
+                for (; w0 + 16 <= wn; w0 += 16)
+                    sim_transpose16_u8(row + (size_t)w0 * 16, 16, (uint8_t *)dst + w0, plane);
+            for (int k = 0; k < kn; k++) {
+                int8_t *dk = dst + (size_t)k * plane;
+                for (int w = w0; w < wn; w++)
+                    dk[w] = (int8_t)row[(uint64_t)w * fl->pixel_bytes + (uint64_t)k];
             }
         }
     }
 }
 
-/* Gather the real input channels into a zero-offset CHW float plane with the
- * padding applied: X[c][Hp][Wp], pad cells hold the pad value. */
-static rk_status load_input(sim *s, const conv_cfg *c, int hp, int wp, float *x, rk_err *e)
+/* Whether the input planes of this conv are int8 (see in_planes). */
+static bool in_planes_int8(const conv_cfg *c)
 {
+    return c->in_prec == SIM_PREC_INT8 && !c->cvt_on;
+}
+
+/* Gather the real input channels into zero-offset padded planes
+ * X[c][Hp][Wp] (pad cells hold the pad value), into x->i8 or x->f32. */
+static rk_status load_input(sim *s, const conv_cfg *c, const in_planes *x, rk_err *e)
+{
+    int hp = x->hp, wp = x->wp;
     feat_layout fl;
     feature_layout(c, &fl);
     int c1 = (c->in_c_real + fl.c2 - 1) / fl.c2;
@@ -259,18 +309,18 @@ static rk_status load_input(sim *s, const conv_cfg *c, int hp, int wp, float *x,
     rk_status st = sim_dma(s, c->feat_addr, extent, "CNA_FEATURE_DATA_ADDR", &base, e);
     if (st)
         return st;
+    if (x->i8) {
+        load_int8_grouped(c, &fl, base, hp, wp, (int8_t)(c->pad_value & 0xFF), x->i8);
+        return RK_OK;
+    }
     float padv;
     if (c->in_prec == SIM_PREC_INT8)
         padv = (float)(int8_t)(c->pad_value & 0xFF);
     else
         padv = rk_f16_to_f32((uint16_t)(c->pad_value & 0xFFFF));
     size_t plane = (size_t)hp * (size_t)wp;
-    if (c->in_prec == SIM_PREC_INT8 && !c->cvt_on) {
-        load_int8_grouped(c, &fl, base, hp, wp, padv, x);
-        return RK_OK;
-    }
     for (int ch = 0; ch < c->in_c_real; ch++) {
-        float *xp = x + (size_t)ch * plane;
+        float *xp = x->f32 + (size_t)ch * plane;
         for (size_t i = 0; i < plane; i++)
             xp[i] = padv;
         const uint8_t *sp = base + (uint64_t)(ch / fl.c2) * fl.surf_bytes + (uint64_t)(ch % fl.c2) * c->esize;
@@ -348,6 +398,22 @@ static rk_status load_weights_direct(sim *s, const conv_cfg *c, float *w, rk_err
         int kn = RK_MIN(co_grp, c->kernels - k0);
         for (int i0 = 0; i0 < cin; i0 += ci_grp) {
             int in = RK_MIN(ci_grp, cin - i0);
+            if (c->in_prec == SIM_PREC_INT8) {
+                /* the same walk without per-element tests: `real` of each
+                 * group's `in` channels are kept */
+                int real = RK_MAX(0, RK_MIN(in, c->in_c_real - i0));
+                for (int t = 0; t < taps; t++)
+                    for (int k = 0; k < kn; k++) {
+                        const int8_t *src = (const int8_t *)(base + off);
+                        off += (uint64_t)in;
+                        if (!real)
+                            continue;
+                        float *dst = w + ((size_t)(k0 + k) * c->in_c_real + i0) * taps + t;
+                        for (int i = 0; i < real; i++)
+                            dst[(size_t)i * taps] = (float)src[i];
+                    }
+                continue;
+            }
             for (int t = 0; t < taps; t++)
                 for (int k = 0; k < kn; k++)
                     for (int i = 0; i < in; i++) {
@@ -387,34 +453,88 @@ static rk_status load_weights_dw(sim *s, const conv_cfg *c, float *w, rk_err *e)
     return RK_OK;
 }
 
+/* Grow-only work space; the old contents are not kept (every task
+ * rewrites what it uses), so growing is free + malloc, not realloc. */
 static rk_status grow(float **p, size_t *cap, size_t n, rk_err *e)
 {
     if (n <= *cap)
         return RK_OK;
-    float *q = realloc(*p, n * sizeof(float));
-    if (!q)
+    free(*p);
+    *cap = 0;
+    *p = malloc(n * sizeof(float));
+    if (!*p)
         return rk_errf(e, RK_ENOMEM, "out of memory (%zu floats for conv staging)", n);
-    *p = q;
     *cap = n;
     return RK_OK;
 }
 
-/* im2col rows [r0, r0+nr) of the reduction dimension (ci, ky, kx) for
- * output rows [oy0, oy0+ny). col is [nr][ny*ow]. */
-static void im2col(const conv_cfg *c, const float *x, int hp, int wp, int r0, int nr, int oy0,
-                   int ny, float *col)
+/* Tiling of a direct conv (see conv_direct). */
+typedef struct direct_plan {
+    int red;           /* reduction length: real input channels x taps */
+    int krows;         /* kernels + a row of ones (int8: window sums) */
+    int chunk;         /* reduction rows per sgemm */
+    int rows_per_tile; /* output rows per sgemm */
+    size_t w_floats, col_floats, res_floats, band_floats;
+} direct_plan;
+
+/* Input rows one output row tile of a direct conv reads. */
+static int band_rows(const conv_cfg *c, int ny)
 {
-    int taps = c->kh * c->kw;
+    return (ny - 1) * c->stride_y + (c->kh - 1) * c->dil_y + 1;
+}
+
+/* wp: padded input row length; int8 planes need a float band (im2col) */
+static void plan_direct(const conv_cfg *c, int wp, bool x_i8, direct_plan *p)
+{
+    bool is_int = c->in_prec == SIM_PREC_INT8;
+    p->red = c->in_c_real * c->kh * c->kw;
+    p->krows = c->kernels + (is_int ? 1 : 0);
+    /* reduction chunks of <= 1024 keep int8 sums exact in fp32 */
+    p->chunk = is_int ? RK_MIN(1024, p->red) : p->red;
+    /* ~512 KB column tiles stay in L2, avoid first-touch page faults and
+     * keep the peak memory low; the result tile (krows x pixels) and
+     * OpenBLAS's packed copy of the column tile are held to the same bound,
+     * which matters for small reductions (first layer: 27 rows, 65 kernels) */
+    size_t tile_rows_max = (size_t)RK_MAX(p->chunk, p->krows);
+    p->rows_per_tile = (int)RK_MAX(1, (128u << 10) / (tile_rows_max * (size_t)c->out_w));
+    p->rows_per_tile = RK_MIN(p->rows_per_tile, c->out_h);
+    size_t tile_pix = (size_t)p->rows_per_tile * c->out_w;
+    p->w_floats = (size_t)p->krows * p->red;
+    p->col_floats = (size_t)p->chunk * tile_pix;
+    p->res_floats = (size_t)p->krows * tile_pix;
+    p->band_floats = x_i8 ? (size_t)band_rows(c, p->rows_per_tile) * (size_t)wp : 0;
+}
+
+/* im2col rows [r0, r0+nr) of the reduction dimension (ci, ky, kx) for
+ * output rows [oy0, oy0+ny). col is [nr][ny*ow].  int8 planes: the rows of
+ * the tile's band of each channel are widened to float once into `band`
+ * (band_rows(ny) x wp floats), not once per tap. */
+static void im2col(const conv_cfg *c, const in_planes *x, int r0, int nr, int oy0, int ny, float *col, float *band)
+{
+    int taps = c->kh * c->kw, wp = x->wp;
     size_t npix = (size_t)ny * c->out_w;
+    int y0 = oy0 * c->stride_y, span = band_rows(c, ny);
+    int cur = -1;
+    const float *src_plane = NULL; /* row y0 of channel ci */
     for (int r = 0; r < nr; r++) {
         int rr = r0 + r;
         int ci = rr / taps, t = rr % taps;
         int ky = t / c->kw, kx = t % c->kw;
-        const float *xp = x + (size_t)ci * hp * wp;
+        if (ci != cur) {
+            size_t first = ((size_t)ci * x->hp + (size_t)y0) * wp;
+            if (x->i8) {
+                const int8_t *s8 = x->i8 + first;
+                for (size_t i = 0; i < (size_t)span * wp; i++)
+                    band[i] = (float)s8[i];
+                src_plane = band;
+            } else {
+                src_plane = x->f32 + first;
+            }
+            cur = ci;
+        }
         float *dst = col + (size_t)r * npix;
         for (int oy = 0; oy < ny; oy++) {
-            int iy = (oy0 + oy) * c->stride_y + ky * c->dil_y;
-            const float *src = xp + (size_t)iy * wp + (size_t)kx * c->dil_x;
+            const float *src = src_plane + (size_t)(oy * c->stride_y + ky * c->dil_y) * wp + (size_t)kx * c->dil_x;
             float *d = dst + (size_t)oy * c->out_w;
             if (c->stride_x == 1)
                 memcpy(d, src, (size_t)c->out_w * sizeof(float));
@@ -425,72 +545,71 @@ static void im2col(const conv_cfg *c, const float *x, int hp, int wp, int r0, in
     }
 }
 
-static rk_status conv_direct(sim *s, const conv_cfg *c, const float *x, int hp, int wp, rk_err *e)
+/* One row of an int8 sgemm result (exact integers in float) into int32:
+ * stored for the first reduction chunk, added for the others. */
+static void take_int_row(const float *rp, int32_t *dp, int np, bool first)
+{
+    if (first)
+        for (int p = 0; p < np; p++)
+            dp[p] = (int32_t)rp[p];
+    else
+        for (int p = 0; p < np; p++)
+            dp[p] += (int32_t)rp[p];
+}
+
+/* Direct conv: im2col + sgemm per (output row tile, reduction chunk); the
+ * int8 chunk sums are exact in fp32 and are added in int32.  work holds
+ * plan->w_floats + col_floats + res_floats + band_floats. */
+static rk_status conv_direct(sim *s, const conv_cfg *c, const in_planes *x, const direct_plan *pl, float *work,
+                             rk_err *e)
 {
     bool is_int = c->in_prec == SIM_PREC_INT8;
-    int taps = c->kh * c->kw;
-    int red = c->in_c_real * taps;             /* reduction length */
-    int krows = c->kernels + (is_int ? 1 : 0); /* + a row of ones: window sums */
-    size_t wsize = (size_t)krows * red;
-    rk_status st = grow(&s->scratch_w, &s->scratch_wcap, wsize, e);
+    int red = pl->red, krows = pl->krows, chunk = pl->chunk;
+    float *wm = work, *col = work + pl->w_floats, *res = col + pl->col_floats, *band = res + pl->res_floats;
+    memset(wm, 0, pl->w_floats * sizeof(float));
+    rk_status st = load_weights_direct(s, c, wm, e);
     if (st)
-        return st;
-    memset(s->scratch_w, 0, wsize * sizeof(float));
-    if ((st = load_weights_direct(s, c, s->scratch_w, e)))
         return st;
     if (is_int)
         for (int r = 0; r < red; r++)
-            s->scratch_w[(size_t)c->kernels * red + r] = 1.0f;
+            wm[(size_t)c->kernels * red + r] = 1.0f;
     int npix_total = c->out_h * c->out_w;
     sim_cube *cb = &s->cube;
     if ((st = sim_cube_reserve(cb, c->out_c, c->out_h, c->out_w, !is_int, is_int, false, e)))
         return st;
+    /* the first chunk stores, later ones add; channels beyond the kernels
+     * (padding to the aligned DATAOUT_CHANNEL) are zero */
+    int kout = RK_MIN(c->kernels, c->out_c);
+    size_t zero_from = (size_t)kout * npix_total, zero_n = (size_t)(c->out_c - kout) * npix_total;
     if (is_int)
-        memset(cb->i32, 0, (size_t)c->out_c * npix_total * sizeof(int32_t));
+        memset(cb->i32 + zero_from, 0, zero_n * sizeof(int32_t));
     else
-        memset(cb->f32, 0, (size_t)c->out_c * npix_total * sizeof(float));
-    /* Tiles: output rows such that the column buffer stays near 4M floats;
-     * reduction chunks of <= 1024 keep int8 sums exact in fp32. */
-    int chunk = is_int ? 1024 : red;
-    /* ~512 KB column tiles stay in L2, avoid first-touch page faults and
-     * keep the peak memory low */
-    int rows_per_tile = (int)RK_MAX(1, (128u << 10) / ((size_t)RK_MIN(chunk, red) * c->out_w));
-    rows_per_tile = RK_MIN(rows_per_tile, c->out_h);
-    size_t tile_pix = (size_t)rows_per_tile * c->out_w;
-    float *res = NULL;
-    size_t col_need = (size_t)RK_MIN(chunk, red) * tile_pix;
-    if ((st = grow(&s->scratch_f, &s->scratch_cap, col_need + (size_t)krows * tile_pix, e)))
-        return st;
-    float *col = s->scratch_f;
-    res = s->scratch_f + col_need;
-    for (int oy0 = 0; oy0 < c->out_h; oy0 += rows_per_tile) {
-        int ny = RK_MIN(rows_per_tile, c->out_h - oy0);
+        memset(cb->f32 + zero_from, 0, zero_n * sizeof(float));
+    for (int oy0 = 0; oy0 < c->out_h; oy0 += pl->rows_per_tile) {
+        int ny = RK_MIN(pl->rows_per_tile, c->out_h - oy0);
         int np = ny * c->out_w;
         for (int r0 = 0; r0 < red; r0 += chunk) {
             int nr = RK_MIN(chunk, red - r0);
-            im2col(c, x, hp, wp, r0, nr, oy0, ny, col);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, krows, np, nr, 1.0f,
-                        s->scratch_w + r0, red, col, np, 0.0f, res, np);
-            for (int k = 0; k < c->kernels && k < c->out_c; k++) {
+            bool first = r0 == 0;
+            im2col(c, x, r0, nr, oy0, ny, col, band);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, krows, np, nr, 1.0f, wm + r0, red, col, np,
+                        0.0f, res, np);
+            for (int k = 0; k < kout; k++) {
                 const float *rp = res + (size_t)k * np;
                 if (is_int) {
-                    int32_t *dp = cb->i32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w;
-                    for (int p = 0; p < np; p++)
-                        dp[p] += (int32_t)rp[p];
+                    take_int_row(rp, cb->i32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w, np, first);
                 } else {
                     float *dp = cb->f32 + (size_t)k * npix_total + (size_t)oy0 * c->out_w;
-                    for (int p = 0; p < np; p++)
-                        dp[p] += rp[p];
+                    if (first) /* 0 + x as before: a -0 sum reaches the DPU as +0 */
+                        for (int p = 0; p < np; p++)
+                            dp[p] = 0.0f + rp[p];
+                    else
+                        for (int p = 0; p < np; p++)
+                            dp[p] += rp[p];
                 }
             }
-            if (is_int) {
-                const float *rp = res + (size_t)c->kernels * np;
-                int32_t *dp = cb->xsum + (size_t)oy0 * c->out_w;
-                if (r0 == 0)
-                    memset(dp, 0, (size_t)np * sizeof(int32_t));
-                for (int p = 0; p < np; p++)
-                    dp[p] += (int32_t)rp[p];
-            }
+            if (is_int)
+                take_int_row(res + (size_t)c->kernels * np, cb->xsum + (size_t)oy0 * c->out_w, np, first);
         }
     }
     s->stats.macs += (uint64_t)npix_total * (uint64_t)c->kernels * (uint64_t)red;
@@ -500,25 +619,24 @@ static rk_status conv_direct(sim *s, const conv_cfg *c, const float *x, int hp, 
 /* int8 depthwise, one output row at a time: every tap adds a shifted input
  * row times its weight into row accumulators (vectorisable).  Exact: the
  * int8 products are at most 2^14 and fewer than 1024 taps keep every sum
- * below 2^24, so float addition in any order gives the integer result. */
-static rk_status depthwise_int_rows(sim *s, const conv_cfg *c, const float *x, int hp, int wp, int nch,
-                                    rk_err *e)
+ * below 2^24, so float addition in any order gives the integer result.
+ * work: 2 * out_w + wp floats (accumulators, window sums, one input row). */
+static void depthwise_int_rows(sim *s, const conv_cfg *c, const in_planes *x, const float *wts, int nch,
+                               float *work)
 {
-    int taps = c->kh * c->kw, ow = c->out_w, np = c->out_h * c->out_w;
-    float *acc = malloc(2 * (size_t)ow * sizeof(float));
-    if (!acc)
-        return rk_errf(e, RK_ENOMEM, "out of memory for depthwise rows of %d", ow);
-    float *xs = acc + ow;
+    int ow = c->out_w, np = c->out_h * c->out_w;
+    float *acc = work, *xs = acc + ow, *rowf = xs + ow;
+    int row_n = (ow - 1) * c->stride_x + (c->kw - 1) * c->dil_x + 1;
     sim_cube *cb = &s->cube;
     for (int ch = 0; ch < nch; ch++) {
-        const float *xp = x + (size_t)ch * hp * wp;
-        const float *wk = s->scratch_w + (size_t)ch * taps;
+        size_t plane = (size_t)ch * x->hp * x->wp;
+        const float *wk = wts + (size_t)ch * c->kh * c->kw;
         for (int oy = 0; oy < c->out_h; oy++) {
             memset(acc, 0, 2 * (size_t)ow * sizeof(float));
             for (int ky = 0; ky < c->kh; ky++) {
-                const float *row = xp + (size_t)(oy * c->stride_y + ky * c->dil_y) * wp;
+                planes_read(x, plane + (size_t)(oy * c->stride_y + ky * c->dil_y) * x->wp, row_n, 1, rowf);
                 for (int kx = 0; kx < c->kw; kx++) {
-                    const float *src = row + (size_t)kx * c->dil_x;
+                    const float *src = rowf + (size_t)kx * c->dil_x;
                     float w = wk[ky * c->kw + kx];
                     if (c->stride_x == 1) {
                         for (int ox = 0; ox < ow; ox++) {
@@ -541,20 +659,22 @@ static rk_status depthwise_int_rows(sim *s, const conv_cfg *c, const float *x, i
             }
         }
     }
-    free(acc);
-    (void)hp;
-    return RK_OK;
 }
 
-static rk_status conv_depthwise(sim *s, const conv_cfg *c, const float *x, int hp, int wp, rk_err *e)
+static size_t depthwise_work_floats(const conv_cfg *c, int wp)
+{
+    return (size_t)c->in_c_reg * c->kh * c->kw + 2 * (size_t)c->out_w + (size_t)wp;
+}
+
+/* work: depthwise_work_floats() floats (weights, then the row buffers) */
+static rk_status conv_depthwise(sim *s, const conv_cfg *c, const in_planes *x, float *work, rk_err *e)
 {
     bool is_int = c->in_prec == SIM_PREC_INT8;
     int taps = c->kh * c->kw;
-    rk_status st = grow(&s->scratch_w, &s->scratch_wcap, (size_t)c->in_c_reg * taps, e);
+    float *wts = work;
+    memset(wts, 0, (size_t)c->in_c_reg * taps * sizeof(float));
+    rk_status st = load_weights_dw(s, c, wts, e);
     if (st)
-        return st;
-    memset(s->scratch_w, 0, (size_t)c->in_c_reg * taps * sizeof(float));
-    if ((st = load_weights_dw(s, c, s->scratch_w, e)))
         return st;
     int np = c->out_h * c->out_w;
     sim_cube *cb = &s->cube;
@@ -568,22 +688,22 @@ static rk_status conv_depthwise(sim *s, const conv_cfg *c, const float *x, int h
     }
     int nch = RK_MIN(c->in_c_real, c->out_c);
     if (is_int && taps < 1024) {
-        st = depthwise_int_rows(s, c, x, hp, wp, nch, e);
-        if (!st)
-            s->stats.macs += (uint64_t)np * (uint64_t)nch * (uint64_t)taps;
-        return st;
+        depthwise_int_rows(s, c, x, wts, nch, work + (size_t)c->in_c_reg * taps);
+        s->stats.macs += (uint64_t)np * (uint64_t)nch * (uint64_t)taps;
+        return RK_OK;
     }
     for (int ch = 0; ch < nch; ch++) {
-        const float *xp = x + (size_t)ch * hp * wp;
-        const float *wk = s->scratch_w + (size_t)ch * taps;
+        size_t plane = (size_t)ch * x->hp * x->wp;
+        const float *wk = wts + (size_t)ch * taps;
         for (int oy = 0; oy < c->out_h; oy++)
             for (int ox = 0; ox < c->out_w; ox++) {
                 double acc = 0, xs = 0;
                 for (int ky = 0; ky < c->kh; ky++) {
-                    const float *row = xp + (size_t)(oy * c->stride_y + ky * c->dil_y) * wp +
-                                       (size_t)ox * c->stride_x;
+                    size_t row = plane + (size_t)(oy * c->stride_y + ky * c->dil_y) * x->wp +
+                                 (size_t)ox * c->stride_x;
                     for (int kx = 0; kx < c->kw; kx++) {
-                        float v = row[(size_t)kx * c->dil_x];
+                        size_t i = row + (size_t)kx * c->dil_x;
+                        float v = x->i8 ? (float)x->i8[i] : x->f32[i];
                         acc += (double)v * wk[ky * c->kw + kx];
                         xs += v;
                     }
@@ -615,26 +735,40 @@ rk_status sim_unit_conv(sim *s, uint32_t en, rk_err *e)
     /* Padded plane: enough rows/cols for every output position. */
     int need_h = (c.out_h - 1) * c.stride_y + (c.kh - 1) * c.dil_y + 1;
     int need_w = (c.out_w - 1) * c.stride_x + (c.kw - 1) * c.dil_x + 1;
-    int hp = RK_MAX(need_h, c.in_h + c.pad_top);
-    int wp = RK_MAX(need_w, c.in_w + c.pad_left);
-    size_t xs = (size_t)c.in_c_real * (size_t)hp * (size_t)wp;
-    float *x = malloc(xs * sizeof(float));
-    if (!x)
-        return rk_errf(e, RK_ENOMEM, "out of memory for a %dx%dx%d input plane", c.in_c_real, hp, wp);
-    if ((st = load_input(s, &c, hp, wp, x, e)))
-        goto out;
-    if (c.mode == 3)
-        st = conv_depthwise(s, &c, x, hp, wp, e);
+    in_planes x = {NULL, NULL, RK_MAX(need_h, c.in_h + c.pad_top), RK_MAX(need_w, c.in_w + c.pad_left)};
+    size_t xn = (size_t)c.in_c_real * (size_t)x.hp * (size_t)x.wp;
+    bool x_i8 = in_planes_int8(&c);
+    size_t x_floats = x_i8 ? (xn + sizeof(float) - 1) / sizeof(float) : xn;
+    /* One work area per task, sized for this task's weights, tiles and
+     * input planes together: the largest such sum over the model, not the
+     * sum of each buffer's own maximum (peak memory). */
+    direct_plan plan = {0};
+    size_t work_floats;
+    if (c.mode == 3) {
+        work_floats = depthwise_work_floats(&c, x.wp);
+    } else {
+        plan_direct(&c, x.wp, x_i8, &plan);
+        work_floats = plan.w_floats + plan.col_floats + plan.res_floats + plan.band_floats;
+    }
+    if ((st = grow(&s->scratch_f, &s->scratch_cap, work_floats + x_floats, e)))
+        return rk_err_wrap(e, "conv work space for a %dx%dx%d input plane", c.in_c_real, x.hp, x.wp);
+    float *work = s->scratch_f;
+    if (x_i8)
+        x.i8 = (int8_t *)(void *)(work + work_floats);
     else
-        st = conv_direct(s, &c, x, hp, wp, e);
+        x.f32 = work + work_floats;
+    if ((st = load_input(s, &c, &x, e)))
+        return st;
+    if (c.mode == 3)
+        st = conv_depthwise(s, &c, &x, work, e);
+    else
+        st = conv_direct(s, &c, &x, &plan, work, e);
     if (st)
-        goto out;
+        return st;
     if (c.truncate && !s->cube.is_float) {
         size_t n = (size_t)s->cube.c * s->cube.h * s->cube.w;
         for (size_t i = 0; i < n; i++)
             s->cube.i32[i] = (int32_t)sim_round_shift(s->cube.i32[i], c.truncate, c.truncate_half_up);
     }
-out:
-    free(x);
-    return st;
+    return RK_OK;
 }

@@ -15,6 +15,14 @@
  */
 #include "sim_internal.h"
 
+/* Vectorise this file's loops with the dynamic cost model also at -O2: GCC
+ * 12's -O2 (the RelWithDebInfo build CI and the README use) applies only
+ * the "very cheap" model, which leaves every loop with a variable trip
+ * count scalar; -O3 builds are unaffected.  (SEMANTICS.md, speed notes) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -766,10 +774,12 @@ static bool fast_ew_ok(const dpu_cfg *d)
            d->ew_algo == 2 && d->ew_lut_bypass && !d->ew_relux;
 }
 
-static bool fast_path_ok(const dpu_cfg *d)
+/* mr_prec: the MRDMA element precision in flying mode (the fast path reads
+ * int8 main data into an int32 plane, as read_elem does). */
+static bool fast_path_ok(const dpu_cfg *d, uint32_t mr_prec)
 {
     const stage_cfg *bs = &d->bs, *bn = &d->bn;
-    if (d->flying || d->is_float || d->out_prec != SIM_PREC_INT8)
+    if (d->is_float || d->out_prec != SIM_PREC_INT8 || (d->flying && mr_prec != SIM_PREC_INT8))
         return false;
     /* shifts the branch-free loop handles without overflow */
     if (d->out_shift > 62 || d->bs.shift_pos > 62 || d->bs.shift_neg > 62)
@@ -938,8 +948,13 @@ static inline __attribute__((always_inline)) void epi_run(const fast_params *f, 
     }
 }
 
+/* GCC 12 at -O2 (the RelWithDebInfo build CI and the README use) applies
+ * only the "very cheap" vectoriser cost model, which leaves this loop
+ * scalar (a variable trip count needs an epilogue); ask for the dynamic
+ * model here so -O2 and -O3 builds run the same vector code. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define EPI_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define EPI_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), \
+                                  optimize("tree-vectorize", "vect-cost-model=dynamic")))
 #else
 #define EPI_CLONES
 #endif
@@ -960,21 +975,24 @@ EPI_CLONES static void epi_block(const fast_params *f, const int32_t *acc, const
     }
 }
 
-static void fast_channel(const sim *s, const dpu_cfg *d, int c, size_t n, uint8_t *pl, const uint64_t *off,
+/* acc: channel c's input plane (conv accumulators or flying MRDMA data);
+ * xsum: the window sums for the OW term, NULL in flying mode.  Writes the
+ * channel's n int8 results to out (planar; store_group makes atoms). */
+static void fast_channel(const dpu_cfg *d, int c, size_t n, const int32_t *acc, const int32_t *xsum, int8_t *out,
                          const uint8_t *ew_base)
 {
     const stage_cfg *bs = &d->bs;
     fast_params f;
     memset(&f, 0, sizeof(f));
-    f.acc = s->cube.i32 + (size_t)c * n;
+    f.acc = acc;
     f.mul = 1;
-    f.out_step = (size_t)d->atom;
+    f.out_step = 1;
     bool relu = (!bs->bypass && !bs->relu_bypass) || (!d->bn.bypass && !d->bn.relu_bypass);
     f.relu_lo = relu ? 0 : INT64_MIN;
     if (!bs->bypass) {
-        if (bs->ow_active && s->cube.xsum) {
+        if (bs->ow_active && xsum) {
             f.ow = bs->ow_src_mem ? ((bs->data_use & 2) ? chan_item(bs, c, 1) : 0) : bs->ow_operand;
-            f.xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
+            f.xs = xsum;
         }
         if (!bs->alu_bypass)
             f.alu = bs->alu_src_mem ? ((bs->data_use & 1) ? chan_item(bs, c, 0) : 0) : bs->alu_operand;
@@ -1017,8 +1035,7 @@ static void fast_channel(const sim *s, const dpu_cfg *d, int c, size_t n, uint8_
         f.acc = &zero;
         f.xs = NULL;
         fast_loop(&f, 1, &byte, &off0, false); /* off0: one store at byte */
-        for (size_t i = 0; i < n; i++)
-            pl[off ? off[i] : i * f.out_step] = byte;
+        memset(out, byte, n);
         return;
     }
     if (!d->ew_bypass) {
@@ -1037,21 +1054,38 @@ static void fast_channel(const sim *s, const dpu_cfg *d, int c, size_t n, uint8_
      * admits except negative (multiplying) BS shifts and EW shifts > 62 */
     if (f.fac_p == 1 && f.fac_n == 1 && f.esh >= 0 && f.esh <= 62) {
         const int32_t *xs = f.ow ? f.xs : NULL;
-        int8_t buf[512];
-        for (size_t i0 = 0; i0 < n; i0 += sizeof(buf)) {
-            size_t m = RK_MIN(n - i0, sizeof(buf));
-            epi_block(&f, f.acc + i0, xs ? xs + i0 : NULL, f.ep ? f.ep + i0 * f.ep_step : NULL, m, buf);
-            if (off)
-                for (size_t i = 0; i < m; i++)
-                    pl[off[i0 + i]] = (uint8_t)buf[i];
-            else
-                for (size_t i = 0; i < m; i++)
-                    pl[(i0 + i) * f.out_step] = (uint8_t)buf[i];
-        }
+        epi_block(&f, f.acc, xs, f.ep, n, out);
     } else if (f.ep) {
-        fast_loop(&f, n, pl, off, true);
+        fast_loop(&f, n, (uint8_t *)out, NULL, true);
     } else {
-        fast_loop(&f, n, pl, off, false);
+        fast_loop(&f, n, (uint8_t *)out, NULL, false);
+    }
+}
+
+/* Interleave kn int8 channel planes (plane k at planar + k * n) into the
+ * atoms of one channel group: pixel i's atom at base + off[i] (off NULL:
+ * base + i * atom), channel k at its byte k.  Bytes of channels >= kn are
+ * left as they are. */
+static void store_group(const int8_t *planar, size_t n, int kn, uint8_t *base, const uint64_t *off, size_t atom)
+{
+    const uint8_t *pu = (const uint8_t *)planar;
+    size_t i = 0;
+    if (kn == 16 && atom == 16) {
+        uint8_t t[256];
+        for (; i + 16 <= n; i += 16) {
+            if (!off) {
+                sim_transpose16_u8(pu + i, n, base + i * 16, 16);
+                continue;
+            }
+            sim_transpose16_u8(pu + i, n, t, 16);
+            for (int j = 0; j < 16; j++)
+                memcpy(base + off[i + (size_t)j], t + 16 * j, 16);
+        }
+    }
+    for (; i < n; i++) {
+        uint8_t *a = base + (off ? off[i] : i * atom);
+        for (int k = 0; k < kn; k++)
+            a[k] = pu[(size_t)k * n + i];
     }
 }
 
@@ -1139,7 +1173,7 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     uint64_t wext = (uint64_t)(wc1 - 1) * d.dst_surf_bytes + (uint64_t)(d.wh - 1) * d.dst_line_bytes +
                     (uint64_t)d.ww * (uint64_t)d.atom;
     uint8_t *dst;
-    if ((st = sim_dma(s, d.dst_addr, wext, "DPU_DST_BASE_ADDR", &dst, e)))
+    if ((st = sim_dma_write(s, d.dst_addr, wext, "DPU_DST_BASE_ADDR", &dst, e)))
         return st;
     if (d.is_float && (d.out_scale != 1 || d.out_shift != 0 || d.out_offset != 0))
         if ((st = sim_problem(s, e, "floating-point OUT_CVT with scale %d, shift %d, offset %d is not "
@@ -1150,7 +1184,7 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
      * computed once per task, so the per-element loops stay simple.  The
      * fast path stores dense outputs without it. */
     int dc1 = (d.c + oc2 - 1) / oc2;
-    bool fast = fast_path_ok(&d);
+    bool fast = fast_path_ok(&d, mr_prec);
     bool dense = !d.reshaped && d.dst_line_bytes == (uint64_t)d.w * (uint64_t)d.atom;
     uint64_t *off = NULL;
     if (!(fast && dense)) {
@@ -1182,21 +1216,9 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
             }
         }
     }
-    if (fast) {
-        for (int c = 0; c < d.c; c++)
-            fast_channel(s, &d, c, n,
-                         dst + (uint64_t)(c % oc2) * obytes + (dense ? (uint64_t)(c / oc2) * d.dst_surf_bytes : 0),
-                         dense ? NULL : off + (size_t)(c / oc2) * n, ew_base);
-        s->stats.dpu_elems += (uint64_t)n * d.c;
-        s->cube.c = 0;
-        s->skip_unit = false;
-        return RK_OK;
-    }
     if ((st = dpu_scratch(&s->dpu_v, &s->dpu_v_cap, n * sizeof(int64_t), e)) ||
         (st = dpu_scratch(&s->dpu_fv, &s->dpu_fv_cap, n * sizeof(float), e)))
         return st;
-    int64_t *v = s->dpu_v;
-    float *fv = s->dpu_fv;
     /* The hardware streams whole atoms (all channels of a pixel) from MRDMA
      * to WDMA in order, so an output that overlaps its input is safe when
      * the write pointer never overtakes the read pointer (lite
@@ -1214,6 +1236,47 @@ rk_status sim_unit_dpu(sim *s, uint32_t en, rk_err *e)
     }
     size_t mr_es = d.flying ? sim_prec_bytes(mr_prec) : 0;
     int mr_c2 = d.flying ? (int)((size_t)rd_atom / mr_es) : 0;
+    if (fast) {
+        /* one channel group (atom) at a time: planar results, then whole
+         * atoms stored (store_group) */
+        if ((st = dpu_scratch(&s->dpu_v, &s->dpu_v_cap, (size_t)oc2 * n, e)))
+            return st;
+        int8_t *planar = s->dpu_v;
+        for (int c = 0; c < d.c; c++) {
+            const int32_t *acc, *xs = NULL;
+            if (d.flying) {
+                /* int8 main data widened into an int32 plane (dpu_fv holds
+                 * n floats, so n int32 fit) */
+                int32_t *a = s->dpu_fv;
+                const uint8_t *pl = mr + (uint64_t)(c / mr_c2) * mr_surf + (uint64_t)(c % mr_c2);
+                for (int y = 0; y < d.h; y++) {
+                    const uint8_t *row = pl + (uint64_t)y * mr_line;
+                    int32_t *ar = a + (size_t)y * d.w;
+                    for (int x = 0; x < d.w; x++)
+                        ar[x] = (int8_t)row[(size_t)x * rd_atom];
+                }
+                acc = a;
+            } else {
+                acc = s->cube.i32 + (size_t)c * n;
+                if (s->cube.xsum)
+                    xs = s->cube.xsum + (s->cube.xsum_per_channel ? (size_t)c * n : 0);
+            }
+            fast_channel(&d, c, n, acc, xs, planar + (size_t)(c % oc2) * n, ew_base);
+            if (c % oc2 == oc2 - 1 || c == d.c - 1) {
+                int g = c / oc2;
+                store_group(planar, n, c % oc2 + 1, dst + (dense ? (uint64_t)g * d.dst_surf_bytes : 0),
+                            dense ? NULL : off + (size_t)g * n, (size_t)d.atom);
+            }
+        }
+        free(mr_copy);
+        s->stats.dpu_elems += (uint64_t)n * d.c;
+        if (!d.flying)
+            s->cube.c = 0;
+        s->skip_unit = false;
+        return RK_OK;
+    }
+    int64_t *v = s->dpu_v;
+    float *fv = s->dpu_fv;
     for (int c = 0; c < d.c && !st; c++) {
         /* input plane */
         if (!d.flying) {

@@ -116,8 +116,10 @@ rk_status sim_unit_ppu(sim *s, uint32_t en, rk_err *e)
     uint64_t dst_ext = (uint64_t)(c1 - 1) * p.dst_surf + (uint64_t)(p.out_h - 1) * dst_line +
                        (uint64_t)p.out_w * 16;
     uint8_t *src, *dst;
-    if ((st = sim_dma(s, p.src, src_ext, "PPU_RDMA_SRC_BASE_ADDR", &src, e)) ||
-        (st = sim_dma(s, p.dst, dst_ext, "PPU_DST_BASE_ADDR", &dst, e)))
+    /* destination first: if it copies a borrowed region, the source then
+     * reads that same copy */
+    if ((st = sim_dma_write(s, p.dst, dst_ext, "PPU_DST_BASE_ADDR", &dst, e)) ||
+        (st = sim_dma(s, p.src, src_ext, "PPU_RDMA_SRC_BASE_ADDR", &src, e)))
         return st;
     float padv = p.prec == SIM_PREC_INT8 ? (float)(int8_t)(p.pad_value & 0xFF)
                                          : rk_f16_to_f32((uint16_t)(p.pad_value & 0xFFFF));
