@@ -426,8 +426,9 @@ static rk_status resolve_names(const cv_graph *g, const rk_hybrid_cfg *cfg, int 
     for (int i = 0; i < cfg->n_layers; i++) {
         /* stored forms renamed after calibration: channel-equalised
          * ("#eq", cv_quant.c) and, where MatMul lowering exists, matrix
-         * views ("#mm") */
-        static const char *const suffix[] = {"", "#eq", "#mm"};
+         * views ("#mm"; "#mm0" = the first matrix of a stacked
+         * activation x activation MatMul, which then stays int8 with a note) */
+        static const char *const suffix[] = {"", "#eq", "#mm", "#mm0"};
         ti[i] = -1;
         for (size_t k = 0; ti[i] < 0 && k < RK_ARRAY_LEN(suffix); k++) {
             char nm[600];

@@ -94,7 +94,7 @@ conv "$D/hyb_attn.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/attentio
 # fp16 tensors; must come close to the fp16 program (>= 0.9999; 1.00000 when written)
 { echo "custom_quantize_layers:"
   "$RKSIM" info "$D/int8.rknn" | grep -E "^ +[0-9]+ +(Conv|ConvRelu|Add|AddRelu|AveragePool|MaxPool) +[A-Za-z]+:[^ ]+ +[0-9]" \
-    | sed 's/.* -> //; s/#eq$//' | awk '{print "    " $1 ": float16"}'; } > "$D/all_npu.cfg"
+    | sed 's/.* -> //; s/#eq$//; s/#mm[0-9]*$//' | sort -u | awk '{print "    " $1 ": float16"}'; } > "$D/all_npu.cfg"
 conv "$D/hyb_all.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/all_npu.cfg" \
   && { grep "hybrid:" "$D/hyb_all.rknn.log"; check hybrid_all_npu "$D/hyb_all.rknn" 0.9999 --no-single; }
 
