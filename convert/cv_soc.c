@@ -74,39 +74,15 @@ rk_status cv_soc_pack_weights(const cv_soc *s, int prec, bool depthwise, int k, 
     /* lite: the layouts of SEMANTICS C-WT / C-WT-DW with the lite groups
      * (sim unit_conv weight_groups / load_weights_dw) and channels counted
      * as the lite DATAIN_CHANNEL */
-    int esz = prec == SIM_PREC_INT8 ? 1 : 2, cal = cv_soc_cin_align(s, c, esz), taps = kh * kw;
-    int co_grp = cv_soc_wgrp(s, esz), ci_grp = esz == 1 ? 32 : 16;
-    int dw_grp = esz == 1 ? s->dwgrp_int8 : s->dwgrp_fp16;
-    size_t n = (size_t)(depthwise ? 1 : k) * (size_t)cal * (size_t)taps * (size_t)esz, off = 0;
-    uint8_t *w = calloc(1, n ? n : 1);
-    const uint8_t *src = oihw;
-    if (!w)
-        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-    if (depthwise) {
-        for (int c0 = 0; c0 < cal; c0 += dw_grp) {
-            int cn = RK_MIN(dw_grp, cal - c0);
-            for (int t = 0; t < taps; t++)
-                for (int i = 0; i < cn; i++, off += (size_t)esz)
-                    if (c0 + i < c)
-                        memcpy(w + off, src + ((size_t)(c0 + i) * taps + t) * esz, (size_t)esz);
-        }
-    } else {
-        for (int k0 = 0; k0 < k; k0 += co_grp) {
-            int kn = RK_MIN(co_grp, k - k0);
-            for (int i0 = 0; i0 < cal; i0 += ci_grp) {
-                int in = RK_MIN(ci_grp, cal - i0);
-                for (int t = 0; t < taps; t++)
-                    for (int kk = 0; kk < kn; kk++)
-                        for (int i = 0; i < in; i++, off += (size_t)esz)
-                            if (i0 + i < c)
-                                memcpy(w + off, src + (((size_t)(k0 + kk) * c + i0 + i) * taps + t) * esz,
-                                       (size_t)esz);
-            }
-        }
-    }
-    *out = w;
-    *len = n;
-    return RK_OK;
+    int esz = prec == SIM_PREC_INT8 ? 1 : 2;
+    sim_asm_wgroups gr = {
+        .cin_align = (s->lite ? s->atom : 16) / esz,
+        .dw = esz == 1 ? s->dwgrp_int8 : s->dwgrp_fp16,
+        .co = cv_soc_wgrp(s, esz),
+        .ci = esz == 1 ? 32 : 16,
+    };
+    rk_status st = sim_asm_pack_weights_grouped(&gr, prec, depthwise, k, c, kh, kw, oihw, out, len, e);
+    return st ? rk_err_wrap(e, "convert") : RK_OK;
 }
 
 rk_status cv_soc_pack_bs(const cv_soc *s, uint32_t use, int k, const int32_t *alu, const int16_t *mul,

@@ -612,11 +612,11 @@ rk_status sim_asm_install(sim_asm *a, rknn_model *m, rk_err *e)
 
 /* ------------------------------------------------------------ packing */
 
-rk_status sim_asm_pack_weights(rk_soc soc, int prec, bool depthwise, int k, int c, int kh, int kw,
-                               const void *oihw, uint8_t **out, size_t *len, rk_err *e)
+rk_status sim_asm_pack_weights_grouped(const sim_asm_wgroups *gr, int prec, bool depthwise, int k, int c, int kh,
+                                       int kw, const void *oihw, uint8_t **out, size_t *len, rk_err *e)
 {
     int esz = prec == SIM_PREC_INT8 ? 1 : 2;
-    int cal = RK_ALIGN_UP(c, 16 / esz);
+    int cal = RK_ALIGN_UP(c, gr->cin_align);
     int taps = kh * kw;
     size_t n = depthwise ? (size_t)cal * taps * esz : (size_t)k * cal * taps * esz;
     uint8_t *w = calloc(1, n ? n : 1);
@@ -625,21 +625,18 @@ rk_status sim_asm_pack_weights(rk_soc soc, int prec, bool depthwise, int k, int 
     const uint8_t *src = oihw;
     size_t off = 0;
     if (depthwise) {
-        int grp = esz == 1 ? 64 : 32;
-        for (int c0 = 0; c0 < cal; c0 += grp) {
-            int cn = RK_MIN(grp, cal - c0);
+        for (int c0 = 0; c0 < cal; c0 += gr->dw) {
+            int cn = RK_MIN(gr->dw, cal - c0);
             for (int t = 0; t < taps; t++)
                 for (int i = 0; i < cn; i++, off += (size_t)esz)
                     if (c0 + i < c)
                         memcpy(w + off, src + ((size_t)(c0 + i) * taps + t) * esz, (size_t)esz);
         }
     } else {
-        int co_grp = soc == RK_SOC_RK3566 ? (esz == 1 ? 16 : 8) : (esz == 1 ? 32 : 16);
-        int ci_grp = (esz == 2 && soc == RK_SOC_RK3566) ? 16 : 32;
-        for (int k0 = 0; k0 < k; k0 += co_grp) {
-            int kn = RK_MIN(co_grp, k - k0);
-            for (int i0 = 0; i0 < cal; i0 += ci_grp) {
-                int in = RK_MIN(ci_grp, cal - i0);
+        for (int k0 = 0; k0 < k; k0 += gr->co) {
+            int kn = RK_MIN(gr->co, k - k0);
+            for (int i0 = 0; i0 < cal; i0 += gr->ci) {
+                int in = RK_MIN(gr->ci, cal - i0);
                 for (int t = 0; t < taps; t++)
                     for (int kk = 0; kk < kn; kk++)
                         for (int i = 0; i < in; i++, off += (size_t)esz)
@@ -652,6 +649,20 @@ rk_status sim_asm_pack_weights(rk_soc soc, int prec, bool depthwise, int k, int 
     *out = w;
     *len = n;
     return RK_OK;
+}
+
+rk_status sim_asm_pack_weights(rk_soc soc, int prec, bool depthwise, int k, int c, int kh, int kw,
+                               const void *oihw, uint8_t **out, size_t *len, rk_err *e)
+{
+    int esz = prec == SIM_PREC_INT8 ? 1 : 2;
+    bool lite = soc == RK_SOC_RK3566;
+    sim_asm_wgroups gr = {
+        .cin_align = 16 / esz,
+        .dw = esz == 1 ? 64 : 32,
+        .co = lite ? (esz == 1 ? 16 : 8) : (esz == 1 ? 32 : 16),
+        .ci = (esz == 2 && lite) ? 16 : 32,
+    };
+    return sim_asm_pack_weights_grouped(&gr, prec, depthwise, k, c, kh, kw, oihw, out, len, e);
 }
 
 rk_status sim_asm_pack_bs(uint32_t use, int k, const int32_t *alu, const int16_t *cpend, const int16_t *mul,

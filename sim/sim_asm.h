@@ -160,8 +160,19 @@ rk_status sim_asm_install(sim_asm *a, rknn_model *m, rk_err *e);
 /* Output size of a conv along one axis. */
 int sim_asm_conv_out(int in, int k, int stride, int dil, int pad_a, int pad_b);
 
-/* Native weight bytes for OIHW weights (int8 values or fp16 bits), in the
- * layout the CNA reads (SEMANTICS.md C-WT-*). *out is malloc'd. */
+/* Group sizes of the CNA weight layout (SEMANTICS.md C-WT, C-WT-DW):
+ * input channels aligned to cin_align, depthwise groups of dw channels,
+ * direct-conv groups of co kernels x ci input channels. */
+typedef struct sim_asm_wgroups {
+    int cin_align, dw, co, ci;
+} sim_asm_wgroups;
+
+/* Native weight bytes for OIHW weights (int8 values or fp16 bits) in that
+ * layout with the given groups.  *out is malloc'd. */
+rk_status sim_asm_pack_weights_grouped(const sim_asm_wgroups *gr, int prec, bool depthwise, int k, int c, int kh,
+                                       int kw, const void *oihw, uint8_t **out, size_t *len, rk_err *e);
+/* The same with the groups the simulator reads for `soc` (RK3588 values;
+ * RK3566 kernel groups). */
 rk_status sim_asm_pack_weights(rk_soc soc, int prec, bool depthwise, int k, int c, int kh, int kw,
                                const void *oihw, uint8_t **out, size_t *len, rk_err *e);
 /* BRDMA data for per-channel bias (ALU), CPEND and MUL values (any may be
