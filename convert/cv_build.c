@@ -28,7 +28,7 @@
 #include "sim_regs.h"
 
 /* scale/2^shift ~ m with scale in [2^14, 2^15). */
-static rk_status fixed_point(double m, const char *what, const cv_op *op, int16_t *scale, int *shift, rk_err *e)
+rk_status cv_fixed_point(double m, const char *what, const cv_op *op, int16_t *scale, int *shift, rk_err *e)
 {
     if (!(m > 0) || !isfinite(m))
         return rk_errf(e, RK_EINPUT, "%s: %s multiplier %g is not positive", op->label, what, m);
@@ -203,7 +203,7 @@ static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, v
         alu[c] = (int32_t)a;
         mul[c] = (int16_t)lround(16384.0 * ws[c] / ws_ref);
     }
-    if ((st = fixed_point((double)x->scale * ws_ref / y->scale, "output", op, &q->out_scale, &q->out_shift, e)) ||
+    if ((st = cv_fixed_point((double)x->scale * ws_ref / y->scale, "output", op, &q->out_scale, &q->out_shift, e)) ||
         (st = cv_soc_pack_bs(g->soc, 5, k, alu, mul, bs, bl, e)))
         goto out;
     *wraw = wq; /* OIHW int8, packed per channel tile by build_conv */
@@ -399,7 +399,7 @@ static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const
     q.b_offset = -tb->zp;
     q.b_scale = (int16_t)lround(tb->scale / u);
     q.out_offset = ty->zp;
-    rk_status st = fixed_point(u / ty->scale, "output", op, &q.out_scale, &q.out_shift, e);
+    rk_status st = cv_fixed_point(u / ty->scale, "output", op, &q.out_scale, &q.out_shift, e);
     return st ? st : cv_emit_add(a, g, op, &q, op_idx, e);
 }
 

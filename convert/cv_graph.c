@@ -765,7 +765,7 @@ static bool onnxref_runs(const ox_model *m, const ox_node *n)
     return true;
 }
 
-static rk_status push_int(int **arr, int *n, int v, rk_err *e)
+rk_status cv_push_int(int **arr, int *n, int v, rk_err *e)
 {
     int *p = realloc(*arr, (size_t)(*n + 1) * sizeof(int));
     if (!p)
@@ -856,7 +856,7 @@ static rk_status cpu_fallback(ox_model *m, const ox_node *n, cv_graph *g, cv_uns
         int idx;
         if ((st = nchw ? add_tensor(g, nm, (int)sh->dims[1], (int)sh->dims[2], (int)sh->dims[3], &idx, e)
                        : add_tensor(g, nm, (int)ne, 1, 1, &idx, e)) ||
-            (st = push_int(&op->cpu_out, &op->n_cpu_out, idx, e)))
+            (st = cv_push_int(&op->cpu_out, &op->n_cpu_out, idx, e)))
             return st;
         if (!nchw) {
             cv_tensor *t = &g->tensors[idx];

@@ -232,6 +232,12 @@ rk_status cv_hybrid_finish(const ox_model *m, cv_graph *g, rk_err *e);
 rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out,
                          rk_convert_report *rep, rk_err *e);
 
+/* scale / 2^shift ~ m with scale in [2^14, 2^15) (cv_build.c); errors name
+ * op and `what` ("output"). */
+rk_status cv_fixed_point(double m, const char *what, const cv_op *op, int16_t *scale, int *shift, rk_err *e);
+/* Appends v to the malloc'd array *arr of *n ints (cv_graph.c). */
+rk_status cv_push_int(int **arr, int *n, int v, rk_err *e);
+
 /* Appends a printf-formatted note to the report (ignores allocation failure:
  * notes are informational). */
 void cv_note(rk_convert_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -167,16 +167,6 @@ static rk_status new_view(cv_tensor *t, const char *onnx_name, int nd, const int
     return RK_OK;
 }
 
-static rk_status push_int(int **arr, int *n, int v, rk_err *e)
-{
-    int *p = realloc(*arr, (size_t)(*n + 1) * sizeof(int));
-    if (!p)
-        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-    p[(*n)++] = v;
-    *arr = p;
-    return RK_OK;
-}
-
 /*
  * Makes the CPU group that runs just before the MatMul produce tensor pi
  * (an mm view packed from the activations reads[]): the last op when it is
@@ -215,7 +205,7 @@ static rk_status attach_pack(cv_graph *g, const ox_node *n, const int *reads, in
         if (!known)
             op->in[op->n_in++] = reads[r];
     }
-    if ((st = push_int(&op->cpu_out, &op->n_cpu_out, pi, e)) || (st = push_int(&op->mm_pack, &op->n_mm_pack, pi, e)))
+    if ((st = cv_push_int(&op->cpu_out, &op->n_cpu_out, pi, e)) || (st = cv_push_int(&op->mm_pack, &op->n_mm_pack, pi, e)))
         return st;
     if (op->out < 0)
         op->out = pi;
@@ -698,7 +688,7 @@ rk_status cv_matmul_graph_outputs(ox_model *m, cv_graph *g, rk_convert_report *r
             return rk_errf(e, RK_ENOMEM, "convert: out of memory");
         op->in[0] = vi;
         op->n_in = 1;
-        if ((st = push_int(&op->cpu_out, &op->n_cpu_out, oi, e)))
+        if ((st = cv_push_int(&op->cpu_out, &op->n_cpu_out, oi, e)))
             return st;
         op->out = oi;
         rep->n_cpu_ops++;
@@ -752,7 +742,7 @@ static rk_status expose_unpacked(cv_graph *g, rk_err *e)
                 t->ndim = nd;
                 memcpy(t->dims, dims, sizeof(t->dims));
             }
-            if ((st = push_int(&g->ops[k].cpu_out, &g->ops[k].n_cpu_out, ti, e)))
+            if ((st = cv_push_int(&g->ops[k].cpu_out, &g->ops[k].n_cpu_out, ti, e)))
                 return st;
         }
     }
@@ -802,24 +792,6 @@ rk_status cv_matmul_finish(cv_graph *g, rk_err *e)
 
 /* int8 OUT_CVT multiplier scale / 2^shift ~ m, scale in [2^14, 2^15)
  * (the fixed point of cv_build.c's int8 convs). */
-static rk_status out_fixed_point(const cv_op *op, double m, int16_t *scale, int *shift, rk_err *e)
-{
-    if (!(m > 0) || !isfinite(m))
-        return rk_errf(e, RK_EINPUT, "%s: output multiplier %g is not positive", op->label, m);
-    int sh = 14 - (int)floor(log2(m));
-    long sc = lround(m * ldexp(1.0, sh));
-    if (sc >= 32768) {
-        sc = lround(m * ldexp(1.0, sh - 1));
-        sh--;
-    }
-    if (sh < 0 || sh > 63)
-        return rk_errf(e, RK_EUNSUPPORTED, "%s: output multiplier %g needs a shift of %d (0..63 supported)",
-                       op->label, m, sh);
-    *scale = (int16_t)sc;
-    *shift = sh;
-    return RK_OK;
-}
-
 rk_status cv_matmul_build_dynamic(sim_asm *a, const cv_graph *g, const cv_op *op, bool no_tiling, uint32_t op_idx,
                                   rk_convert_report *rep, rk_err *e)
 {
@@ -838,7 +810,7 @@ rk_status cv_matmul_build_dynamic(sim_asm *a, const cv_graph *g, const cv_op *op
         if (x->zp != 0 || wt->zp != 0)
             return rk_errf(e, RK_EINTERNAL, "%s: runtime operands need zero point 0 (have %d, %d)", op->label, x->zp,
                            wt->zp);
-        rk_status st = out_fixed_point(op, (double)x->scale * wt->scale / y->scale, &q.out_scale, &q.out_shift, e);
+        rk_status st = cv_fixed_point((double)x->scale * wt->scale / y->scale, "output", op, &q.out_scale, &q.out_shift, e);
         if (st)
             return st;
         q.out_offset = y->zp;
