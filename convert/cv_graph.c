@@ -731,8 +731,8 @@ static rk_status add_inputs(const ox_model *m, const rk_convert_opts *o, cv_grap
         if (vi->dtype != RK_DT_F32 || nd != 4 || dims[0] != 1 || dims[1] <= 0 || dims[2] <= 0 || dims[3] <= 0)
             return rk_errf(e, RK_EUNSUPPORTED,
                            "input '%s': only float32 NCHW inputs with N = 1 and fixed dims are converted "
-                           "(fix symbolic dims with --input-shape %s=1,C,H,W; dynamic shape sets are a later "
-                           "milestone of issue 8)",
+                           "(fix symbolic dims with --input-shape %s=1,C,H,W, or give several shape sets with "
+                           "--dynamic-input; [1,T,D] sequence inputs are not converted yet)",
                            vi->name, vi->name);
         int idx;
         st = add_tensor(g, vi->name, (int)dims[1], (int)dims[2], (int)dims[3], &idx, e);
