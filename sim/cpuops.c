@@ -168,7 +168,7 @@ rk_status sim_tensor_to_float(sim *s, int32_t ti, rk_tensor *out, rk_err *e)
     rk_status st = native_of(s, t, &m, e);
     if (st)
         return st;
-    int nd;
+    int nd = 0;
     int64_t dims[RK_MAX_DIMS];
     if ((st = shape_dims(t, &nd, dims, e)))
         return st;
@@ -227,7 +227,7 @@ rk_status sim_tensor_from_float(sim *s, int32_t ti, const rk_tensor *in, rk_err 
     const float *x = in->data;
     if (m.nc1hwc2) {
         rk_tensor shp = *in;
-        int nd;
+        int nd = 0;
         if ((st = shape_dims(t, &nd, shp.dims, e)))
             return st;
         shp.ndim = nd;
@@ -356,7 +356,7 @@ static rk_status input_operator(sim *s, const rknn_node *n, rk_err *e)
     const rk_tensor *u = &s->user_inputs[gi];
     if (!u->data)
         return rk_errf(e, RK_EUSAGE, "input %d ('%s') was not given", gi, t->name);
-    int nd;
+    int nd = 0;
     int64_t dims[RK_MAX_DIMS];
     rk_status st = shape_dims(t, &nd, dims, e);
     if (st)
@@ -465,7 +465,7 @@ static rk_status custom_node(sim *s, const rknn_node *n, const sim_custom_op *op
     }
     for (uint32_t k = 0; k < n->n_outputs; k++) {
         const rknn_tensor *t = &s->g->tensors[n->outputs[k]];
-        int nd;
+        int nd = 0;
         int64_t dims[RK_MAX_DIMS];
         if ((st = shape_dims(t, &nd, dims, e)) ||
             (st = rk_tensor_alloc(&outs[no], t->name, RK_DT_F32, nd, dims, e)))

@@ -65,7 +65,7 @@ rk_status fb_root(const fb_buf *b, const char *ident, fb_table *t, rk_err *e)
     if (ident && memcmp(b->p + 4, ident, 4) != 0)
         return rk_errf(e, RK_EINPUT, "FlatBuffer file identifier is not '%s'",
                        ident);
-    size_t root;
+    size_t root = 0;
     rk_status st = fb_deref(b, 0, &root, e);
     if (st)
         return st;
@@ -120,7 +120,7 @@ rk_status fb_deref(const fb_buf *b, size_t pos, size_t *target, rk_err *e)
 rk_status fb_vector(const fb_buf *b, size_t pos, size_t elem_size,
                     size_t *data, uint32_t *count, rk_err *e)
 {
-    size_t v;
+    size_t v = 0;
     rk_status st = fb_deref(b, pos, &v, e);
     if (st)
         return st;

@@ -66,7 +66,7 @@ rk_status sim_mem_add(sim_mem *m, const char *name, uint64_t size,
 {
     if (size == 0)
         size = 16;
-    sim_region *r;
+    sim_region *r = NULL;
     rk_status st = add_slot(m, name, size, &r, e);
     if (st)
         return st;
@@ -85,7 +85,7 @@ rk_status sim_mem_add_borrowed(sim_mem *m, const char *name, const uint8_t *data
 {
     if (size == 0 || !data)
         return sim_mem_add(m, name, size, out, e);
-    sim_region *r;
+    sim_region *r = NULL;
     rk_status st = add_slot(m, name, size, &r, e);
     if (st)
         return st;

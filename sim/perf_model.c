@@ -142,8 +142,8 @@ static rk_status find_chains(const walk_ctx *w, chain_info *chains, size_t *n_ch
     size_t n = 0;
     bool open = false;
     for (size_t i = 0; i < w->n_tasks; i++) {
-        size_t first;
-        bool has_tail;
+        size_t first = 0;
+        bool has_tail = false;
         rk_status st = task_extent(w, i, &first, &has_tail, e);
         if (st != RK_OK)
             return st;
@@ -224,8 +224,8 @@ static rk_status walk_tasks(const walk_ctx *w, rk_perf_result *r, rk_err *e)
     for (size_t i = 0; i < w->n_tasks; i++) {
         const rknn_task *d = &w->tasks[i];
         const chain_info *c = &chains[task_chain[i]];
-        size_t first;
-        bool has_tail;
+        size_t first = 0;
+        bool has_tail = false;
         st = task_extent(w, i, &first, &has_tail, e);
         if (st != RK_OK)
             goto out;

@@ -208,7 +208,7 @@ static void test_isa_disasm_rknn_matches_dumps(void **state)
         snprintf(rel, sizeof rel, "datasets/rknn-vendor/%s", k_cases[i].model);
         TU_REQUIRE_SHARED(model, rel);
         char args[1024];
-        snprintf(args, sizeof args, "'%s'", model);
+        snprintf(args, sizeof args, "'%s'", model ? model : ""); /* skip() is not noreturn for GCC */
         run_and_compare(args, k_cases[i].soc, &dm);
         free(dm.e);
     }
