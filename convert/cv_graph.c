@@ -427,11 +427,13 @@ static rk_status lower_conv(const ox_model *m, const ox_node *n, cv_graph *g, cv
         unsupported(u, n, "weights have %d input channels, input has %d", ci, x->c);
         return RK_OK;
     }
-    if (x->h < 4 && x->c > (g->dtype == RK_CONVERT_INT8 ? 16 : 8)) {
+    if (!(g->soc && g->soc->lite) && x->h < 4 && x->c > (g->dtype == RK_CONVERT_INT8 ? 16 : 8)) {
         /* cv_emit.c: CNA_DMA_CON2 SURF_STRIDE = W*H - W*4 (SEMANTICS
          * C-FEAT-NORMAL) is negative for < 4 rows with more than one
          * surface (C2 = 8 fp16 / 16 int8 channels); e.g. squeeze-excite
-         * convs after a GlobalAveragePool */
+         * convs after a GlobalAveragePool.  The lite encoding (plain W*H
+         * surface stride) has no such limit: RK3566 lowers these convs,
+         * RK3588 cannot (test_convert_rk3566_lowers_two_row_multi_surface_input). */
         unsupported(u, n, "input has %d rows and %d channels: multi-surface inputs of < 4 rows are not lowered "
                     "(vendor layout not decoded)", x->h, x->c);
         return RK_OK;
