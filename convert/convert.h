@@ -109,6 +109,9 @@ typedef struct rk_convert_report {
     size_t n_fused;           /* BatchNorm folds + activation fusions */
     char **notes;
     size_t n_notes;
+    char *unsupported;        /* NULL, or every "\n  node: hint" line of an
+                                 RK_EUNSUPPORTED error whose message could not
+                                 hold them all */
 } rk_convert_report;
 
 void rk_convert_report_free(rk_convert_report *r);

@@ -41,6 +41,7 @@ void rk_convert_report_free(rk_convert_report *r)
     for (size_t i = 0; i < r->n_notes; i++)
         free(r->notes[i]);
     free(r->notes);
+    free(r->unsupported);
     memset(r, 0, sizeof(*r));
 }
 
@@ -156,7 +157,6 @@ typedef struct cv_unsup {
     char **poisoned;
     int n_poisoned, cap_poisoned;
     int downstream;
-    int unlisted; /* lines that did not fit the error message (RK_ERR_MAX) */
 } cv_unsup;
 
 static bool is_poisoned(const cv_unsup *u, const char *name)
@@ -196,16 +196,36 @@ static void unsupported(cv_unsup *u, const ox_node *n, const char *fmt, ...)
     if (k < 0)
         return;
     u->count++;
-    if (u->len + (size_t)k > RK_ERR_MAX - 200) { /* keep room for the header and the tail */
-        u->unlisted++;
-        return;
-    }
     char *p = realloc(u->text, u->len + (size_t)k + 1);
     if (!p)
         return;
     memcpy(p + u->len, line, (size_t)k + 1);
     u->text = p;
     u->len += (size_t)k;
+}
+
+/* The one error listing every unsupported node.  The lines that fit the
+ * error message (RK_ERR_MAX) go into it; when some do not, the whole list
+ * is handed to the caller in rep->unsupported so that none is lost. */
+static rk_status unsupported_error(const cv_unsup *u, rk_convert_report *rep, rk_err *e)
+{
+    const size_t room = RK_ERR_MAX - 240; /* header and tail */
+    size_t fit = 0;
+    int shown = 0;
+    for (size_t i = 1; u->text && i <= u->len; i++)
+        if (i == u->len || u->text[i] == '\n') {
+            if (i > room)
+                break;
+            fit = i;
+            shown++;
+        }
+    int rest = u->count - shown;
+    if (rest > 0)
+        rep->unsupported = strdup(u->text);
+    return rk_errf(e, RK_EUNSUPPORTED, "%d node%s cannot be converted%s:%.*s%s", u->count, u->count > 1 ? "s" : "",
+                   u->downstream ? " (nodes fed only through these are not listed)" : "",
+                   (int)fit, u->text ? u->text : "",
+                   rest > 0 ? "\n  ... the rest follow (the whole list is in the report)" : "");
 }
 
 static const char *hint_for(const char *type)
@@ -284,6 +304,8 @@ static const rk_tensor *f32_init(const ox_model *m, const cv_graph *g, const ox_
  * weight subgraphs (ConstantOfShape, Reshape/Transpose of initializers,
  * Constant) into plain weights.  Random* ops are never folded.
  */
+enum { FOLD_MAX_IO = 64 }; /* most inputs / outputs of a node fold_constants evaluates */
+
 static rk_status fold_constants(ox_model *m, cv_graph *g, bool *used, rk_convert_report *rep, rk_err *e)
 {
     int folded = 0;
@@ -291,10 +313,12 @@ static rk_status fold_constants(ox_model *m, cv_graph *g, bool *used, rk_convert
         const ox_node *n = ox_model_node(m, i);
         const char *t = ox_node_op_type(n);
         int nin = ox_node_num_inputs(n), nout = ox_node_num_outputs(n);
-        if (ox_node_domain(n)[0] || strncmp(t, "Random", 6) == 0 || nout < 1 || nout > 4 || nin > 8 ||
-            (nin == 0 && strcmp(t, "Constant") != 0))
+        /* bounded so the operand arrays stay on the stack; a Split of a
+         * torch repeat_interleave export has one output per channel */
+        if (ox_node_domain(n)[0] || strncmp(t, "Random", 6) == 0 || nout < 1 || nout > FOLD_MAX_IO ||
+            nin > FOLD_MAX_IO || (nin == 0 && strcmp(t, "Constant") != 0))
             continue;
-        const rk_tensor *in[8] = {NULL};
+        const rk_tensor *in[FOLD_MAX_IO] = {NULL};
         bool all_const = true;
         rk_tensor probe = {0};
         if ((strcmp(t, "Shape") == 0 || strcmp(t, "Size") == 0) && nin == 1) {
@@ -329,7 +353,7 @@ static rk_status fold_constants(ox_model *m, cv_graph *g, bool *used, rk_convert
                 all_const = false;
         if (!all_const)
             continue;
-        rk_tensor outs[4];
+        rk_tensor outs[FOLD_MAX_IO];
         memset(outs, 0, sizeof(outs));
         rk_status st = ox_run_node(m, n, in, nin, 1, outs, e);
         rk_tensor_free(&probe);
@@ -812,10 +836,15 @@ static rk_status cpu_fallback(ox_model *m, const ox_node *n, cv_graph *g, cv_uns
         for (int d = 0; sh && d < sh->ndim; d++)
             ne *= sh->dims[d];
         if (!sh || sh->dtype != RK_DT_F32 || sh->ndim < 1 || ne <= 0 || ne > INT32_MAX / 8) {
+            bool integral = sh && sh->dtype != RK_DT_F32;
             unsupported(u, n,
                         "CPU fallback needs non-empty float outputs (the container's CPU tensors are float32 "
-                        "or quantised float); output '%s' is %s",
-                        nm, !sh ? "never computed" : sh->dtype != RK_DT_F32 ? rk_dtype_name(sh->dtype) : "empty");
+                        "or quantised float); output '%s' is %s%s",
+                        nm, !sh ? "never computed" : integral ? rk_dtype_name(sh->dtype) : "empty",
+                        integral ? ": integer/bool tensors exist only at compile time (constant folding), this one "
+                                   "depends on the input data (e.g. torch repeat_interleave with a repeats tensor "
+                                   "computed from the input, or a data-dependent index); make it a constant "
+                                   "before export" : "");
             return RK_OK;
         }
     }
@@ -885,14 +914,14 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
         if (is_poisoned(u, ox_node_input_name(n, k))) {
             /* fed by an unsupported node: listed only if its own type has
              * no lowering either (so the list has every op type to fix) */
-            if (lowerable_type(t))
-                u->downstream++;
+            if (lowerable_type(t) || !o->no_cpu_fallback)
+                u->downstream++; /* with CPU fallback any type would run */
             else
                 unsupported(u, n, "%s", hint_for(t));
             poison_outputs(u, n);
             return RK_OK;
         }
-    int count0 = u->count, unlisted0 = u->unlisted;
+    int count0 = u->count;
     size_t len0 = u->len;
     if (ox_node_domain(n)[0])
         unsupported(u, n, "custom-domain op '%s' (domain %s): no lowering", t, ox_node_domain(n));
@@ -916,7 +945,6 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
     if (!st && !done && !o->no_cpu_fallback && u->count > count0) {
         /* no NPU lowering: withdraw the ledger line, run it on the CPU */
         u->count = count0;
-        u->unlisted = unlisted0;
         u->len = len0;
         if (u->text)
             u->text[len0] = '\0';
@@ -959,9 +987,7 @@ rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_
             st = lower_node(m, o, i, g, &u, used, rep, e);
 
     if (!st && u.count)
-        st = rk_errf(e, RK_EUNSUPPORTED, "%d node%s cannot be converted%s:%s%s", u.count, u.count > 1 ? "s" : "",
-                     u.downstream ? " (Conv, pool and activation nodes fed only through these are not listed)" : "", u.text ? u.text : "",
-                     u.unlisted ? "\n  ... and more (the message is full)" : "");
+        st = unsupported_error(&u, rep, e);
     if (!st)
         st = cv_matmul_graph_outputs(m, g, rep, e);
     if (!st) {

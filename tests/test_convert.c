@@ -142,13 +142,13 @@ static void test_convert_missing_calib_dataset_is_input_error(void **state)
 
 /* Arena: every allocation is kept and freed together. */
 typedef struct arena {
-    void *p[256];
+    void *p[1024];
     int n;
 } arena;
 
 static void *ar(arena *a, size_t sz)
 {
-    assert_true(a->n < 256);
+    assert_true(a->n < 1024);
     void *q = calloc(1, sz ? sz : 1);
     assert_non_null(q);
     return a->p[a->n++] = q;
@@ -368,6 +368,39 @@ static void test_convert_unsupported_lists_every_node(void **state)
     assert_non_null(strstr(e.msg, "2 nodes cannot be converted"));
     assert_non_null(strstr(e.msg, "Softmax 'sm'"));
     assert_non_null(strstr(e.msg, "Sigmoid 'sg'"));
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+/* 40 unsupported nodes make a listing longer than an error message holds
+ * (RK_ERR_MAX): the message shows what fits and the report keeps every
+ * line, so the user sees each node at fault (CLI: printed after the error). */
+static void test_convert_unsupported_long_list_kept_whole(void **state)
+{
+    (void)state;
+    enum { N_SM = 40 };
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    const int64_t in_dims[4] = {1, 3, 8, 8}, wd[4] = {4, 3, 1, 1};
+    static char names[N_SM][48], outs[N_SM][16];
+    Onnx__NodeProto *n[N_SM + 1];
+    n[0] = node(&a, "Conv", "c1", "input", "w", NULL, "t00");
+    for (int i = 0; i < N_SM; i++) {
+        snprintf(names[i], sizeof names[i], "softmax_with_a_rather_long_name_%02d", i);
+        snprintf(outs[i], sizeof outs[i], i == N_SM - 1 ? "output" : "t%02d", i + 1);
+        n[i + 1] = node(&a, "Softmax", names[i], i ? outs[i - 1] : "t00", NULL, NULL, outs[i]);
+    }
+    Onnx__TensorProto *wt = init_f32(&a, "w", 4, wd, 0.5f);
+    const char *p = save_model(&a, n, N_SM + 1, &wt, 1, in_dims, "output", "unsup_long.onnx");
+    assert_int_equal(convert_path(p, false, &rep, &e), RK_EUNSUPPORTED);
+    assert_non_null(strstr(e.msg, "40 nodes cannot be converted"));
+    assert_non_null(strstr(e.msg, "softmax_with_a_rather_long_name_00"));
+    assert_null(strstr(e.msg, "softmax_with_a_rather_long_name_39")); /* did not fit */
+    assert_non_null(strstr(e.msg, "the whole list is in the report"));
+    assert_non_null(rep.unsupported);
+    for (int i = 0; i < N_SM; i++)
+        assert_non_null(strstr(rep.unsupported, names[i]));
     rk_convert_report_free(&rep);
     ar_free(&a);
 }
@@ -1028,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_convert_no_tiling_width_overflow_is_regtask),
         cmocka_unit_test(test_convert_wide_conv_tiled_by_columns),
         cmocka_unit_test(test_convert_unsupported_lists_every_node),
+        cmocka_unit_test(test_convert_unsupported_long_list_kept_whole),
         cmocka_unit_test(test_convert_cpu_fallback_runs_in_simulator),
         cmocka_unit_test(test_convert_input_shape_malformed_is_usage_error),
         cmocka_unit_test(test_convert_equalisation_keeps_small_channels),

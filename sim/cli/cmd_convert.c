@@ -288,9 +288,11 @@ int cmd_convert(int argc, char **argv)
             fprintf(stderr, "note: ... %zu more notes (--verbose shows all)\n", rep.n_notes - NOTES_SHOWN);
     }
     int rc = RK_EXIT_OK;
-    if (st)
+    if (st) {
         rc = cli_fail(CMD, &e);
-    else if (!quiet)
+        if (rep.unsupported)
+            fprintf(stderr, "every node that cannot be converted:%s\n", rep.unsupported);
+    } else if (!quiet)
         fprintf(stderr, "wrote %s: %zu NPU ops, %zu CPU nodes, %zu tasks, %zu tiled, %zu fused (%s, %s)\n", outp,
                 rep.n_npu_ops, rep.n_cpu_ops, rep.n_tasks, rep.n_tiled_ops, rep.n_fused, rk_soc_name(o.soc), dtype);
     rknn_free(m);
