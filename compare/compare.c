@@ -122,22 +122,20 @@ static const rk_tensor *pick_input(ctx *c, int i, bool *used)
 }
 
 /* The InputOperator's channel order and (x - mean[c]) / std[c] along axis
- * 1 (input_prep.c), so that the ONNX side sees what the model's first layer
- * sees.  Inputs that are not float NCHW-like are left alone. */
+ * 1 of 4-D inputs, a uniform mean/std on other ranks (input_prep.c), so that
+ * the ONNX side sees what the model's first layer sees.  Inputs that are not
+ * float are left alone. */
 static rk_status preprocess(ctx *c, const char *name, rk_tensor *t, rk_err *e)
 {
     const rknn_graph *g = graph(c);
     for (uint32_t j = 0; j < g->n_inputs; j++) {
         if (strcmp(g->tensors[g->inputs[j]].name, name) != 0)
             continue;
-        if (t->dtype != RK_DT_F32 || t->ndim < 2)
+        if (t->dtype != RK_DT_F32 || t->ndim < 1)
             return RK_OK;
         rknn_input_prep p;
         rknn_input_prep_of(c->rk, g, j, &p);
-        int64_t plane = 1;
-        for (int d = 2; d < t->ndim; d++)
-            plane *= t->dims[d];
-        return rknn_input_prep_apply(&p, t->data, t->dims[0], t->dims[1], plane, e);
+        return rknn_input_prep_apply_shape(&p, name, t->data, t->ndim, t->dims, e);
     }
     return RK_OK;
 }

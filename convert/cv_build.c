@@ -91,9 +91,18 @@ static rk_status add_rknn_tensor(rknn_model *m, const cv_soc *S, const cv_tensor
             nat[0] = 1, nat[1] = t->c, nat[2] = t->h, nat[3] = t->w;
         dt = RK_CONVERT_FP16; /* no quantisation parameters */
     }
+    if (t->nd) {
+        /* not [1,C,H,W] (a [1,T,D] input or output, ...): plain row-major,
+         * graph inputs in the program's dtype.  The vendor runtime reports
+         * non-4-D tensors with fmt UNDEFINED and their dims unchanged
+         * (public rknn_query dumps, e.g. rockchip-linux/rknn-toolkit issue
+         * 514); the layout byte it writes for them is not in ../shared:
+         * 0 (none) is our choice */
+        r.layout = RKNN_LAYOUT_NONE;
+    }
     r.kind = t->is_input ? RKNN_KIND_INPUT : t->is_output ? RKNN_KIND_OUTPUT : RKNN_KIND_INTERNAL;
     r.native_shape = nat;
-    r.n_native_shape = t->f32 ? nd : 5;
+    r.n_native_shape = t->f32 || t->nd ? nd : 5;
     r.shape = shp;
     r.n_shape = nd;
     r.size = (int32_t)t->bytes;
@@ -648,6 +657,7 @@ static rk_status plan_pool(cv_graph *g, rk_convert_dtype dt, rk_convert_report *
         cv_tensor *t = &g->tensors[i];
         int esz = esz_of(tensor_dtype(dt, t));
         t->bytes = t->f32    ? (uint32_t)t->c * (uint32_t)t->h * (uint32_t)t->w * 4u
+                   : t->nd   ? (uint32_t)t->c * (uint32_t)esz /* plain non-4-D input: c = elements */
                    : t->argb ? (uint32_t)t->h * (uint32_t)RK_ALIGN_UP(t->w * t->c * esz, 8)
                              : (uint32_t)((t->c * esz + 15) / 16) * (uint32_t)t->h * (uint32_t)t->w * 16u;
         born[i] = -1;
@@ -708,7 +718,9 @@ static void mark_float_tensors(cv_graph *g, rk_convert_report *rep)
         for (int j = 0; g->ops[k].kind != CV_CPU && j < g->ops[k].n_in; j++)
             g->tensors[g->ops[k].in[j]].f32 = false;
     for (int i = 0; i < g->n_tensors; i++) {
-        g->tensors[i].f32 |= g->tensors[i].nd; /* only CPU nodes read them */
+        /* only CPU nodes read nd tensors; graph inputs keep the program's
+         * dtype (the InputOperator quantises them, as for 4-D inputs) */
+        g->tensors[i].f32 |= g->tensors[i].nd && !g->tensors[i].is_input;
         n += g->tensors[i].f32;
     }
     if (n)

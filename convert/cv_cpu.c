@@ -762,8 +762,9 @@ rk_status cv_shapes_compute(ox_model *m, cv_graph *g, rk_err *e)
     rk_status st = ins && outs ? RK_OK : rk_errf(e, RK_ENOMEM, "convert: out of memory");
     for (int i = 0; !st && i < nin; i++) {
         const cv_tensor *t = &g->tensors[g->inputs[i]];
-        int64_t d[4] = {1, t->c, t->h, t->w};
-        st = rk_tensor_alloc(&ins[i], t->name, RK_DT_F32, 4, d, e);
+        int64_t d[RK_MAX_DIMS];
+        int nd = cv_tensor_dims(t, d);
+        st = rk_tensor_alloc(&ins[i], t->name, RK_DT_F32, nd, d, e);
     }
     if (!st) {
         ox_run_opts ro = {.threads = 1, .on_node = record_shape, .user = g};

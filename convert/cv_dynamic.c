@@ -235,14 +235,17 @@ static rk_status calib_for_set(const char *path, const rk_shape_sets *s, int k, 
         rk_tensor f = {0}, c = {0};
         if (!sh) {
             st = rk_tensor_copy(&c, d, e);
-        } else if (d->ndim != sh->ndim || d->dims[0] < 1) {
+        } else if ((d->ndim != sh->ndim && d->ndim != sh->ndim + 1) || d->dims[0] < 1) {
             st = rk_errf(e, RK_EINPUT, "calibration dataset '%s' in %s has %d dims; set %d gives %d ([S,...] "
-                         "with S samples)", d->name, path, d->ndim, k + 1, sh->ndim);
+                         "with S samples in place of the leading dim, or in front of all)", d->name, path,
+                         d->ndim, k + 1, sh->ndim);
         } else {
+            /* lead 1: [S, d0, d1, ...] (e.g. [T,D] inputs); lead 0: S replaces d0 */
+            int lead = d->ndim - sh->ndim;
             int64_t want[RK_MAX_DIMS];
             want[0] = d->dims[0];
-            for (int a = 1; !st && a < sh->ndim; a++) {
-                want[a] = sh->dims[a];
+            for (int a = 1; !st && a < d->ndim; a++) {
+                want[a] = sh->dims[a - lead];
                 if (d->dims[a] < want[a])
                     st = rk_errf(e, RK_EINPUT,
                                  "calibration dataset '%s' in %s has %lld along axis %d; set %d needs %lld "
@@ -251,7 +254,7 @@ static rk_status calib_for_set(const char *path, const rk_shape_sets *s, int k, 
                 same = same && d->dims[a] == want[a];
             }
             if (!st && !(st = rk_tensor_to_f32(&f, d, e)))
-                st = crop(&f, want, sh->ndim, &c, e);
+                st = crop(&f, want, d->ndim, &c, e);
         }
         if (!st)
             st = rk_tensor_list_push(&cut, &c, e);

@@ -78,6 +78,19 @@ void cv_graph_free(cv_graph *g)
     memset(g, 0, sizeof(*g));
 }
 
+int cv_tensor_dims(const cv_tensor *t, int64_t *dims)
+{
+    if (t->nd) {
+        memcpy(dims, t->dims, sizeof(t->dims[0]) * (size_t)t->ndim);
+        return t->ndim;
+    }
+    dims[0] = 1;
+    dims[1] = t->c;
+    dims[2] = t->h;
+    dims[3] = t->w;
+    return 4;
+}
+
 int cv_find_tensor(const cv_graph *g, const char *name)
 {
     for (int i = 0; i < g->n_tensors; i++)
@@ -336,8 +349,9 @@ static rk_status fold_constants(ox_model *m, cv_graph *g, bool *used, rk_convert
                 sst = rk_tensor_alloc(&probe, sh->name, sh->dtype, sh->ndim, sh->dims, e);
             } else if (ii >= 0 && g->tensors[ii].is_input) {
                 const cv_tensor *x = &g->tensors[ii];
-                int64_t d[4] = {1, x->c, x->h, x->w};
-                sst = rk_tensor_alloc(&probe, x->name, RK_DT_F32, 4, d, e);
+                int64_t d[RK_MAX_DIMS];
+                int xnd = cv_tensor_dims(x, d);
+                sst = rk_tensor_alloc(&probe, x->name, RK_DT_F32, xnd, d, e);
             } else if (!find_const(m, g, xn)) {
                 continue;
             } else {
@@ -754,16 +768,31 @@ static rk_status add_inputs(const ox_model *m, const rk_convert_opts *o, cv_grap
             if (vi->dims[k] > 0 && vi->dims[k] != dims[k])
                 return rk_errf(e, RK_EUSAGE, "--input-shape for '%s': dim %d is fixed to %lld by the model, not %lld",
                                vi->name, k, (long long)vi->dims[k], (long long)dims[k]);
-        if (vi->dtype != RK_DT_F32 || nd != 4 || dims[0] != 1 || dims[1] <= 0 || dims[2] <= 0 || dims[3] <= 0)
+        bool fixed = nd >= 1;
+        int64_t ne = 1; /* <= 2^28 before each product, dims <= 2^24: no overflow */
+        for (int k = 0; k < nd && fixed; k++) {
+            fixed = dims[k] > 0 && dims[k] <= (1 << 24) && ne <= INT32_MAX / 8;
+            ne *= fixed ? dims[k] : 1;
+        }
+        if (vi->dtype != RK_DT_F32 || !fixed || ne > INT32_MAX / 8)
             return rk_errf(e, RK_EUNSUPPORTED,
-                           "input '%s': only float32 NCHW inputs with N = 1 and fixed dims are converted "
-                           "(fix symbolic dims with --input-shape %s=1,C,H,W, or give several shape sets with "
-                           "--dynamic-input; [1,T,D] sequence inputs are not converted yet)",
+                           "input '%s': only float32 inputs with fixed dims (at most 2^28 elements) are converted (fix symbolic dims "
+                           "with --input-shape %s=D0,D1,..., or give several shape sets with --dynamic-input)",
                            vi->name, vi->name);
         int idx;
-        st = add_tensor(g, vi->name, (int)dims[1], (int)dims[2], (int)dims[3], &idx, e);
+        bool nchw = nd == 4 && dims[0] == 1 && dims[2] <= 65536 && dims[3] <= 65536;
+        st = nchw ? add_tensor(g, vi->name, (int)dims[1], (int)dims[2], (int)dims[3], &idx, e)
+                  : add_tensor(g, vi->name, (int)ne, 1, 1, &idx, e);
         if (st)
             return st;
+        if (!nchw) {
+            /* [1,T,D], [T,D], ...: stored in plain row-major layout, read by
+             * CPU nodes and MatMul packing nodes only (cv_tensor.nd) */
+            cv_tensor *t = &g->tensors[idx];
+            t->nd = true;
+            t->ndim = nd;
+            memcpy(t->dims, dims, sizeof(t->dims));
+        }
         g->tensors[idx].is_input = true;
         g->inputs[g->n_inputs++] = idx;
     }

@@ -11,7 +11,8 @@
 
 /*
  * One activation tensor.  Invariants: every activation is 4-D NCHW with
- * N = 1 (c, h, w > 0), except `nd` tensors between CPU nodes (below); `name` is the ONNX tensor name (after aliasing
+ * N = 1 (c, h, w > 0), except `nd` tensors (below: between CPU nodes, and
+ * graph inputs of any other shape, e.g. [1,T,D]); `name` is the ONNX tensor name (after aliasing
  * through Identity/Dropout); min <= 0 <= max after calibration (zero is
  * always representable); scale > 0 and -128 <= zp <= 127 for int8 models.
  * Native layout NC1HWC2 with 16-byte atoms; `bytes` = C1*H*W*16,
@@ -27,9 +28,13 @@ typedef struct cv_tensor {
     bool is_input, is_output;
     uint32_t bytes, pool_off;
     int32_t rknn_index;
-    /* nd: a CPU-node tensor whose shape is not [1,C,H,W] (dims/ndim hold
-     * it; c = element count, h = w = 1).  Only CPU nodes read it (the NPU
-     * lowering refuses it), so it is always f32. */
+    /* nd: a tensor whose shape is not [1,C,H,W] (dims/ndim hold it; c =
+     * element count, h = w = 1), stored in plain row-major layout.  Only
+     * CPU nodes (and MatMul packing nodes, which are CPU nodes) read it: the
+     * NPU lowering refuses it.  CPU-node outputs are always f32; a graph
+     * input is stored in the program's dtype (int8 per tensor / fp16), as
+     * the vendor runtime reports its non-4-D inputs (fmt UNDEFINED, type of
+     * the model; cv_build.c). */
     bool nd;
     int ndim;
     int64_t dims[RK_MAX_DIMS];
@@ -176,6 +181,9 @@ typedef struct cv_graph {
 
 void cv_graph_free(cv_graph *g);
 int cv_find_tensor(const cv_graph *g, const char *name);
+/* The ONNX shape of activation t ([1,C,H,W], or dims of an nd tensor);
+ * returns the rank (dims needs RK_MAX_DIMS entries). */
+int cv_tensor_dims(const cv_tensor *t, int64_t *dims);
 
 /* cv_graph.c: build the op list from the ONNX model (passes included;
  * constant folding runs nodes with onnxref, hence the non-const model). */

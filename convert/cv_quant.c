@@ -132,8 +132,9 @@ static rk_status calib_default(ox_model *m, cv_graph *g, rk_err *e)
     rk_status st = RK_OK;
     for (int i = 0; !st && i < g->n_inputs; i++) {
         const cv_tensor *t = &g->tensors[g->inputs[i]];
-        int64_t d[4] = {1, t->c, t->h, t->w};
-        if ((st = rk_tensor_alloc(&ins[i], t->name, RK_DT_F32, 4, d, e)))
+        int64_t d[RK_MAX_DIMS];
+        int nd = cv_tensor_dims(t, d);
+        if ((st = rk_tensor_alloc(&ins[i], t->name, RK_DT_F32, nd, d, e)))
             break;
         float *v = ins[i].data;
         for (int64_t k = 0; k < ins[i].nelem; k++) {
@@ -148,8 +149,26 @@ static rk_status calib_default(ox_model *m, cv_graph *g, rk_err *e)
     return st;
 }
 
+/* Samples in calibration dataset d for an input of shape want[nd]: the
+ * input's rank with S replacing a leading 1 ([S,C,H,W] for [1,C,H,W], [S,T,D]
+ * for [1,T,D]), or one more axis in front ([S,T,D] for [T,D]); 0 when the
+ * shape fits neither. */
+static int calib_samples(const rk_tensor *d, const int64_t *want, int nd)
+{
+    int lead = d->ndim - nd; /* 1: a stacking axis in front */
+    if ((lead != 0 && lead != 1) || d->dims[0] < 1 || d->dims[0] > INT32_MAX)
+        return 0;
+    for (int k = lead ? 0 : 1; k < nd; k++)
+        if (d->dims[k + lead] != want[k])
+            return 0;
+    if (!lead && want[0] != 1 && d->dims[0] != want[0])
+        return 0;
+    return !lead && want[0] != 1 ? 1 : (int)d->dims[0];
+}
+
 /* HDF5 calibration set: one dataset per input, named like the input, float
- * data of the input's shape [1,C,H,W] or a stack [S,C,H,W] of S samples. */
+ * data of the input's shape [1,C,H,W] or a stack [S,C,H,W] of S samples
+ * (any rank: calib_samples). */
 static rk_status calib_h5(ox_model *m, cv_graph *g, const char *path, int *n_samples, rk_err *e)
 {
     rk_tensor_list l = {0};
@@ -170,22 +189,28 @@ static rk_status calib_h5(ox_model *m, cv_graph *g, const char *path, int *n_sam
                          t->name);
             break;
         }
-        if (d->ndim != 4 || d->dims[1] != t->c || d->dims[2] != t->h || d->dims[3] != t->w || d->dims[0] < 1 ||
-            (S >= 0 && d->dims[0] != S)) {
+        int64_t want[RK_MAX_DIMS];
+        int nd = cv_tensor_dims(t, want), ns = calib_samples(d, want, nd);
+        if (ns < 1 || (S >= 0 && ns != S)) {
+            char shp[160];
+            int len = snprintf(shp, sizeof(shp), "[S");
+            for (int k = want[0] == 1 ? 1 : 0; k < nd && len > 0 && len < (int)sizeof(shp); k++)
+                len += snprintf(shp + len, sizeof(shp) - (size_t)len, ",%lld", (long long)want[k]);
             st = rk_errf(e, RK_EINPUT,
-                         "calibration dataset '%s' in %s must be [S,%d,%d,%d] float (S samples, same S for every input)",
-                         t->name, path, t->c, t->h, t->w);
+                         "calibration dataset '%s' in %s must be %s] float (S samples, same S for every input)",
+                         t->name, path, shp);
             break;
         }
-        S = (int)d->dims[0];
+        S = ns;
         st = rk_tensor_to_f32(&f[i], d, e);
     }
     for (int s = 0; !st && s < S; s++) {
         for (int i = 0; !st && i < g->n_inputs; i++) {
             const cv_tensor *t = &g->tensors[g->inputs[i]];
-            int64_t d[4] = {1, t->c, t->h, t->w};
+            int64_t d[RK_MAX_DIMS];
+            int nd = cv_tensor_dims(t, d);
             rk_tensor_free(&ins[i]);
-            if (!(st = rk_tensor_alloc(&ins[i], t->name, RK_DT_F32, 4, d, e)))
+            if (!(st = rk_tensor_alloc(&ins[i], t->name, RK_DT_F32, nd, d, e)))
                 memcpy(ins[i].data, (const float *)f[i].data + (size_t)s * (size_t)ins[i].nelem,
                        (size_t)ins[i].nelem * sizeof(float));
         }
@@ -204,12 +229,13 @@ static rk_status calib_h5(ox_model *m, cv_graph *g, const char *path, int *n_sam
 /* Images (cv_calib_src.c): one model input with 3 channels. */
 static rk_status calib_images(ox_model *m, cv_graph *g, const rk_convert_opts *o, int *n_samples, rk_err *e)
 {
-    if (g->n_inputs != 1 || g->tensors[g->inputs[0]].c != 3)
+    if (g->n_inputs != 1 || g->tensors[g->inputs[0]].c != 3 || g->tensors[g->inputs[0]].nd)
         return rk_errf(e, RK_EUNSUPPORTED,
-                       "image calibration (%s) needs a model with one 3-channel input; this one has %d input%s "
-                       "(first: %d channels) - use --calib FILE.h5",
+                       "image calibration (%s) needs a model with one 3-channel [1,3,H,W] input; this one has %d "
+                       "input%s (first: %s%d channels) - use --calib FILE.h5",
                        o->calib_images, g->n_inputs, g->n_inputs == 1 ? "" : "s",
-                       g->n_inputs ? g->tensors[g->inputs[0]].c : 0);
+                       g->n_inputs && g->tensors[g->inputs[0]].nd ? "not 4-D, " : "",
+                       g->n_inputs && !g->tensors[g->inputs[0]].nd ? g->tensors[g->inputs[0]].c : 0);
     const cv_tensor *t = &g->tensors[g->inputs[0]];
     cv_calib_list l;
     rk_status st = cv_calib_list_open(o->calib_images, &l, e);

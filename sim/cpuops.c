@@ -401,17 +401,15 @@ static rk_status input_operator(sim *s, const rknn_node *n, rk_err *e)
             shp.ndim = nd;
             memcpy(shp.dims, dims, sizeof(dims));
             rk_tensor_free(&f);
-            return rk_errf(e, RK_EINPUT, "input '%s': shape %s given, the model's input is %s (NCHW%s)",
+            return rk_errf(e, RK_EINPUT, "input '%s': shape %s given, the model's input is %s (%s)",
                            t->name, rk_shape_str(u, a, sizeof(a)), rk_shape_str(&shp, b, sizeof(b)),
-                           nd == 4 ? "; pass --nhwc for NHWC data" : "");
+                           nd == 4 ? "NCHW; pass --nhwc for NHWC data" : "plain layout, same rank and dims");
         }
     }
     /* Channel order and mean/std (input_prep.c, shared with compare). */
     rknn_input_prep prep;
     rknn_input_prep_of(s->model, s->g, (uint32_t)gi, &prep);
-    int64_t N, C, H, W;
-    nchw_of(&f, &N, &C, &H, &W);
-    if ((st = rknn_input_prep_apply(&prep, f.data, N, C, H * W, e))) {
+    if ((st = rknn_input_prep_apply_shape(&prep, t->name, f.data, f.ndim, f.dims, e))) {
         rk_tensor_free(&f);
         return st;
     }

@@ -81,3 +81,42 @@ rk_status rknn_input_prep_apply(const rknn_input_prep *p, float *x, int64_t n, i
         }
     return RK_OK;
 }
+
+/* A value list that is empty or holds one value repeated; *v = that value
+ * (dflt when empty). */
+static bool uniform(const float *a, uint32_t n, float dflt, float *v)
+{
+    *v = n ? a[0] : dflt;
+    for (uint32_t i = 1; i < n; i++)
+        if (a[i] != a[0])
+            return false;
+    return true;
+}
+
+rk_status rknn_input_prep_apply_shape(const rknn_input_prep *p, const char *name, float *x, int ndim,
+                                      const int64_t *dims, rk_err *e)
+{
+    int64_t ne = 1;
+    for (int d = 0; d < ndim; d++)
+        ne *= dims[d];
+    if (ndim == 4)
+        return rknn_input_prep_apply(p, x, dims[0], dims[1], dims[2] * dims[3], e);
+    bool reorder = p->rgb2bgr;
+    for (uint32_t c = 0; p->order && c < p->n_order; c++)
+        reorder |= p->order[c] != (int32_t)c;
+    float mu, sd;
+    bool ok_mean = uniform(p->mean, p->mean ? p->n_mean : 0, 0.0f, &mu);
+    bool ok_std = uniform(p->std, p->std ? p->n_std : 0, 1.0f, &sd);
+    if (reorder || !ok_mean || !ok_std)
+        return rk_errf(e, RK_EUNSUPPORTED,
+                       "input '%s' has rank %d (no channel axis: layout undefined), but the model %s; only a "
+                       "uniform mean/std applies to such inputs",
+                       name ? name : "?", ndim,
+                       reorder ? "reorders its channels (channel_order / rgb2bgr)" : "gives per-channel mean/std");
+    if (sd == 0.0f)
+        sd = 1.0f; /* as rknn_input_prep_apply */
+    if (mu != 0.0f || sd != 1.0f)
+        for (int64_t i = 0; i < ne; i++)
+            x[i] = (x[i] - mu) / sd;
+    return RK_OK;
+}

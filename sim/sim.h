@@ -85,6 +85,13 @@ void rknn_input_prep_of(const rknn_model *m, const rknn_graph *g, uint32_t gi, r
 /* In place on x = n images of c planes of `plane` floats (NCHW). */
 rk_status rknn_input_prep_apply(const rknn_input_prep *p, float *x, int64_t n, int64_t c, int64_t plane,
                                 rk_err *e);
+/* In place on input `name` of shape dims[ndim]: rank 4 is NCHW (as
+ * rknn_input_prep_apply); any other rank has no channel axis (the vendor
+ * runtime's fmt UNDEFINED), so only a uniform mean/std applies to every
+ * element, and a channel reorder, an RGB<->BGR swap or per-channel values
+ * are refused (RK_EUNSUPPORTED naming the input) rather than guessed. */
+rk_status rknn_input_prep_apply_shape(const rknn_input_prep *p, const char *name, float *x, int ndim,
+                                      const int64_t *dims, rk_err *e);
 
 /* Build the machine for `m` (which must outlive the sim).  Fails with
  * RK_EUNSUPPORTED for models without a command stream or an unknown SoC. */

@@ -249,6 +249,10 @@ static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, int nd, const int
         onnx__tensor_shape_proto__dimension__init(d);
         d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
         d->dim_value = dims[i];
+        if (dims[i] < 0) { /* symbolic */
+            d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+            d->dim_param = (char *)"T";
+        }
         sh->dim[i] = d;
     }
     tt->shape = sh;
@@ -258,11 +262,13 @@ static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, int nd, const int
     return v;
 }
 
-/* Writes the graph to a temporary .onnx file; returns its path. */
-static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto **inits, size_t ni,
-                              const int64_t in_dims[4], const char *out_name, const char *file)
+/* Writes the graph to a temporary .onnx file; returns its path.  Input
+ * "input" of rank in_nd (negative dims are symbolic). */
+static const char *save_model_nd(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto **inits,
+                                 size_t ni, int in_nd, const int64_t *in_dims, const char *out_name,
+                                 const char *file)
 {
-    Onnx__ValueInfoProto *in = vinfo(a, "input", 4, in_dims), *out = vinfo(a, out_name, 0, NULL);
+    Onnx__ValueInfoProto *in = vinfo(a, "input", in_nd, in_dims), *out = vinfo(a, out_name, 0, NULL);
     Onnx__GraphProto g;
     onnx__graph_proto__init(&g);
     g.name = (char *)"test_convert";
@@ -296,6 +302,12 @@ static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx
     assert_int_equal(fwrite(buf, 1, len, f), len);
     fclose(f);
     return path;
+}
+
+static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto **inits, size_t ni,
+                              const int64_t in_dims[4], const char *out_name, const char *file)
+{
+    return save_model_nd(a, nodes, nn, inits, ni, 4, in_dims, out_name, file);
 }
 
 /* Conv 1x1 (16 -> 1 channels) over [1,16,1,W]: the YOLOv8-DFL shape family. */
@@ -1051,6 +1063,159 @@ static void test_convert_rk3566_lowers_two_row_multi_surface_input(void **state)
     }
 }
 
+/* ------------------------------------------------ non-4-D model inputs */
+
+/* output = input + MatMul(input, W[40,40]) over a token input ([1,T,40]
+ * or [T,40]): the MatMul runs on the NPU (its packing CPU node reads the
+ * input), the residual Add is a CPU node reading the input too. */
+static const char *tokens_model(arena *a, int nd, const int64_t *dims, const char *file)
+{
+    const int64_t wd[2] = {40, 40};
+    Onnx__NodeProto *n[2] = {node(a, "MatMul", "proj", "input", "w", NULL, "y"),
+                             node(a, "Add", "residual", "input", "y", NULL, "output")};
+    Onnx__TensorProto *wt = init_f32(a, "w", 2, wd, 0.2f);
+    return save_model_nd(a, n, 2, &wt, 1, nd, dims, "output", file);
+}
+
+/* The default calibration's sample (cv_quant.c calib_default: LCG in [0,1))
+ * in the given shape, so that the int8 ranges fit it. */
+static void calib_sample(rk_tensor *t, int nd, const int64_t *dims)
+{
+    rk_err e = {0};
+    assert_int_equal(rk_tensor_alloc(t, "input", RK_DT_F32, nd, dims, &e), RK_OK);
+    uint32_t lcg = 0x12345678u;
+    for (int64_t i = 0; i < t->nelem; i++) {
+        lcg = lcg * 1664525u + 1013904223u;
+        ((float *)t->data)[i] = (float)(lcg >> 8) / 16777216.0f;
+    }
+}
+
+/* The input tensor is stored with its own shape, plain layout, in the
+ * program's dtype (int8 quantised per tensor / fp16), as the vendor runtime
+ * reports non-4-D inputs (fmt UNDEFINED); the run matches onnxref's float
+ * run of the same model (independent golden) for rank 3 and rank 2. */
+static void check_token_input(int nd, const int64_t *dims, rk_convert_dtype dt, double min_cos)
+{
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    const char *p = tokens_model(&a, nd, dims, nd == 3 ? "tokens3.onnx" : "tokens2.onnx");
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = dt};
+    rknn_model *m = NULL;
+    if (rk_convert_onnx(p, &o, &m, &rep, &e) != RK_OK)
+        fail_msg("convert rank %d: %s", nd, e.msg);
+    assert_int_equal(rep.n_npu_ops, 1); /* the MatMul */
+    const rknn_graph *g = &m->graphs[0];
+    const rknn_tensor *x = &g->tensors[g->inputs[0]];
+    int64_t ne = 1;
+    assert_int_equal(x->n_shape, nd);
+    assert_int_equal(x->n_native_shape, nd);
+    for (int d = 0; d < nd; d++) {
+        assert_int_equal(x->shape[d], dims[d]);
+        assert_int_equal(x->native_shape[d], dims[d]);
+        ne *= dims[d];
+    }
+    assert_int_equal(x->layout, RKNN_LAYOUT_NONE);
+    assert_int_equal(x->dtype, dt == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16);
+    assert_int_equal(x->size, ne * (dt == RK_CONVERT_INT8 ? 1 : 2));
+    const rknn_tensor *y = &g->tensors[g->outputs[0]];
+    assert_int_equal(y->n_shape, nd); /* the output keeps the model's rank too */
+    assert_int_equal(y->layout, RKNN_LAYOUT_NONE);
+    rk_tensor in = {0};
+    calib_sample(&in, nd, dims);
+    double cos = sim_vs_onnxref(m, p, &in);
+    if (cos < min_cos)
+        fail_msg("rank %d %s: cosine %.6f < %.4f", nd, dt == RK_CONVERT_INT8 ? "int8" : "fp16", cos, min_cos);
+    rk_tensor_free(&in);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
+/* Bounds: int8 input, int8 MatMul operand/result per tensor, float residual:
+ * a few 1/255 steps of the range (measured 0.999994); fp16 11 bits
+ * (measured 1.000000). */
+static void test_convert_rank3_input_int8_matches_onnxref(void **state)
+{
+    (void)state;
+    const int64_t dims[3] = {1, 6, 40};
+    check_token_input(3, dims, RK_CONVERT_INT8, 0.999);
+}
+
+static void test_convert_rank2_input_fp16_matches_onnxref(void **state)
+{
+    (void)state;
+    const int64_t dims[2] = {6, 40};
+    check_token_input(2, dims, RK_CONVERT_FP16, 0.99999);
+}
+
+/* A run given the wrong rank (the same elements as [1,6,40,1] or [6,40]) or
+ * the wrong length is refused with RK_EINPUT (exit 3) naming the input and
+ * both shapes; so is a --dynamic-input model of 3-D sets, whose message
+ * lists the sets, while a matching set runs and matches onnxref. */
+static void test_convert_rank3_input_wrong_shape_refused(void **state)
+{
+    (void)state;
+    arena a = {0};
+    rk_err e = {0};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    const int64_t dims[3] = {1, 6, 40}, sym[3] = {1, -1, 40};
+    const int64_t bad4[4] = {1, 6, 40, 1}, bad2[2] = {6, 40}, bad3[3] = {1, 7, 40};
+    const char *p = tokens_model(&a, 3, dims, "tokens_fixed.onnx");
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8};
+    rknn_model *m = NULL;
+    assert_int_equal(rk_convert_onnx(p, &o, &m, &rep, &e), RK_OK);
+    const struct {
+        int nd;
+        const int64_t *dims;
+        const char *shape;
+    } bad[] = {{4, bad4, "1x6x40x1"}, {2, bad2, "6x40"}, {3, bad3, "1x7x40"}};
+    for (size_t k = 0; k < RK_ARRAY_LEN(bad); k++) {
+        rk_tensor in = {0};
+        calib_sample(&in, bad[k].nd, bad[k].dims);
+        sim *s = NULL;
+        sim_options so = {0};
+        assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+        assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
+        rk_status st = sim_run(s, &e);
+        if (st != RK_EINPUT || !strstr(e.msg, "input 'input'") || !strstr(e.msg, bad[k].shape) ||
+            !strstr(e.msg, "1x6x40"))
+            fail_msg("%s: status %d, message '%s'", bad[k].shape, st, e.msg);
+        sim_destroy(s);
+        rk_tensor_free(&in);
+    }
+    rknn_free(m);
+    m = NULL;
+    rk_convert_report_free(&rep);
+
+    p = tokens_model(&a, 3, sym, "tokens_dyn.onnx");
+    o.dynamic_input = "input=1,6,40;input=1,12,40";
+    memset(&rep, 0, sizeof(rep));
+    if (rk_convert_onnx(p, &o, &m, &rep, &e) != RK_OK)
+        fail_msg("convert with 3-D sets: %s", e.msg);
+    assert_int_equal(m->n_graphs, 2);
+    rk_tensor in = {0};
+    calib_sample(&in, 4, bad4); /* the rank-4 form of set 1 */
+    uint32_t picked = 99;
+    assert_int_equal(rknn_select_shape_set(m, &in, 1, false, &picked, &e), RK_EINPUT);
+    if (!strstr(e.msg, "input 'input' has shape [1,6,40,1]; this model accepts [1,6,40], [1,12,40]"))
+        fail_msg("message: %s", e.msg);
+    rk_tensor_free(&in);
+    const int64_t set2[3] = {1, 12, 40};
+    calib_sample(&in, 3, set2);
+    assert_int_equal(rknn_select_shape_set(m, &in, 1, false, &picked, &e), RK_OK);
+    assert_int_equal(picked, 1);
+    double cos = sim_vs_onnxref(m, p, &in);
+    if (cos < 0.999)
+        fail_msg("set 2: cosine %.6f", cos);
+    rk_tensor_free(&in);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    ar_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1076,6 +1241,9 @@ int main(void)
         cmocka_unit_test(test_convert_rk3566_weights_match_vendor_native_shapes),
         cmocka_unit_test(test_convert_rk3566_global_pool_as_depthwise),
         cmocka_unit_test(test_convert_rk3566_lowers_two_row_multi_surface_input),
+        cmocka_unit_test(test_convert_rank3_input_int8_matches_onnxref),
+        cmocka_unit_test(test_convert_rank2_input_fp16_matches_onnxref),
+        cmocka_unit_test(test_convert_rank3_input_wrong_shape_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
