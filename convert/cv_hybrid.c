@@ -426,18 +426,26 @@ static rk_status resolve_names(const cv_graph *g, const rk_hybrid_cfg *cfg, int 
     int bad = 0;
     list[0] = '\0';
     for (int i = 0; i < cfg->n_layers; i++) {
-        /* stored forms renamed after calibration: MatMul results ("#mm";
-         * "#mm0" = the first matrix of a stacked activation x activation
-         * MatMul, whose siblings follow it) first, because the CPU node
-         * unpacking a result also outputs a float copy under the ONNX name
-         * and the config means the layer; then the name itself and the
-         * channel-equalised form ("#eq", cv_quant.c) */
-        static const char *const suffix[] = {"#mm", "#mm0", "", "#eq"};
+        /* stored forms renamed after calibration: channel-equalised
+         * ("#eq", cv_quant.c) and, where MatMul lowering exists, matrix
+         * views ("#mm"; "#mm0" = the first matrix of a stacked
+         * activation x activation MatMul, whose siblings follow it) */
+        static const char *const suffix[] = {"", "#eq", "#mm", "#mm0"};
         ti[i] = -1;
         for (size_t k = 0; ti[i] < 0 && k < RK_ARRAY_LEN(suffix); k++) {
             char nm[600];
             snprintf(nm, sizeof(nm), "%s%s", cfg->layers[i], suffix[k]);
             ti[i] = cv_find_tensor(g, nm);
+        }
+        /* a MatMul result by its final name as `rksim info` shows it
+         * ("<Y>#mm", "<Y>#mm<b>"): the view still has its ONNX name here
+         * (matrix b < last: "<Y>#mm<b>" already, found above) */
+        const char *mm = strstr(cfg->layers[i], "#mm");
+        if (ti[i] < 0 && mm && mm[3 + strspn(mm + 3, "0123456789")] == '\0') {
+            char nm[600];
+            snprintf(nm, sizeof(nm), "%.*s", (int)(mm - cfg->layers[i]), cfg->layers[i]);
+            int t = cv_find_tensor(g, nm);
+            ti[i] = t >= 0 && g->tensors[t].mm && g->tensors[t].mm->role == CV_MM_RESULT ? t : -1;
         }
         /* rksim extension: a MatMul's ONNX node name ("#b0": the first
          * matrix of a stack; an unnamed node is named by its output, the
@@ -470,9 +478,9 @@ static rk_status resolve_names(const cv_graph *g, const rk_hybrid_cfg *cfg, int 
 /*
  * Activation x activation MatMuls whose runtime weights cv_matmul.c laid
  * out for fp16 (their name is in the config) run in fp16 whichever name
- * resolved: every matrix of a stack (the config names the stack's ONNX
- * output, which resolves to matrix 0), and an op whose name also matched
- * some other tensor.  An int8 conv reading fp16-laid-out weights would
+ * resolved: every matrix of a stack (the stack's ONNX output name resolves
+ * to one matrix: the last, which carries that name until calibration ends),
+ * and an op whose node name is also some other tensor's name.  An int8 conv reading fp16-laid-out weights would
  * compute garbage, so the plan decides.
  */
 static int planned_fp16_follow(cv_graph *g, rk_convert_report *rep)

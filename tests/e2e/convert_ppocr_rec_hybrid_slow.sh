@@ -10,9 +10,11 @@
 #     (0.99388 when written); the report's attention section must show the
 #     logits / probs / context drift of both blocks.
 #  3. --hybrid with the attention tensors of that report (logits, softmax,
-#     attn*V) in float16: final cosine >= 0.99.  (Where the attention MatMuls
-#     are CPU nodes they are float already and the config only changes their
-#     storage; with NPU MatMuls they move to fp16.)
+#     attn*V) in float16: q k^T and attn v (activation x activation MatMuls,
+#     8 heads x 2 blocks, one NPU conv per head) must be fp16 NPU ops - every
+#     per-head result '<logits|context>#mm<b>' and its runtime weights
+#     '#mmw<b>' float16 in `rksim info --json` - final cosine >= 0.99 and the
+#     float model's text; the attention rows of its report are printed.
 #     3b: every NPU layer named: >= 0.9999 (mechanism check on a real model).
 #  4. --hybrid-auto 4: final cosine >= 0.99 and a non-empty written config.
 #  5. compare --hybrid-cfg -> convert --hybrid round trip (the writer's names
@@ -86,8 +88,28 @@ fi
   echo "custom_quantize_layers:"
   sed -n "s/^    \(logits\|probs\|context\)  *\([^ ]*\): cosine.*/    \2: float16/p" "$D/int8.txt"; } > "$D/attention.cfg"
 [ "$(grep -c ': float16$' "$D/attention.cfg")" = 6 ] || { echo "FAIL attention.cfg"; cat "$D/attention.cfg"; fail=1; }
-conv "$D/hyb_attn.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/attention.cfg" \
-  && { grep "hybrid:" "$D/hyb_attn.rknn.log"; check hybrid_attention "$D/hyb_attn.rknn" 0.99 --no-single; }
+if conv "$D/hyb_attn.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/attention.cfg"; then
+  grep "hybrid:" "$D/hyb_attn.rknn.log"
+  mm=$(sed -n "s/^    \(logits\|context\)  *\([^ ]*\): cosine.*/\2/p" "$D/int8.txt" | tr '\n' ' ')
+  "$RKSIM" info "$D/hyb_attn.rknn" --json > "$D/hyb_attn.json" || { echo "FAIL info"; fail=1; }
+  $PY - "$D/hyb_attn.json" $mm <<'PYEOF' || fail=1
+import json, re, sys
+tensors = json.load(open(sys.argv[1]))['tensors']
+names = sys.argv[2:]
+res = [t for t in tensors if any(re.fullmatch(re.escape(n) + r'#mm\d+', t['name']) for n in names)]
+nodes = {o: n for n in json.load(open(sys.argv[1]))['nodes'] for o in n['outputs']}
+wts = [t for t in tensors if any(i == t['name'] and '#mmw' in i for r in res for i in nodes[r['name']]['inputs'])]
+bad = [t['name'] + ':' + t['dtype'] for t in res + wts if t['dtype'] != 'float16']
+if len(names) != 4 or len(res) != 32 or len(wts) != 32 or bad:
+    print('FAIL hybrid_attention: %d MatMuls named, %d per-head results, %d runtime weights; not float16: %s'
+          % (len(names), len(res), len(wts), ' '.join(bad[:8]) or '-'))
+    sys.exit(1)
+print('ok   hybrid_attention: q k^T and attn v fp16 on the NPU: %d per-head results (%s ...) and their %d '
+      'runtime weights float16' % (len(res), ', '.join(sorted(t['name'] for t in res)[:2]), len(wts)))
+PYEOF
+  check hybrid_attention "$D/hyb_attn.rknn" 0.99 --no-single
+  grep -E "^  [^ ].*heads|^    (logits|probs|context) " "$D/hybrid_attention.txt"
+fi
 
 # 3b. every NPU layer of the int8 program named (their ONNX output names, "#eq" dropped: the reader
 # maps them): all 27 NPU ops fp16, one int8->fp16 conversion at the input, CPU nodes reading
