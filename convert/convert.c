@@ -51,6 +51,8 @@ rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rk
     }
     if (opts->dtype == RK_CONVERT_FP16 && opts->calib_h5)
         cv_note(rep, "--calib %s ignored: fp16 programs need no calibration", opts->calib_h5);
+    if (opts->hybrid_cfg)
+        g.hybrid = &hy; /* MatMul lowering plans the named ops in fp16 (cv_matmul.c) */
     /* fp16 programs carry no quantisation parameters: no calibration run */
     if ((st = cv_graph_build(om, opts, &g, rep, e)) ||
         (opts->dtype == RK_CONVERT_INT8 && (st = cv_calibrate(om, &g, opts, rep, e))) ||

@@ -1002,7 +1002,9 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
 
 rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_convert_report *rep, rk_err *e)
 {
+    const rk_hybrid_cfg *hybrid = g->hybrid;
     memset(g, 0, sizeof(*g));
+    g->hybrid = hybrid;
     g->soc = cv_soc_get(o->soc); /* the passes need it too (cv_matmul.c) */
     g->dtype = o->dtype;
     cv_unsup u = {0};

@@ -339,9 +339,11 @@ static bool fp16_lowerable(const cv_graph *g, const cv_op *op, const char **why)
     case CV_MATMUL:
         /* constant B: a 1x1 conv built by build_conv, which honours op->fp16;
          * activation x activation: the producing CPU node writes B in the
-         * int8 weight layout of the program's dtype (cv_matmul.c) */
-        *why = "both operands are activations (runtime weights use the program's dtype)";
-        return op->n_in == 1;
+         * CNA weight layout of the dtype cv_matmul.c planned (from the same
+         * config, so a named one is planned fp16) */
+        *why = "both operands are activations and its runtime weights were laid out for int8 (name the MatMul's "
+               "output or node in the config)";
+        return op->n_in == 1 || (g->tensors[op->in[1]].mm && g->tensors[op->in[1]].mm->esz == 2);
     default:
         *why = "no fp16 form of this op kind inside an int8 program";
         return false;
@@ -427,13 +429,34 @@ static rk_status resolve_names(const cv_graph *g, const rk_hybrid_cfg *cfg, int 
         /* stored forms renamed after calibration: channel-equalised
          * ("#eq", cv_quant.c) and, where MatMul lowering exists, matrix
          * views ("#mm"; "#mm0" = the first matrix of a stacked
-         * activation x activation MatMul, which then stays int8 with a note) */
+         * activation x activation MatMul, whose siblings follow it) */
         static const char *const suffix[] = {"", "#eq", "#mm", "#mm0"};
         ti[i] = -1;
         for (size_t k = 0; ti[i] < 0 && k < RK_ARRAY_LEN(suffix); k++) {
             char nm[600];
             snprintf(nm, sizeof(nm), "%s%s", cfg->layers[i], suffix[k]);
             ti[i] = cv_find_tensor(g, nm);
+        }
+        /* a MatMul result by its final name as `rksim info` shows it
+         * ("<Y>#mm", "<Y>#mm<b>"): the view still has its ONNX name here
+         * (matrix b < last: "<Y>#mm<b>" already, found above) */
+        const char *mm = strstr(cfg->layers[i], "#mm");
+        if (ti[i] < 0 && mm && mm[3 + strspn(mm + 3, "0123456789")] == '\0') {
+            char nm[600];
+            snprintf(nm, sizeof(nm), "%.*s", (int)(mm - cfg->layers[i]), cfg->layers[i]);
+            int t = cv_find_tensor(g, nm);
+            ti[i] = t >= 0 && g->tensors[t].mm && g->tensors[t].mm->role == CV_MM_RESULT ? t : -1;
+        }
+        /* rksim extension: a MatMul's ONNX node name ("#b0": the first
+         * matrix of a stack; an unnamed node is named by its output, the
+         * MatMul's own result even when a bias Add fused into it) names
+         * its output, as cv_matmul.c plan_esz reads it */
+        for (int k = 0; ti[i] < 0 && k < g->n_ops; k++) {
+            const char *on = g->ops[k].name;
+            size_t l = strlen(cfg->layers[i]);
+            if (g->ops[k].kind == CV_MATMUL && on && strncmp(on, cfg->layers[i], l) == 0 &&
+                (!on[l] || strcmp(on + l, "#b0") == 0))
+                ti[i] = g->ops[k].out;
         }
         if (ti[i] >= 0 && !g->tensors[ti[i]].is_input)
             continue;
@@ -450,6 +473,32 @@ static rk_status resolve_names(const cv_graph *g, const rk_hybrid_cfg *cfg, int 
                        "by the last fused node's output; `rksim compare --hybrid-cfg` writes valid names)",
                        bad, bad > 1 ? "s are" : " is", list);
     return RK_OK;
+}
+
+/*
+ * Activation x activation MatMuls whose runtime weights cv_matmul.c laid
+ * out for fp16 (their name is in the config) run in fp16 whichever name
+ * resolved: every matrix of a stack (the stack's ONNX output name resolves
+ * to one matrix: the last, which carries that name until calibration ends),
+ * and an op whose node name is also some other tensor's name.  An int8 conv reading fp16-laid-out weights would
+ * compute garbage, so the plan decides.
+ */
+static int planned_fp16_follow(cv_graph *g, rk_convert_report *rep)
+{
+    int n = 0;
+    for (int k = 0; k < g->n_ops; k++) {
+        cv_op *op = &g->ops[k];
+        const cv_mm_view *w = op->kind == CV_MATMUL && op->n_in == 2 ? g->tensors[op->in[1]].mm : NULL;
+        if (!w || w->esz != 2 || op->fp16)
+            continue;
+        op->fp16 = true;
+        g->tensors[op->out].fp16 = true;
+        n++;
+    }
+    if (n)
+        cv_note(rep, "hybrid: %d more activation x activation MatMul matri%s in fp16 (the other matrices of the "
+                "stacks the config names)", n, n == 1 ? "x" : "ces");
+    return n;
 }
 
 /* CPU-produced tensors: fp16 when named or when an fp16 NPU op reads them
@@ -498,6 +547,8 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
             n_npu++;
         }
     }
+    if (!st)
+        n_npu += planned_fp16_follow(g, rep);
     if (!st)
         n_cpu += cpu_outputs_follow_readers(g);
     /* boundaries: every NPU input in its reader's dtype */

@@ -96,10 +96,14 @@ typedef struct cv_mm_view {
      * nbatch > 1: the ONNX tensor is a stack of nbatch matrices and this view
      * holds matrix `batch` (activation x activation MatMuls: one conv task
      * per matrix).  sym: int8 with zero point 0 (the conv's BS stage then
-     * needs no runtime weight sums). */
+     * needs no runtime weight sums).  esz: the element bytes the view was
+     * planned for (1 int8, 2 fp16; the op's dtype, cv_matmul.c plan_esz):
+     * H x W fit the CBUF in that dtype, and for WEIGHTS C2 = 16 / esz and
+     * the CNA layout are that dtype's, so the reading conv must run in it. */
     cv_mm_role role;
     int batch, nbatch;
     bool sym;
+    int esz;
 } cv_mm_view;
 
 #define CV_HIST_BINS 2048
@@ -177,6 +181,11 @@ typedef struct cv_graph {
     bool shapes_done;
     bool hist_pass;     /* calibration: second (histogram) pass running */
     const struct cv_soc *soc; /* target SoC parameters (set before cv_graph_build) */
+    /* int8 programs with --hybrid: the parsed config, set by the caller
+     * before cv_graph_build (which keeps it): the MatMul lowering plans the
+     * ops it names for fp16 (geometry, runtime weight layout) before
+     * cv_hybrid_apply marks them, because that layout is fixed at lowering. */
+    const rk_hybrid_cfg *hybrid;
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);

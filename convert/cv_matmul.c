@@ -63,8 +63,6 @@ void cv_mm_view_free(cv_mm_view *v)
     free(v);
 }
 
-static int esz_of(rk_convert_dtype d) { return d == RK_CONVERT_INT8 ? 1 : 2; }
-
 /* H x W for `rows` pixels of `cols` channels (see the file comment). */
 static void mm_geometry(int rows, int cols, int esz, int *h, int *w)
 {
@@ -234,6 +232,7 @@ static rk_status new_pack(cv_graph *g, const ox_node *n, const char *name, int c
                        tmpl->role, tmpl->batch, tmpl->nbatch, e)))
         return st;
     g->tensors[pi].mm->sym = tmpl->sym;
+    g->tensors[pi].mm->esz = tmpl->esz;
     g->tensors[pi].calibrated = true; /* range copied from src after calibration (cv_matmul_finish) */
     *out = pi;
     return attach_pack(g, n, reads, n_reads, pi, rep, e);
@@ -246,9 +245,8 @@ static rk_status new_pack(cv_graph *g, const ox_node *n, const char *name, int c
  * on the NPU).
  */
 static rk_status packed_input(cv_graph *g, const ox_node *n, int ai, int nd, const int64_t *dims, int rows, int k,
-                              int nout, bool trans, int *out, rk_convert_report *rep, rk_err *e)
+                              int nout, bool trans, int esz, int *out, rk_convert_report *rep, rk_err *e)
 {
-    int esz = esz_of(g->dtype);
     const cv_tensor *a = &g->tensors[ai];
     if (a->mm && a->mm->role == CV_MM_RESULT && a->mm->nbatch == 1 && !trans && a->mm->rows == rows &&
         a->mm->cols == k && a->c == k && a->h >= MM_MIN_H && cbuf_fits(k, nout, a->w, esz)) {
@@ -257,9 +255,15 @@ static rk_status packed_input(cv_graph *g, const ox_node *n, int ai, int nd, con
     }
     char name[400];
     snprintf(name, sizeof(name), "%s#mmin%s", a->name, trans ? "T" : "");
+    /* an earlier pack of A serves when its pixel rows fit this op's dtype
+     * too (a pack planned for int8 has up to twice the fp16 row bytes) */
+    int prev = cv_find_tensor(g, name);
+    if (prev >= 0 && !cbuf_fits(k, nout, g->tensors[prev].w, esz))
+        snprintf(name, sizeof(name), "%s#mmin%s#fp16", a->name, trans ? "T" : "");
     int h, w;
     mm_geometry(rows, k, esz, &h, &w);
-    cv_mm_view v = {.ndim = nd, .rows = rows, .cols = k, .trans = trans, .role = CV_MM_OPERAND, .nbatch = 1};
+    cv_mm_view v = {.ndim = nd, .rows = rows, .cols = k, .trans = trans, .role = CV_MM_OPERAND, .nbatch = 1,
+                    .esz = esz};
     memcpy(v.dims, dims, sizeof(v.dims));
     return new_pack(g, n, name, k, h, w, ai, &ai, 1, &v, out, rep, e);
 }
@@ -273,6 +277,7 @@ typedef struct mm_plan {
     float *w, *b;
     bool has_bias;
     bool dynamic;
+    int esz; /* element bytes of the op's dtype (plan_esz) */
 } mm_plan;
 
 enum { MM_MAX_BATCH = 8 }; /* a CPU node reads every matrix of a stack: CV_MAX_IN / 2 */
@@ -306,7 +311,7 @@ static bool plan_dynamic(const ox_node *n, const cv_graph *g, mm_plan *p, int *b
         nb *= p->dims[d];
     }
     int64_t M = p->dims[p->nd - 2], K = p->dims[p->nd - 1], N = bd[bnd - 1];
-    int esz = esz_of(g->dtype), h, w;
+    int esz = p->esz, h, w;
     if (bd[bnd - 2] != K || M <= 0 || K <= 0 || N <= 0 || nb <= 0) {
         snprintf(why, wl, "A is [.., %lld] but B is [.., %lld, ..]", (long long)K, (long long)bd[bnd - 2]);
         return false;
@@ -330,6 +335,17 @@ static bool plan_dynamic(const ox_node *n, const cv_graph *g, mm_plan *p, int *b
     return true;
 }
 
+/* "<src><what><b>": the pack of matrix b of src for an op planned with esz;
+ * "...#fp16" when an earlier op packed the same matrix for the other dtype
+ * (its geometry / weight layout differ). */
+static void mm_pack_name(const cv_graph *g, char *buf, size_t len, const char *src, const char *what, int b, int esz)
+{
+    snprintf(buf, len, "%s%s%d", src, what, b);
+    int prev = cv_find_tensor(g, buf);
+    if (prev >= 0 && g->tensors[prev].mm && g->tensors[prev].mm->esz != esz)
+        snprintf(buf, len, "%s%s%d#fp16", src, what, b);
+}
+
 /* Bytes of the CNA weight buffer of n kernels over k channels (C-WT). */
 static int64_t weight_bytes(int n, int k, int esz)
 {
@@ -345,7 +361,7 @@ static int64_t weight_bytes(int n, int k, int esz)
 static rk_status lower_dynamic(cv_graph *g, const ox_node *n, const mm_plan *p, int bi, int nbatch,
                                rk_convert_report *rep, rk_err *e)
 {
-    int esz = esz_of(g->dtype), c2 = 16 / esz, h, w;
+    int esz = p->esz, c2 = 16 / esz, h, w;
     mm_geometry(p->rows, p->k, esz, &h, &w);
     int64_t npix = weight_bytes(p->n, p->k, esz) / 16;
     if (npix > (1 << 24))
@@ -359,14 +375,14 @@ static rk_status lower_dynamic(cv_graph *g, const ox_node *n, const mm_plan *p, 
     for (int b = 0; b < nbatch && !st; b++) {
         char name[400];
         cv_mm_view va = {.ndim = p->nd, .rows = p->rows, .cols = p->k, .role = CV_MM_OPERAND, .batch = b,
-                         .nbatch = nbatch, .sym = true};
+                         .nbatch = nbatch, .sym = true, .esz = esz};
         memcpy(va.dims, p->dims, sizeof(va.dims));
-        snprintf(name, sizeof(name), "%s#mmin%d", g->tensors[p->ai].name, b);
+        mm_pack_name(g, name, sizeof(name), g->tensors[p->ai].name, "#mmin", b, esz);
         st = new_pack(g, n, name, p->k, h, w, p->ai, reads, 2, &va, &ins[b], rep, e);
         cv_mm_view vw = {.ndim = bnd, .rows = p->k, .cols = p->n, .role = CV_MM_WEIGHTS, .batch = b,
-                         .nbatch = nbatch, .sym = true};
+                         .nbatch = nbatch, .sym = true, .esz = esz};
         memcpy(vw.dims, bd, sizeof(vw.dims));
-        snprintf(name, sizeof(name), "%s#mmw%d", g->tensors[bi].name, b);
+        mm_pack_name(g, name, sizeof(name), g->tensors[bi].name, "#mmw", b, esz);
         if (!st)
             st = new_pack(g, n, name, c2, 1, (int)npix, bi, reads, 2, &vw, &wts[b], rep, e);
     }
@@ -442,7 +458,7 @@ static bool plan_operands(ox_model *m, const ox_node *n, const cv_graph *g, mm_p
                  "DATAOUT_CHANNEL; K <= 16384, DATAIN_CHANNEL_REAL)", (long long)N, (long long)K, (long long)rows);
         return false;
     }
-    int esz = esz_of(g->dtype), h, w;
+    int esz = p->esz, h, w;
     mm_geometry((int)rows, (int)K, esz, &h, &w);
     if (!cbuf_fits((int)K, (int)N, w, esz)) {
         snprintf(why, wl, "K = %lld: one input pixel and the smallest kernel group exceed the 12 CBUF banks "
@@ -478,6 +494,51 @@ static bool plan_operands(ox_model *m, const ox_node *n, const cv_graph *g, mm_p
     return true;
 }
 
+/* Whether hybrid config key names result tensor y: y itself or its stored
+ * forms "y#mm" / "y#mm<b>" (cv_hybrid.c resolves the same names). */
+static bool key_names_result(const char *key, const char *y)
+{
+    size_t l = strlen(y);
+    if (!y[0] || strncmp(key, y, l) != 0)
+        return false;
+    if (!key[l])
+        return true;
+    if (strncmp(key + l, "#mm", 3) != 0)
+        return false;
+    for (const char *c = key + l + 3; *c; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    return true;
+}
+
+/*
+ * Element bytes MatMul n is planned for: the program's, or 2 (fp16) in an
+ * int8 program whose hybrid config names it - its output, a matrix of it,
+ * the bias Add a constant-B MatMul absorbs (the fused layer's name) or the
+ * node itself.  The plan fixes the packed geometry and, for activation x
+ * activation MatMuls, the CNA weight layout the producing CPU node writes
+ * (C2 and group sizes differ between int8 and fp16); cv_hybrid_apply runs
+ * after calibration and must find the op planned for the dtype it gives it.
+ */
+static int plan_esz(const ox_model *m, const cv_graph *g, const ox_node *n, bool dynamic)
+{
+    if (g->dtype != RK_CONVERT_INT8)
+        return 2;
+    if (!g->hybrid)
+        return 1;
+    const char *y = ox_node_output_name(n, 0), *z = "";
+    int j = dynamic ? -1 : only_consumer(m, y);
+    if (j >= 0 && strcmp(ox_node_op_type(ox_model_node(m, j)), "Add") == 0)
+        z = ox_node_output_name(ox_model_node(m, j), 0);
+    for (int i = 0; i < g->hybrid->n_layers; i++) {
+        const char *key = g->hybrid->layers[i];
+        if (key_names_result(key, y) || key_names_result(key, z) ||
+            (ox_node_name(n)[0] && strcmp(key, ox_node_name(n)) == 0))
+            return 2;
+    }
+    return 1;
+}
+
 rk_status cv_matmul_lower(ox_model *m, const ox_node *n, cv_graph *g, bool *used, bool *done, char *why,
                           size_t why_len, const char **fused_out, rk_convert_report *rep, rk_err *e)
 {
@@ -488,6 +549,8 @@ rk_status cv_matmul_lower(ox_model *m, const ox_node *n, cv_graph *g, bool *used
         return st;
     mm_plan p;
     memset(&p, 0, sizeof(p));
+    const char *bn = ox_node_num_inputs(n) > 1 ? ox_node_input_name(n, 1) : "";
+    p.esz = plan_esz(m, g, n, bn[0] && !cv_find_const(m, g, bn));
     if (!plan_operands(m, n, g, &p, why, why_len)) {
         free(p.w);
         free(p.b);
@@ -532,7 +595,7 @@ rk_status cv_matmul_lower(ox_model *m, const ox_node *n, cv_graph *g, bool *used
         }
     }
     int pi = -1;
-    if ((st = packed_input(g, n, p.ai, p.nd, p.dims, p.rows, p.k, p.n, p.trans_a, &pi, rep, e))) {
+    if ((st = packed_input(g, n, p.ai, p.nd, p.dims, p.rows, p.k, p.n, p.trans_a, p.esz, &pi, rep, e))) {
         free(p.w);
         free(p.b);
         return st;
@@ -575,6 +638,8 @@ rk_status cv_matmul_output(ox_model *m, cv_graph *g, cv_op *op, rk_err *e)
      * the whole stack under it); the others take its range */
     rk_status st = new_view(&g->tensors[yi], g->tensors[yi].name, sh->ndim, sh->dims, rows, op->k, false, -1,
                             CV_MM_RESULT, nb - 1, nb, e);
+    if (!st)
+        g->tensors[yi].mm->esz = in->esz;
     for (int b = 0; b + 1 < nb && !st; b++) {
         cv_op *sib = &g->ops[op_i - (nb - 1) + b];
         const cv_op *last = &g->ops[op_i];
@@ -591,6 +656,8 @@ rk_status cv_matmul_output(ox_model *m, cv_graph *g, cv_op *op, rk_err *e)
         char onnx[400];
         snprintf(onnx, sizeof(onnx), "%s", g->tensors[yi].name);
         st = new_view(&g->tensors[si], onnx, sh->ndim, sh->dims, rows, sib->k, false, yi, CV_MM_RESULT, b, nb, e);
+        if (!st)
+            g->tensors[si].mm->esz = in->esz;
         g->tensors[si].calibrated = true;
     }
     return st;
@@ -796,9 +863,15 @@ rk_status cv_matmul_build_dynamic(sim_asm *a, const cv_graph *g, const cv_op *op
                                   rk_convert_report *rep, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]], *wt = &g->tensors[op->in[1]], *y = &g->tensors[op->out];
+    /* the op's own dtype: fp16 in an fp16 program or as a hybrid fp16 layer */
+    bool i8 = g->dtype == RK_CONVERT_INT8 && !op->fp16;
+    /* the CPU node writes the weights in the layout of the planned dtype */
+    if (!wt->mm || wt->mm->role != CV_MM_WEIGHTS || wt->mm->esz != (i8 ? 1 : 2) || wt->c != (i8 ? 16 : 8))
+        return rk_errf(e, RK_EINTERNAL, "%s: runtime weights '%s' were laid out for %s, the op runs in %s", op->label,
+                       wt->name, wt->mm && wt->mm->esz == 2 ? "fp16" : "int8", i8 ? "int8" : "fp16");
     cv_conv_q q;
     memset(&q, 0, sizeof(q));
-    q.prec = g->dtype == RK_CONVERT_INT8 ? SIM_PREC_INT8 : SIM_PREC_FP16;
+    q.prec = i8 ? SIM_PREC_INT8 : SIM_PREC_FP16;
     q.in_name = x->name;
     q.w_name = wt->name;
     q.bs_name = "";
@@ -806,7 +879,7 @@ rk_status cv_matmul_build_dynamic(sim_asm *a, const cv_graph *g, const cv_op *op
     q.bs_use = 0; /* no bias, one weight scale: BS bypassed */
     q.pad_value = 0;
     q.out_scale = 1;
-    if (g->dtype == RK_CONVERT_INT8) {
+    if (i8) {
         if (x->zp != 0 || wt->zp != 0)
             return rk_errf(e, RK_EINTERNAL, "%s: runtime operands need zero point 0 (have %d, %d)", op->label, x->zp,
                            wt->zp);

@@ -4,7 +4,10 @@
  * Guide §6.3.2 as summarised in ../shared/reference/rknn-format.md §6; the
  * expected layer lists below are written by hand from those texts), its
  * round trip with compare's writer (cmp_write_hybrid_cfg), unknown tensor
- * names, and a hybrid tiny model run by the simulator against onnxref.
+ * names, a hybrid tiny model run by the simulator against onnxref, and an
+ * attention block whose activation x activation MatMuls (q k^T, attn v) a
+ * config moves to fp16 inside an int8 program (golden: onnxref's float run
+ * of the same ONNX model, built here with protobuf-c).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -18,6 +21,7 @@
 #include <cmocka.h>
 
 #include "convert.h"
+#include "onnx.pb-c.h"
 #include "onnxref.h"
 #include "report.h"
 #include "rk_tensorio.h"
@@ -254,6 +258,287 @@ static void test_hybrid_tiny_conv_fp16_matches_onnxref(void **state)
     rk_convert_report_free(&rep);
 }
 
+/* ----------------------------------------- attention MatMuls in fp16 */
+
+/* A minimal ONNX writer for the attention model: every allocation goes to
+ * one arena freed at the end. */
+typedef struct arena {
+    void *p[128];
+    int n;
+} arena;
+
+static void *ar(arena *a, size_t sz)
+{
+    assert_true(a->n < 128);
+    void *q = calloc(1, sz ? sz : 1);
+    assert_non_null(q);
+    return a->p[a->n++] = q;
+}
+
+static Onnx__AttributeProto *attr(arena *a, const char *name, const int64_t *v, int n)
+{
+    Onnx__AttributeProto *at = ar(a, sizeof(*at));
+    onnx__attribute_proto__init(at);
+    at->name = (char *)name;
+    at->has_type = 1;
+    if (n == 1) { /* a scalar INT */
+        at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+        at->has_i = 1;
+        at->i = v[0];
+    } else {
+        at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+        at->n_ints = (size_t)n;
+        at->ints = ar(a, sizeof(int64_t) * (size_t)n);
+        memcpy(at->ints, v, sizeof(int64_t) * (size_t)n);
+    }
+    return at;
+}
+
+static Onnx__NodeProto *mknode(arena *a, const char *op, const char *name, const char *i0, const char *i1,
+                               const char *out, Onnx__AttributeProto *at)
+{
+    Onnx__NodeProto *n = ar(a, sizeof(*n));
+    onnx__node_proto__init(n);
+    n->op_type = (char *)op;
+    n->name = (char *)name;
+    n->input = ar(a, 2 * sizeof(char *));
+    n->input[n->n_input++] = (char *)i0;
+    if (i1)
+        n->input[n->n_input++] = (char *)i1;
+    n->output = ar(a, sizeof(char *));
+    n->output[n->n_output++] = (char *)out;
+    if (at) {
+        n->attribute = ar(a, sizeof(void *));
+        n->attribute[n->n_attribute++] = at;
+    }
+    return n;
+}
+
+static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, int nd, const int64_t *dims)
+{
+    Onnx__ValueInfoProto *v = ar(a, sizeof(*v));
+    onnx__value_info_proto__init(v);
+    v->name = (char *)name;
+    Onnx__TypeProto *tp = ar(a, sizeof(*tp));
+    onnx__type_proto__init(tp);
+    Onnx__TypeProto__Tensor *tt = ar(a, sizeof(*tt));
+    onnx__type_proto__tensor__init(tt);
+    tt->has_elem_type = 1;
+    tt->elem_type = 1;
+    Onnx__TensorShapeProto *sh = ar(a, sizeof(*sh));
+    onnx__tensor_shape_proto__init(sh);
+    sh->dim = ar(a, sizeof(void *) * (size_t)(nd ? nd : 1));
+    for (int i = 0; i < nd; i++) {
+        Onnx__TensorShapeProto__Dimension *d = ar(a, sizeof(*d));
+        onnx__tensor_shape_proto__dimension__init(d);
+        d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        d->dim_value = dims[i];
+        sh->dim[sh->n_dim++] = d;
+    }
+    tt->shape = sh;
+    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    tp->tensor_type = tt;
+    v->type = tp;
+    return v;
+}
+
+/* A float vector [n] = v[i] (broadcast along the last axis by Mul). */
+static Onnx__TensorProto *vec(arena *a, const char *name, int n, const float *v)
+{
+    Onnx__TensorProto *t = ar(a, sizeof(*t));
+    onnx__tensor_proto__init(t);
+    t->name = (char *)name;
+    t->has_data_type = 1;
+    t->data_type = 1;
+    t->n_dims = 1;
+    t->dims = ar(a, sizeof(int64_t));
+    t->dims[0] = n;
+    t->float_data = ar(a, sizeof(float) * (size_t)n);
+    memcpy(t->float_data, v, sizeof(float) * (size_t)n);
+    t->n_float_data = (size_t)n;
+    return t;
+}
+
+enum { AT_HEADS = 2, AT_T = 40, AT_D = 48 }; /* K and N > 32: several CNA weight groups */
+
+/*
+ * Attention over [1, heads, T, d]: q = x * cq, k^T = Transpose(x), logits =
+ * MatMul(q, k^T) ('qk', output 'logits'), p = Softmax(logits), v = x * cv,
+ * output = MatMul(p, v) ('pv').  The elementwise ops and the Softmax are CPU
+ * nodes; both MatMuls are activation x activation (one NPU conv per head).
+ * cq and cv give q and v a few outlier channels (x8, x10), as the q/k/v of
+ * trained transformers have: per-tensor int8 then spends its range on them.
+ */
+static const char *save_attention_model(void)
+{
+    arena a = {0};
+    const int64_t in_dims[4] = {1, AT_HEADS, AT_T, AT_D}, perm[4] = {0, 1, 3, 2}, axis = -1;
+    const int64_t out_dims[4] = {1, AT_HEADS, AT_T, AT_D};
+    Onnx__NodeProto *nodes[6] = {
+        mknode(&a, "Mul", "q_scale", "input", "cq", "q", NULL),
+        mknode(&a, "Transpose", "k_t", "input", NULL, "kt", attr(&a, "perm", perm, 4)),
+        mknode(&a, "MatMul", "qk", "q", "kt", "logits", NULL),
+        mknode(&a, "Softmax", "softmax", "logits", NULL, "probs", attr(&a, "axis", &axis, 1)),
+        mknode(&a, "Mul", "v_neg", "input", "cv", "v", NULL),
+        mknode(&a, "MatMul", "pv", "probs", "v", "output", NULL)};
+    float cq[AT_D], cv[AT_D];
+    for (int i = 0; i < AT_D; i++) {
+        cq[i] = i == 3 || i == 11 ? 8.0f : 1.0f;
+        cv[i] = i == 5 ? -10.0f : -1.0f;
+    }
+    Onnx__TensorProto *inits[2] = {vec(&a, "cq", AT_D, cq), vec(&a, "cv", AT_D, cv)};
+    Onnx__ValueInfoProto *in = vinfo(&a, "input", 4, in_dims), *out = vinfo(&a, "output", 4, out_dims);
+    Onnx__GraphProto g;
+    onnx__graph_proto__init(&g);
+    g.name = (char *)"attention";
+    g.n_node = 6;
+    g.node = nodes;
+    g.n_input = 1;
+    g.input = &in;
+    g.n_output = 1;
+    g.output = &out;
+    g.n_initializer = 2;
+    g.initializer = inits;
+    Onnx__OperatorSetIdProto ops, *opsp = &ops;
+    onnx__operator_set_id_proto__init(&ops);
+    ops.domain = (char *)"";
+    ops.has_version = 1;
+    ops.version = 13;
+    Onnx__ModelProto m;
+    onnx__model_proto__init(&m);
+    m.has_ir_version = 1;
+    m.ir_version = 8;
+    m.n_opset_import = 1;
+    m.opset_import = &opsp;
+    m.graph = &g;
+    size_t len = onnx__model_proto__get_packed_size(&m);
+    uint8_t *buf = ar(&a, len);
+    onnx__model_proto__pack(&m, buf);
+    const char *path = tu_tmp_path("hybrid_attention.onnx");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    for (int i = 0; i < a.n; i++)
+        free(a.p[i]);
+    return path;
+}
+
+/* Zero-mean input in [-1, 1) (deterministic LCG), also the calibration set. */
+static void attention_input(rk_tensor *in, const char *h5)
+{
+    const int64_t dims[4] = {1, AT_HEADS, AT_T, AT_D};
+    rk_err e = {0};
+    assert_int_equal(rk_tensor_alloc(in, "input", RK_DT_F32, 4, dims, &e), RK_OK);
+    uint32_t lcg = 0x2468ACE1u;
+    for (int64_t i = 0; i < in->nelem; i++) {
+        lcg = lcg * 1664525u + 1013904223u;
+        ((float *)in->data)[i] = (float)(lcg >> 8) / 8388608.0f - 1.0f;
+    }
+    assert_int_equal(rk_h5_write(h5, in, 1, &e), RK_OK);
+}
+
+static double cosine(const rk_tensor *x, const rk_tensor *y)
+{
+    assert_int_equal(x->nelem, y->nelem);
+    const float *a = x->data, *b = y->data;
+    double ab = 0, aa = 0, bb = 0;
+    for (int64_t i = 0; i < x->nelem; i++) {
+        ab += (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    return ab / sqrt(aa * bb + 1e-300);
+}
+
+/* Converts the attention model (int8, optionally with cfg), checks the
+ * dtype of the MatMul tensors of every head, runs it; returns the output's
+ * cosine against onnxref. */
+static double attention_cosine(const char *model, const char *h5, const rk_tensor *in, const rk_tensor *ref,
+                               const char *cfg)
+{
+    rk_convert_opts o = {.soc = RK_SOC_RK3588, .dtype = RK_CONVERT_INT8, .calib_h5 = h5, .hybrid_cfg = cfg};
+    rk_convert_report rep;
+    memset(&rep, 0, sizeof(rep));
+    rknn_model *m = NULL;
+    rk_err e = {0};
+    rk_status st = rk_convert_onnx(model, &o, &m, &rep, &e);
+    if (st)
+        fail_msg("%s", e.msg);
+    /* per head: A packed ('#mmin'), B^T in the CNA weight layout ('#mmw',
+     * written by the CPU node), the conv's result ('#mm') */
+    assert_int_equal(rep.n_npu_ops, 2 * AT_HEADS);
+    rk_dtype want = cfg ? RK_DT_F16 : RK_DT_I8;
+    const rknn_graph *g = &m->graphs[0];
+    for (int b = 0; b < AT_HEADS; b++) {
+        const char *fmt[6] = {"q#mmin%d", "kt#mmw%d", "logits#mm%d", "probs#mmin%d", "v#mmw%d", "output#mm%d"};
+        for (int k = 0; k < 6; k++) {
+            char nm[64];
+            snprintf(nm, sizeof(nm), fmt[k], b);
+            int32_t ti = rknn_find_tensor(m, nm);
+            if (ti < 0)
+                fail_msg("no tensor '%s' in the converted attention model", nm);
+            if (g->tensors[ti].dtype != want)
+                fail_msg("'%s' is %s, want %s", nm, rk_dtype_name(g->tensors[ti].dtype), rk_dtype_name(want));
+        }
+    }
+    sim *s = NULL;
+    sim_options so = {0};
+    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
+    assert_int_equal(sim_set_input(s, 0, in, false, &e), RK_OK);
+    st = sim_run(s, &e);
+    if (st)
+        fail_msg("%s", e.msg);
+    rk_tensor got = {0};
+    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
+    double c = cosine(&got, ref);
+    rk_tensor_free(&got);
+    sim_destroy(s);
+    rknn_free(m);
+    rk_convert_report_free(&rep);
+    return c;
+}
+
+/* q k^T and attn v named in the config (by output tensor and by node
+ * name): every head's conv, packed operand, runtime weights and result are
+ * fp16 and the output matches onnxref at fp16 accuracy (>= 0.9999; the int8
+ * graph input is the only int8 step).  The all-int8 program must stay below
+ * that bound (symmetric int8 operands, int8 probabilities), or the check
+ * would not tell the two apart. */
+static void test_hybrid_attention_matmuls_fp16_match_onnxref(void **state)
+{
+    (void)state;
+    const char *model = save_attention_model();
+    char h5[4096];
+    snprintf(h5, sizeof(h5), "%s", tu_tmp_path("hybrid_attention_input.h5"));
+    rk_tensor in = {0}, ref = {0};
+    attention_input(&in, h5);
+    rk_err e = {0};
+    ox_model *om = NULL;
+    assert_int_equal(ox_model_load_file(model, &om, &e), RK_OK);
+    ox_run_opts ro = {.threads = 1};
+    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    ox_model_free(om);
+
+    double c8 = attention_cosine(model, h5, &in, &ref, NULL);
+    const char *cfg = write_cfg("hybrid_attention.cfg", "custom_quantize_layers:\n"
+                                                        "    logits: float16   # q k^T, by output tensor\n"
+                                                        "    pv: float16       # attn v, by node name\n");
+    double c16 = attention_cosine(model, h5, &in, &ref, cfg);
+    /* the per-head names `rksim info` shows ("<Y>#mm<b>", here the last
+     * head) name the whole stack too */
+    const char *cfg_info = write_cfg("hybrid_attention_info.cfg", "custom_quantize_layers:\n"
+                                                                  "    logits#mm1: float16\n"
+                                                                  "    output#mm1: float16\n");
+    double c16i = attention_cosine(model, h5, &in, &ref, cfg_info);
+    print_message("attention output cosine vs onnxref: all int8 %.6f, MatMuls fp16 %.6f (%.6f)\n", c8, c16, c16i);
+    assert_true(c16 >= 0.9999);
+    assert_true(c16i >= 0.9999);
+    assert_true(c8 < 0.9999);
+    rk_tensor_free(&in);
+    rk_tensor_free(&ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_hybrid_cfg_roundtrip_with_compare_writer),
         cmocka_unit_test(test_hybrid_unknown_tensor_names_listed),
         cmocka_unit_test(test_hybrid_tiny_conv_fp16_matches_onnxref),
+        cmocka_unit_test(test_hybrid_attention_matmuls_fp16_match_onnxref),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

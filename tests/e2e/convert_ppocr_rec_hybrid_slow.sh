@@ -10,9 +10,15 @@
 #     (0.99388 when written); the report's attention section must show the
 #     logits / probs / context drift of both blocks.
 #  3. --hybrid with the attention tensors of that report (logits, softmax,
-#     attn*V) in float16: final cosine >= 0.99.  (Where the attention MatMuls
-#     are CPU nodes they are float already and the config only changes their
-#     storage; with NPU MatMuls they move to fp16.)
+#     attn*V) in float16: q k^T and attn v (activation x activation MatMuls,
+#     8 heads x 2 blocks, one NPU conv per head) must be fp16 NPU ops - every
+#     per-head result '<logits|context>#mm<b>' and its runtime weights
+#     '#mmw<b>' float16 in `rksim info --json` - final cosine >= 0.99 and the
+#     float model's text; the attention rows of its report are printed.
+#     The error each of those MatMuls makes itself (its simulated result vs
+#     numpy's product of the simulator's own float operands, both from
+#     `rksim run --dump-layers`) must be fp16-sized: cosine >= 0.99999 each
+#     (the int8 program's, printed for contrast, are 27-35 dB).
 #     3b: every NPU layer named: >= 0.9999 (mechanism check on a real model).
 #  4. --hybrid-auto 4: final cosine >= 0.99 and a non-empty written config.
 #  5. compare --hybrid-cfg -> convert --hybrid round trip (the writer's names
@@ -25,7 +31,7 @@ MODEL="$SH/datasets/ppocr/ch_PP-OCRv4_rec_infer.onnx"
 KEYS="$SH/datasets/ppocr/ppocr_keys_v1.txt"
 IMGS="$SH/datasets/images/ppocr"
 [ -n "$SH" ] && [ -f "$MODEL" ] && [ -f "$IMGS/rec_test.png" ] && [ -f "$KEYS" ] || { echo "skip: ../shared PP-OCR data missing"; exit 77; }
-$PY -c 'import PIL, h5py, numpy' 2>/dev/null || { echo "skip: python PIL/h5py/numpy missing"; exit 77; }
+$PY -c 'import PIL, h5py, numpy, onnx' 2>/dev/null || { echo "skip: python PIL/h5py/numpy/onnx missing"; exit 77; }
 D="$RKSIM_BUILD/convert_ppocr_rec_hybrid"
 rm -rf "$D"; mkdir -p "$D"
 NORM="--size 48x320 --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5"
@@ -62,6 +68,31 @@ check() { # name rknn threshold compare-options...
     echo "FAIL $n: cosine '$cos' (>= $thr?), text '$text' vs float '$REF_TEXT'"; fail=1
   fi
 }
+local_mm() { # name rknn min_cosine MatMul-outputs...: the error each MatMul makes itself
+  local n=$1 rk=$2 thr=$3; shift 3
+  "$RKSIM" run "$rk" "$D/rec.h5" -q --dump-layers "$D/${n}_dump.h5" -o "$D/${n}_dsim.h5" \
+    || { echo "FAIL $n run --dump-layers"; fail=1; return; }
+  $PY - "$MODEL" "$D/${n}_dump.h5" "$n" "$thr" "$@" <<'PYEOF' || fail=1
+import sys, h5py, numpy as np, onnx
+model, dump, name, thr, outs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5:]
+prod = {nd.output[0]: nd for nd in onnx.load(model).graph.node}
+h = h5py.File(dump, 'r')
+key = lambda t: t.replace('%', '%25').replace('/', '%2F')
+rows, ok = [], len(outs) == 4
+for o in outs:
+    a, b = prod[o].input
+    A, B, Y = (h[key(t)][()].astype(np.float64) for t in (a, b, o))
+    R, Y = np.matmul(A, B).ravel(), Y.ravel()
+    cos = float(np.dot(R, Y) / (np.linalg.norm(R) * np.linalg.norm(Y)))
+    sqnr = 10 * np.log10(np.sum(R * R) / max(np.sum((R - Y) ** 2), 1e-30))
+    ok &= cos >= thr
+    rows.append('%s %.6f (%.1f dB)' % (o, cos, sqnr))
+print('%s %s: own error of each attention MatMul (cosine vs numpy on the simulated operands%s): %s'
+      % ('ok  ' if ok else 'FAIL', name, ', >= %g' % thr if thr > 0 else '', '; '.join(rows)))
+sys.exit(0 if ok else 1)
+PYEOF
+  rm -f "$D/${n}_dump.h5"
+}
 conv() { # out.rknn options...
   local o=$1; shift
   "$RKSIM" convert "$MODEL" --soc rk3588 --input-shape x=1,3,48,320 "$@" --verbose -o "$o" 2> "$o.log" \
@@ -86,12 +117,35 @@ fi
   echo "custom_quantize_layers:"
   sed -n "s/^    \(logits\|probs\|context\)  *\([^ ]*\): cosine.*/    \2: float16/p" "$D/int8.txt"; } > "$D/attention.cfg"
 [ "$(grep -c ': float16$' "$D/attention.cfg")" = 6 ] || { echo "FAIL attention.cfg"; cat "$D/attention.cfg"; fail=1; }
-conv "$D/hyb_attn.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/attention.cfg" \
-  && { grep "hybrid:" "$D/hyb_attn.rknn.log"; check hybrid_attention "$D/hyb_attn.rknn" 0.99 --no-single; }
+if conv "$D/hyb_attn.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/attention.cfg"; then
+  grep "hybrid:" "$D/hyb_attn.rknn.log"
+  mm=$(sed -n "s/^    \(logits\|context\)  *\([^ ]*\): cosine.*/\2/p" "$D/int8.txt" | tr '\n' ' ')
+  "$RKSIM" info "$D/hyb_attn.rknn" --json > "$D/hyb_attn.json" || { echo "FAIL info"; fail=1; }
+  $PY - "$D/hyb_attn.json" $mm <<'PYEOF' || fail=1
+import json, re, sys
+tensors = json.load(open(sys.argv[1]))['tensors']
+names = sys.argv[2:]
+res = [t for t in tensors if any(re.fullmatch(re.escape(n) + r'#mm\d+', t['name']) for n in names)]
+nodes = {o: n for n in json.load(open(sys.argv[1]))['nodes'] for o in n['outputs']}
+wts = [t for t in tensors if any(i == t['name'] and '#mmw' in i for r in res for i in nodes[r['name']]['inputs'])]
+bad = [t['name'] + ':' + t['dtype'] for t in res + wts if t['dtype'] != 'float16']
+if len(names) != 4 or len(res) != 32 or len(wts) != 32 or bad:
+    print('FAIL hybrid_attention: %d MatMuls named, %d per-head results, %d runtime weights; not float16: %s'
+          % (len(names), len(res), len(wts), ' '.join(bad[:8]) or '-'))
+    sys.exit(1)
+print('ok   hybrid_attention: q k^T and attn v fp16 on the NPU: %d per-head results (%s ...) and their %d '
+      'runtime weights float16' % (len(res), ', '.join(sorted(t['name'] for t in res)[:2]), len(wts)))
+PYEOF
+  check hybrid_attention "$D/hyb_attn.rknn" 0.99 --no-single
+  grep -E "^  [^ ].*heads|^    (logits|probs|context) " "$D/hybrid_attention.txt"
+  local_mm int8 "$D/int8.rknn" 0 $mm
+  local_mm hybrid_attention "$D/hyb_attn.rknn" 0.99999 $mm
+fi
 
 # 3b. every NPU layer of the int8 program named (their ONNX output names, "#eq" dropped: the reader
-# maps them): all 27 NPU ops fp16, one int8->fp16 conversion at the input, CPU nodes reading
-# fp16 tensors; must come close to the fp16 program (>= 0.9999; 1.00000 when written)
+# maps them): all 68 NPU ops fp16 (convs, projections, per-head q k^T / attn v), one int8->fp16
+# conversion at the input, CPU nodes reading fp16 tensors; must come close to the fp16 program
+# (>= 0.9999; 1.00000 when written)
 { echo "custom_quantize_layers:"
   "$RKSIM" info "$D/int8.rknn" | grep -E "^ +[0-9]+ +(Conv|ConvRelu|Add|AddRelu|AveragePool|MaxPool) +[A-Za-z]+:[^ ]+ +[0-9]" \
     | sed 's/.* -> //; s/#eq$//; s/#mm[0-9]*$//' | sort -u | awk '{print "    " $1 ": float16"}'; } > "$D/all_npu.cfg"
