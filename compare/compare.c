@@ -255,18 +255,19 @@ typedef struct single_hook {
     rk_err err;
 } single_hook;
 
-/* Progress hook: after every task (and before every CPU node) until the
- * layer under test runs, put its reference inputs back into DRAM, so that
- * whatever earlier layers wrote there is replaced just before it reads. */
-static void single_progress(void *user, size_t done, size_t total, const char *layer)
+/* Before-task hook: just before the first task of the layer under test,
+ * put its reference inputs into DRAM.  Not earlier: before their producers
+ * ran, the inputs' pool bytes may belong to other live tensors (the pool is
+ * reused), and a CPU node or task producing them would overwrite them; at
+ * this moment they are live and nothing else writes them until the layer
+ * has read them. */
+static void single_before_task(void *user, size_t task, const char *layer)
 {
+    (void)task;
     single_hook *h = user;
-    if (h->started || h->st)
+    if (h->started || h->st || !layer || strcmp(layer, h->layer) != 0)
         return;
-    if (layer && strcmp(layer, h->layer) == 0) {
-        h->started = true;
-        return;
-    }
+    h->started = true;
     for (int i = 0; i < h->nin && !h->st; i++)
         h->st = sim_tensor_write(h->s, h->in[i].tensor, h->in[i].bytes, h->in[i].len, &h->err);
 }
@@ -371,7 +372,7 @@ static rk_status run_single(ctx *c, uint32_t ni, cmp_tensor_set *outs, rk_err *e
     int nin = 0;
     single_hook h = {.layer = graph(c)->nodes[ni].name};
     sim_options so = {.keep_layers = true, .lenient = c->opt->lenient,
-                      .progress = single_progress, .progress_user = &h};
+                      .before_task = single_before_task, .progress_user = &h};
     sim *s = NULL;
     rk_status st = pack_inputs(c, ni, &in, &nin, e);
     if (st == RK_OK)
