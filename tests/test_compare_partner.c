@@ -262,8 +262,8 @@ static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, const int64_t *di
     return v;
 }
 
-static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto *w,
-                              const int64_t in_dims[4], const char *file)
+static const char *save_model_inits(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto **inits,
+                                    size_t ni, const int64_t in_dims[4], const char *file)
 {
     Onnx__ValueInfoProto *in = vinfo(a, "input", in_dims), *out = vinfo(a, "output", NULL);
     Onnx__GraphProto g;
@@ -275,8 +275,8 @@ static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx
     g.input = &in;
     g.n_output = 1;
     g.output = &out;
-    g.n_initializer = 1;
-    g.initializer = &w;
+    g.n_initializer = ni;
+    g.initializer = inits;
     Onnx__OperatorSetIdProto ops;
     onnx__operator_set_id_proto__init(&ops);
     ops.domain = (char *)"";
@@ -299,6 +299,12 @@ static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx
     assert_int_equal(fwrite(buf, 1, len, f), len);
     fclose(f);
     return path;
+}
+
+static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto *w,
+                              const int64_t in_dims[4], const char *file)
+{
+    return save_model_inits(a, nodes, nn, &w, 1, in_dims, file);
 }
 
 /* The sample the default calibration uses (convert/cv_quant.c: an LCG
@@ -509,6 +515,48 @@ static void test_compare_matmul_result_metrics_match_direct(void **state)
     ar_free(&a);
 }
 
+/* Single mode for a layer fed by a CPU node: input x in [0, 8) while the
+ * default calibration saw [0, 1), so conv c1 saturates and the CPU node's
+ * sin(2 pi a) is wrong in the entire run; its calibrated range [-1, 1]
+ * still holds the reference sin(2 pi a), so conv c2 alone (single mode)
+ * must match the float model.  Before the injection moved to just before
+ * the layer's first task the CPU node overwrote the injected input and
+ * single equalled entire. */
+static void test_compare_single_isolates_layer_after_cpu_node(void **state)
+{
+    (void)state;
+    arena a = {0};
+    static const int64_t in_dims[4] = {1, 1, 8, 8}, wd[4] = {1, 1, 1, 1}, sd[1] = {1};
+    static const float one = 1.0f, twopi = 6.2831853f;
+    Onnx__NodeProto *n[4] = {node(&a, "Conv", "input", "w", "a"), node(&a, "Mul", "a", "k", "m"),
+                             node(&a, "Sin", "m", NULL, "b"), node(&a, "Conv", "b", "w", "output")};
+    Onnx__TensorProto *inits[2] = {init_f32(&a, "w", 4, wd, &one), init_f32(&a, "k", 1, sd, &twopi)};
+    const char *onnx = save_model_inits(&a, n, 4, inits, 2, in_dims, "partner_single.onnx");
+    rk_tensor in = {0};
+    rk_err e = {0};
+    assert_int_equal(rk_tensor_alloc(&in, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
+    for (int64_t i = 0; i < in.nelem; i++)
+        ((float *)in.data)[i] = 8.0f * (float)((i * 37) % 64) / 64.0f;
+    const char *input = tu_tmp_path("partner_single_in.h5");
+    assert_int_equal(rk_h5_write(input, &in, 1, &e), RK_OK);
+    rknn_model *m = NULL;
+    cmp_report r;
+    convert_and_compare(onnx, input, "partner_single.rknn", &m, &r);
+    const cmp_row *row = NULL;
+    for (int i = 0; i < r.nrows && !row; i++)
+        if (r.rows[i].onnx_tensor && strcmp(r.rows[i].onnx_tensor, "output") == 0)
+            row = &r.rows[i];
+    assert_non_null(row);
+    assert_true(row->has_entire && row->has_single);
+    if (!(row->entire.cosine < 0.9 && row->single.cosine > 0.999))
+        fail_msg("entire cosine %.5f (want < 0.9), single %.5f (want > 0.999)", row->entire.cosine,
+                 row->single.cosine);
+    rk_tensor_free(&in);
+    cmp_report_free(&r);
+    rknn_free(m);
+    ar_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_partner_weight_map_hand_derived),
         cmocka_unit_test(test_compare_equalised_conv_metrics_match_direct),
         cmocka_unit_test(test_compare_matmul_result_metrics_match_direct),
+        cmocka_unit_test(test_compare_single_isolates_layer_after_cpu_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
