@@ -12,6 +12,7 @@
 #include "onnxref.h"
 #include "rk_tensorio.h"
 #include "rknn.h"
+#include "rknn_partner.h"
 #include "sim.h"
 #include "tensor_set.h"
 
@@ -37,6 +38,7 @@ typedef struct ctx {
     cmp_tensor_set test;    /* every simulated layer output (entire mode) */
     cmp_match *match;
     int n_match;
+    rknn_partner_table partners; /* derived tensors' ONNX partners (rksim-converted files) */
 } ctx;
 
 static void ctx_free(ctx *c)
@@ -50,6 +52,7 @@ static void ctx_free(ctx *c)
     cmp_set_free(&c->ref);
     cmp_set_free(&c->test);
     free(c->match);
+    rknn_partner_table_free(&c->partners);
     if (c->ox)
         ox_model_free(c->ox);
     if (c->rk)
@@ -250,28 +253,63 @@ typedef struct single_hook {
     rk_err err;
 } single_hook;
 
-/* Progress hook: after every task (and before every CPU node) until the
- * layer under test runs, put its reference inputs back into DRAM, so that
- * whatever earlier layers wrote there is replaced just before it reads. */
-static void single_progress(void *user, size_t done, size_t total, const char *layer)
+/* Before-task hook: just before the first task of the layer under test,
+ * put its reference inputs into DRAM.  Not earlier: before their producers
+ * ran, the inputs' pool bytes may belong to other live tensors (the pool is
+ * reused), and a CPU node or task producing them would overwrite them; at
+ * this moment they are live and nothing else writes them until the layer
+ * has read them. */
+static void single_before_task(void *user, size_t task, const char *layer)
 {
+    (void)task;
     single_hook *h = user;
-    if (h->started || h->st)
+    if (h->started || h->st || !layer || strcmp(layer, h->layer) != 0)
         return;
-    if (layer && strcmp(layer, h->layer) == 0) {
-        h->started = true;
-        return;
-    }
+    h->started = true;
     for (int i = 0; i < h->nin && !h->st; i++)
         h->st = sim_tensor_write(h->s, h->in[i].tensor, h->in[i].bytes, h->in[i].len, &h->err);
 }
 
-static const char *match_onnx_for_tensor(const ctx *c, int32_t ti)
+static const cmp_match *match_for_tensor(const ctx *c, int32_t ti)
 {
     for (int i = 0; i < c->n_match; i++)
         if (c->match[i].tensor == ti)
-            return c->match[i].onnx_tensor;
+            return &c->match[i];
     return NULL;
+}
+
+static const char *match_onnx_for_tensor(const ctx *c, int32_t ti)
+{
+    const cmp_match *m = match_for_tensor(c, ti);
+    return m ? m->onnx_tensor : NULL;
+}
+
+/* The reference `ref` (float32, the ONNX tensor) in the derived form that
+ * .rknn tensor t stores (partner record p): in place, shaped as t. */
+static rk_status to_derived(const rknn_partner *p, const rknn_tensor *t, rk_tensor *ref, rk_err *e)
+{
+    int64_t *src = NULL, n = 0;
+    float *fac = NULL;
+    int64_t dims[RK_MAX_DIMS];
+    if (t->n_shape < 1 || t->n_shape > RK_MAX_DIMS)
+        return rk_errf(e, RK_EINPUT, "tensor '%s': rank %u", t->name, t->n_shape);
+    rk_status st = rknn_partner_map(p, t, ref->nelem, &src, &fac, &n, e);
+    rk_tensor d = {0};
+    for (uint32_t k = 0; k < t->n_shape; k++)
+        dims[k] = t->shape[k];
+    if (st == RK_OK)
+        st = rk_tensor_alloc(&d, t->name, RK_DT_F32, (int)t->n_shape, dims, e);
+    if (st == RK_OK) {
+        const float *x = ref->data;
+        float *y = d.data;
+        for (int64_t j = 0; j < n; j++)
+            y[j] = src[j] < 0 ? 0.0f : x[src[j]] / fac[j];
+        rk_tensor_free(ref);
+        *ref = d;
+    }
+    free(src);
+    free(fac);
+    return st;
 }
 
 static bool unique_layer_name(const ctx *c, uint32_t ni)
@@ -309,8 +347,11 @@ static rk_status pack_inputs(ctx *c, uint32_t ni, packed **out, int *n, rk_err *
         const rk_tensor *ref = on ? cmp_set_get(&c->ref, on) : NULL;
         if (!ref)
             return rk_errf(e, RK_EUNSUPPORTED, "input '%s' has no reference tensor", t->name);
+        const cmp_match *m = match_for_tensor(c, ti);
         rk_tensor f = {0};
         rk_status st = rk_tensor_to_f32(&f, ref, e);
+        if (st == RK_OK && m && m->partner >= 0)
+            st = to_derived(&c->partners.v[m->partner], t, &f, e);
         if (st == RK_OK)
             st = cmp_pack_native(t, &f, &(*out)[*n].bytes, &(*out)[*n].len, e);
         rk_tensor_free(&f);
@@ -329,7 +370,7 @@ static rk_status run_single(ctx *c, uint32_t ni, cmp_tensor_set *outs, rk_err *e
     int nin = 0;
     single_hook h = {.layer = graph(c)->nodes[ni].name};
     sim_options so = {.keep_layers = true, .lenient = c->opt->lenient,
-                      .progress = single_progress, .progress_user = &h};
+                      .before_task = single_before_task, .progress_user = &h};
     sim *s = NULL;
     rk_status st = pack_inputs(c, ni, &in, &nin, e);
     if (st == RK_OK)
@@ -365,6 +406,99 @@ static bool class_scores(const rk_tensor *t)
     return big == 1 && t->nelem >= 2 && t->nelem <= 100000;
 }
 
+/* What a partner row compares, for its note. */
+static void partner_note(const rknn_partner *p, bool whole, char *note, size_t note_len)
+{
+    switch (p->kind) {
+    case RKNN_PARTNER_EQ:
+        snprintf(note, note_len, "stored channel-equalised (x / f[c]): compared after undoing the factors");
+        break;
+    case RKNN_PARTNER_MM:
+        if (whole)
+            snprintf(note, note_len, "MatMul %s as a [1,%lld,H,W] pixel grid: unpacked to the ONNX tensor",
+                     p->trans ? "operand (transposed)" : "matrix", (long long)p->cols);
+        else
+            snprintf(note, note_len, "MatMul pixel grid: matrix %lld of %lld of the ONNX tensor",
+                     (long long)p->batch, (long long)p->nbatch);
+        break;
+    case RKNN_PARTNER_MMW:
+        snprintf(note, note_len, "runtime MatMul weights in the CNA layout: matrix %lld of %lld, transposed",
+                 (long long)p->batch, (long long)p->nbatch);
+        break;
+    default:
+        snprintf(note, note_len, "a dtype conversion of the ONNX tensor (hybrid)");
+        break;
+    }
+}
+
+/* Metrics of a derived tensor (partner record p): the simulated values are
+ * brought back to the ONNX elements they stand for (undo the equalisation
+ * factors, drop padding pixels, unpack), the reference is read at the same
+ * elements; saturation is judged on the stored values. */
+static rk_status measure_partner(const ctx *c, const cmp_match *m, const rk_tensor *ref,
+                                 const rk_tensor *test, cmp_row *row, bool single, char *note,
+                                 size_t note_len, rk_err *e)
+{
+    const rknn_partner *p = &c->partners.v[m->partner];
+    const rknn_tensor *t = &graph(c)->tensors[m->tensor];
+    int64_t *src = NULL, n = 0, k = 0;
+    float *fac = NULL, *buf = NULL;
+    rk_tensor fr = {0}, ft = {0};
+    rk_status st = rk_tensor_to_f32(&fr, ref, e);
+    if (st == RK_OK)
+        st = rk_tensor_to_f32(&ft, test, e);
+    if (st == RK_OK)
+        st = rknn_partner_map(p, t, fr.nelem, &src, &fac, &n, e);
+    if (st == RK_OK && ft.nelem != n)
+        st = rk_errf(e, RK_EINPUT, "simulated '%s' has %lld values, its shape %lld", t->name,
+                     (long long)ft.nelem, (long long)n);
+    if (st == RK_EINPUT) { /* a record that does not fit: reported, not fatal */
+        snprintf(note, note_len, "%s", e->msg);
+        st = RK_OK;
+        goto out;
+    }
+    if (st == RK_OK && !(buf = rk_malloc_array((size_t)(n ? n : 1), 4 * sizeof(float))))
+        st = rk_errf(e, RK_ENOMEM, "out of memory");
+    if (st)
+        goto out;
+    float *r = buf, *x = buf + n, *rs = buf + 2 * n, *xs = buf + 3 * n;
+    const float *rv = fr.data, *tv = ft.data;
+    for (int64_t j = 0; j < n; j++) {
+        if (src[j] < 0)
+            continue;
+        r[k] = rv[src[j]];
+        x[k] = tv[j] * fac[j];
+        rs[k] = rv[src[j]] / fac[j];
+        xs[k] = tv[j];
+        k++;
+    }
+    cmp_metrics_compute(r, x, k, single ? &row->single : &row->entire);
+    if (single) {
+        row->has_single = true;
+        goto out;
+    }
+    row->has_entire = true;
+    partner_note(p, k == fr.nelem, note, note_len);
+    if (k == fr.nelem) {
+        row->ndim = fr.ndim;
+        memcpy(row->dims, fr.dims, sizeof row->dims);
+    } else {
+        row->ndim = 1;
+        row->dims[0] = k;
+    }
+    if (t->dtype == RK_DT_I8 && t->quant.n_scale == 1 && t->quant.n_zero_point == 1) {
+        cmp_saturation_int8(rs, xs, k, t->quant.scale[0], t->quant.zero_point[0], &row->sat);
+        row->has_sat = row->sat.valid;
+    }
+out:
+    free(src);
+    free(fac);
+    free(buf);
+    rk_tensor_free(&fr);
+    rk_tensor_free(&ft);
+    return st;
+}
+
 /* Metrics of `test` against the reference of match m (mode entire/single). */
 static rk_status measure(const ctx *c, const cmp_match *m, const rk_tensor *test, cmp_row *row,
                          bool single, char *note, size_t note_len, rk_err *e)
@@ -374,6 +508,8 @@ static rk_status measure(const ctx *c, const cmp_match *m, const rk_tensor *test
         snprintf(note, note_len, "onnxref produced no tensor '%s'", m->onnx_tensor);
         return RK_OK;
     }
+    if (m->partner >= 0)
+        return measure_partner(c, m, ref, test, row, single, note, note_len, e);
     rk_tensor fr = {0}, ft = {0};
     rk_status st = rk_tensor_to_f32(&fr, ref, e);
     if (st == RK_OK)
@@ -656,7 +792,8 @@ rk_status cmp_run(const char *onnx_path, const char *rknn_path, const char *cons
     if ((st = run_entire(&c, e)))
         goto out;
     what[0] = '\0';
-    if ((st = cmp_match_layers(c.rk, c.ox, &c.match, &c.n_match, r, e)))
+    if ((st = rknn_partners_read(c.rk, &c.partners, e)) ||
+        (st = cmp_match_layers(c.rk, c.ox, &c.match, &c.n_match, r, e)))
         goto out;
     if ((st = add_rows(&c, r, e)))
         goto out;

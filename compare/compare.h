@@ -11,15 +11,22 @@
  * plus the attention breakdown (attention.h).
  *
  * How single mode runs (public sim API only, see compare.c): one full
- * simulator run per NPU layer in which, after every task that precedes the
- * layer's first task, the layer's internal input tensors are overwritten in
- * DRAM with the quantised reference (sim_tensor_write from the progress
- * hook); graph inputs are left as the InputOperator wrote them, since both
- * runs are fed the same data.  The layer's output is then read from the
- * captured layers.  It needs the layer's node name to be unique (the hook
- * identifies tasks by layer name).  Cost: one simulation per NPU layer
- * (--single-max bounds it); a sim API to run one node on given inputs would
- * make it one layer's work each.
+ * simulator run per NPU layer in which, just before the layer's first task
+ * (sim_options.before_task), the layer's internal input tensors are written
+ * into DRAM with the quantised reference (sim_tensor_write).  Not earlier:
+ * a CPU node producing the input would overwrite it, and before the inputs'
+ * producers run their pool bytes may belong to other live tensors.  Graph
+ * inputs are left as the InputOperator wrote them, since both runs are fed
+ * the same data.  The layer's output is then read from the captured layers.
+ * It needs the layer's node name to be unique (the hook identifies tasks by
+ * layer name).  Cost: one simulation per NPU layer (--single-max bounds it);
+ * a sim API to run one node on given inputs would make it one layer's work
+ * each.
+ *
+ * Tensors stored in a derived form by rksim's compiler ("#eq", "#mm",
+ * "#mmin", "#mmw", "#fp16"; sim/rknn_partner.h) are compared through their
+ * partner records: the simulated values are mapped onto the ONNX elements
+ * they stand for; single mode injects the reference through the inverse map.
  */
 #ifndef RKSIM_COMPARE_H
 #define RKSIM_COMPARE_H

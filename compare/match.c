@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rknn_partner.h"
+
 enum { MAX_FUSED = 32 };
 
 /* Set of ONNX tensor names already accounted for (matched or fused). */
@@ -53,14 +55,26 @@ static bool onnx_has(const ox_model *ox, const char *name)
     return ox_model_producer(ox, name) != NULL || is_graph_input(ox, name);
 }
 
-/* Whether `name` is an activation tensor of the .rknn graph. */
-static bool rknn_activation(const rknn_model *rk, const char *name)
+static bool activation_kind(uint8_t k)
+{
+    return k == RKNN_KIND_INPUT || k == RKNN_KIND_OUTPUT || k == RKNN_KIND_INTERNAL;
+}
+
+/* Whether `name` is an activation tensor of the .rknn graph, by name or as
+ * the ONNX partner of a derived one (so fused-node search stops there). */
+static bool rknn_activation(const rknn_model *rk, const rknn_partner_table *pt, const char *name)
 {
     int32_t ti = rknn_find_tensor(rk, name);
-    if (ti < 0)
-        return false;
-    uint8_t k = rk->graphs[0].tensors[ti].kind;
-    return k == RKNN_KIND_INPUT || k == RKNN_KIND_OUTPUT || k == RKNN_KIND_INTERNAL;
+    if (ti >= 0)
+        return activation_kind(rk->graphs[0].tensors[ti].kind);
+    for (uint32_t i = 0; pt && i < pt->n; i++) {
+        if (strcmp(pt->v[i].onnx, name) != 0)
+            continue;
+        int32_t di = rknn_find_tensor(rk, pt->v[i].tensor);
+        if (di >= 0 && activation_kind(rk->graphs[0].tensors[di].kind))
+            return true;
+    }
+    return false;
 }
 
 /* The ONNX tensor for an .rknn tensor name: exact, or without a vendor
@@ -93,8 +107,8 @@ static int cmp_index(const void *a, const void *b)
 /* Collect the ONNX nodes folded into one .rknn node: backwards from the
  * producer of `out` until tensors that exist in the .rknn graph, graph
  * inputs or initializers.  Returns the count (<= MAX_FUSED). */
-static int fused_nodes(const rknn_model *rk, const ox_model *ox, const char *out,
-                       const ox_node **nodes)
+static int fused_nodes(const rknn_model *rk, const rknn_partner_table *pt, const ox_model *ox,
+                       const char *out, const ox_node **nodes)
 {
     int n = 0, head = 0;
     const ox_node *p = ox_model_producer(ox, out);
@@ -105,7 +119,7 @@ static int fused_nodes(const rknn_model *rk, const ox_model *ox, const char *out
         const ox_node *cur = nodes[head++];
         for (int i = 0; i < ox_node_num_inputs(cur); i++) {
             const char *in = ox_node_input_name(cur, i);
-            if (!in[0] || rknn_activation(rk, in) || ox_model_initializer(ox, in))
+            if (!in[0] || rknn_activation(rk, pt, in) || ox_model_initializer(ox, in))
                 continue;
             const ox_node *q = ox_model_producer(ox, in);
             if (!q || n >= MAX_FUSED)
@@ -134,22 +148,32 @@ static void join_ops(const ox_node *const *nodes, int n, char *buf, size_t len)
 }
 
 /* Fill one match for tensor ti of node ni. */
-static rk_status match_one(const rknn_model *rk, const ox_model *ox, uint32_t ni, int32_t ti,
-                           cmp_match *m, name_set *done, cmp_report *r, rk_err *e)
+static rk_status match_one(const rknn_model *rk, const rknn_partner_table *pt, const ox_model *ox,
+                           uint32_t ni, int32_t ti, cmp_match *m, name_set *done, cmp_report *r,
+                           rk_err *e)
 {
     const rknn_graph *g = &rk->graphs[0];
     const rknn_node *node = &g->nodes[ni];
     const rknn_tensor *t = &g->tensors[ti];
     char buf[512];
     memset(m, 0, sizeof *m);
+    m->partner = -1;
     m->node = ni;
     m->tensor = ti;
     m->is_input = strcmp(node->type, "InputOperator") == 0;
     m->is_output = t->kind == RKNN_KIND_OUTPUT;
     m->npu = node->task_count > 0 && strcmp(node->type, "OutputOperator") != 0;
     const char *on = onnx_name_for(ox, t->name, buf, sizeof buf);
+    const rknn_partner *p = on ? NULL : rknn_partner_find(pt, t->name);
+    if (p && onnx_has(ox, p->onnx)) {
+        on = p->onnx;
+        m->partner = (int)(p - pt->v);
+    }
     if (!on) {
-        snprintf(m->reason, sizeof m->reason, "no ONNX tensor named '%s'", t->name);
+        if (p)
+            snprintf(m->reason, sizeof m->reason, "its partner '%.80s' is no ONNX tensor", p->onnx);
+        else
+            snprintf(m->reason, sizeof m->reason, "no ONNX tensor named '%s'", t->name);
         return RK_OK;
     }
     /* point at the model's own string, which outlives buf */
@@ -168,7 +192,7 @@ static rk_status match_one(const rknn_model *rk, const ox_model *ox, uint32_t ni
     if (!prod || m->is_input)
         return RK_OK;
     const ox_node *fused[MAX_FUSED];
-    int nf = fused_nodes(rk, ox, m->onnx_tensor, fused);
+    int nf = fused_nodes(rk, pt, ox, m->onnx_tensor, fused);
     join_ops(fused, nf, m->onnx_ops, sizeof m->onnx_ops);
     for (int k = 0; k < nf; k++) {
         for (int o = 0; o < ox_node_num_outputs(fused[k]); o++) {
@@ -221,14 +245,16 @@ rk_status cmp_match_layers(const rknn_model *rk, const ox_model *ox, cmp_match *
     const rknn_graph *g = &rk->graphs[0];
     int cap = 0;
     name_set done = {0};
-    rk_status st = RK_OK;
+    rknn_partner_table pt;
+    rk_status st = rknn_partners_read(rk, &pt, e);
     for (uint32_t ni = 0; ni < g->n_nodes && st == RK_OK; ni++) {
         const rknn_node *node = &g->nodes[ni];
         if (strcmp(node->type, "OutputOperator") == 0)
             continue;
         for (uint32_t k = 0; k < node->n_outputs && st == RK_OK; k++) {
             int32_t ti = node->outputs[k];
-            if (ti < 0 || (uint32_t)ti >= g->n_tensors || !rknn_activation(rk, g->tensors[ti].name))
+            if (ti < 0 || (uint32_t)ti >= g->n_tensors ||
+                !activation_kind(g->tensors[ti].kind))
                 continue;
             if (*n == cap) {
                 cap = cap ? cap * 2 : 16;
@@ -239,7 +265,7 @@ rk_status cmp_match_layers(const rknn_model *rk, const ox_model *ox, cmp_match *
                 }
                 *out = p;
             }
-            st = match_one(rk, ox, ni, ti, &(*out)[*n], &done, r, e);
+            st = match_one(rk, &pt, ox, ni, ti, &(*out)[*n], &done, r, e);
             if (st == RK_OK)
                 (*n)++;
         }
@@ -247,6 +273,7 @@ rk_status cmp_match_layers(const rknn_model *rk, const ox_model *ox, cmp_match *
     if (st == RK_OK)
         st = list_leftover_onnx(ox, &done, r, e);
     free(done.v);
+    rknn_partner_table_free(&pt);
     if (st) {
         free(*out);
         *out = NULL;

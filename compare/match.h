@@ -18,7 +18,11 @@
  *    error_analysis.txt '[exDataConvert] data_int8') are tried without the
  *    suffix (inferred);
  *  - InputOperator outputs are the graph inputs (same names); OutputOperator
- *    nodes produce nothing new and are not layers.
+ *    nodes produce nothing new and are not layers;
+ *  - tensors that rksim's compiler stores in a derived form ("X#eq",
+ *    "Y#mm", "A#mmin", "B#mmw0", "X#fp16") are matched to the ONNX tensor
+ *    their "rksim#partners" record names (sim/rknn_partner.h); compare.c
+ *    applies the record's element map.  Vendor files have no such table.
  */
 #ifndef RKSIM_COMPARE_MATCH_H
 #define RKSIM_COMPARE_MATCH_H
@@ -35,6 +39,7 @@ typedef struct cmp_match {
     uint32_t node;       /* index in graph 0's nodes */
     int32_t tensor;      /* index in graph 0's tensors */
     const char *onnx_tensor;
+    int partner;         /* index into rknn_partners_read(rk)'s table, -1: matched by name */
     char onnx_ops[160];  /* ONNX op types folded into the node, "Conv+Add" */
     bool is_input, is_output, npu;
     char reason[200];

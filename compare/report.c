@@ -460,13 +460,43 @@ static void yaml_key(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+static const char *cfg_key(const cmp_row *row)
+{
+    return row->onnx_tensor ? row->onnx_tensor : row->tensor;
+}
+
+/* The worst rows with distinct config keys, at most n: the matrices of a
+ * stacked MatMul are separate layers that share one ONNX tensor, and a key
+ * may appear only once in the config.  Returns the count; *out malloc'd. */
+static int worst_distinct(const cmp_report *r, int n, int **out)
+{
+    int *all = rk_calloc_array((size_t)(r->nrows ? r->nrows : 1), sizeof *all);
+    *out = rk_calloc_array((size_t)(n ? n : 1), sizeof **out);
+    if (!all || !*out) {
+        free(all);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    int total = cmp_report_worst(r, r->nrows, all), count = 0;
+    for (int i = 0; i < total && count < n; i++) {
+        bool dup = false;
+        for (int k = 0; k < count && !dup; k++)
+            dup = strcmp(cfg_key(&r->rows[(*out)[k]]), cfg_key(&r->rows[all[i]])) == 0;
+        if (!dup)
+            (*out)[count++] = all[i];
+    }
+    free(all);
+    return count;
+}
+
 rk_status cmp_write_hybrid_cfg(FILE *f, const cmp_report *r, rk_err *e)
 {
     int n = r->top_n > 0 ? r->top_n : 0;
-    int *idx = rk_calloc_array((size_t)(n ? n : 1), sizeof *idx);
-    if (!idx)
+    int *idx = NULL;
+    int count = worst_distinct(r, n, &idx);
+    if (count < 0)
         return rk_errf(e, RK_ENOMEM, "out of memory");
-    int count = cmp_report_worst(r, n, idx);
     fprintf(f, "# rksim compare: hybrid-quantisation suggestion for %s\n",
             r->rknn_path ? r->rknn_path : "?");
     fprintf(f, "# Keeps the %d layer%s with the lowest %s SQNR in float16.\n", count,
@@ -484,7 +514,7 @@ rk_status cmp_write_hybrid_cfg(FILE *f, const cmp_report *r, rk_err *e)
             char s[32];
             const cmp_metrics *m = row->has_single ? &row->single : &row->entire;
             fprintf(f, "    ");
-            yaml_key(f, row->onnx_tensor ? row->onnx_tensor : row->tensor);
+            yaml_key(f, cfg_key(row));
             fprintf(f, ": float16  # %s, %s SQNR %s dB\n", row->layer, cmp_report_rank_mode(row),
                     cmp_fmt_num(m->sqnr_db, "%.2f", s, sizeof s));
         }

@@ -771,6 +771,8 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
         st = add_rknn_tensor(m, g->soc, &g->tensors[i], tensor_dtype(o->dtype, &g->tensors[i]), &idx, e);
         g->tensors[i].rknn_index = (int32_t)idx;
     }
+    if (!st)
+        st = cv_partners_add(m, g, rep, e);
     /* node order: inputs, NPU ops (op_idx = node index), outputs */
     uint32_t node = 0;
     for (int i = 0; !st && i < g->n_inputs; i++, node++)

@@ -249,6 +249,11 @@ rk_status cv_hybrid_finish(const ox_model *m, cv_graph *g, rk_err *e);
 rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out,
                          rk_convert_report *rep, rk_err *e);
 
+/* cv_partner.c: the "rksim#partners" const tensor (sim/rknn_partner.h) naming
+ * the ONNX tensor of every tensor stored in a derived form; none when there
+ * is no such tensor. */
+rk_status cv_partners_add(rknn_model *m, const cv_graph *g, rk_convert_report *rep, rk_err *e);
+
 /* scale / 2^shift ~ m with scale in [2^14, 2^15) (cv_build.c); errors name
  * op and `what` ("output"). */
 rk_status cv_fixed_point(double m, const char *what, const cv_op *op, int16_t *scale, int *shift, rk_err *e);

@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "cv_internal.h"
+#include "rknn_partner.h"
 #include "sim_regs.h"
 
 enum { MM_MIN_H = 4, MM_BANK = 32768, MM_BANKS = 12 };
@@ -904,15 +905,5 @@ rk_status cv_matmul_build_dynamic(sim_asm *a, const cv_graph *g, const cv_op *op
  * a zero (padding channel).  map has n * align(k, C2) entries. */
 void cv_matmul_weight_map(int n, int k, int esz, int64_t *map)
 {
-    int cal = RK_ALIGN_UP(k, 16 / esz), co_grp = esz == 1 ? 32 : 16, ci_grp = 32;
-    int64_t off = 0;
-    for (int k0 = 0; k0 < n; k0 += co_grp) {
-        int kn = RK_MIN(co_grp, n - k0);
-        for (int i0 = 0; i0 < cal; i0 += ci_grp) {
-            int in = RK_MIN(ci_grp, cal - i0);
-            for (int kk = 0; kk < kn; kk++)
-                for (int i = 0; i < in; i++)
-                    map[off++] = i0 + i < k ? (int64_t)(k0 + kk) * k + i0 + i : (int64_t)n * k;
-        }
-    }
+    rknn_cna_weight_map(n, k, esz, map); /* one definition, shared with compare's partner maps */
 }

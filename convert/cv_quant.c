@@ -35,8 +35,9 @@
  *  - CPU -> Conv (the tensor's only reader): the CPU group ends with
  *    Mul(., 1/eq); the conv's weights on input channel c are multiplied by
  *    eq[c].
- * Exact in float; the stored tensor is renamed "<name>#eq" so per-layer
- * comparisons do not match it to the ONNX tensor.  PP-OCRv4 det int8: final
+ * Exact in float; the stored tensor is renamed "<name>#eq" (its values are
+ * not the ONNX tensor's) and gets a partner record with the factors
+ * (cv_partner.c), through which compare maps it back.  PP-OCRv4 det int8: final
  * cosine 0.981 -> 0.992 (tests/e2e/convert_ppocr_det_slow.sh).
  */
 #include <math.h>
@@ -390,7 +391,8 @@ static rk_status equalise(cv_graph *g, rk_convert_report *rep, rk_err *e)
 
 /* Equalised tensors are renamed "<name>#eq" once calibration is done (the
  * calibration passes find tensors by their ONNX names): the stored values
- * are not the ONNX tensor's, so compare must not match them. */
+ * are not the ONNX tensor's, so compare must not match them by name (it
+ * uses their partner record, cv_partner.c). */
 static rk_status rename_equalised(cv_graph *g, rk_err *e)
 {
     for (int i = 0; i < g->n_tensors; i++) {

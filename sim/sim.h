@@ -45,12 +45,18 @@ typedef struct sim sim;
 typedef void (*sim_progress_fn)(void *user, size_t tasks_done, size_t tasks_total,
                                 const char *layer);
 
+/* Called just before task `task` (index into the model's tasks) executes,
+ * with its layer (node) name: the moment its inputs must be in DRAM.
+ * compare's single mode writes reference inputs there. */
+typedef void (*sim_before_task_fn)(void *user, size_t task, const char *layer);
+
 typedef struct sim_options {
     rk_soc soc;         /* RK_SOC_UNKNOWN: take it from the model */
     bool lenient;       /* unknown register/field value/mode: record and continue */
     bool keep_layers;   /* capture every node output (sim_layers) */
     sim_progress_fn progress;
-    void *progress_user;
+    void *progress_user; /* passed to progress and before_task */
+    sim_before_task_fn before_task; /* NULL: not called */
 } sim_options;
 
 /* Counters of one run. */

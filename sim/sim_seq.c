@@ -91,6 +91,8 @@ rk_status sim_seq_run_chain(sim *s, size_t head, rk_err *e)
         const rknn_task *t = &s->tasks[ti];
         s->where.task = (long)ti;
         s->where.layer = layer_of(s, ti);
+        if (s->opt.before_task)
+            s->opt.before_task(s->opt.progress_user, ti, s->where.layer);
         if (t->regcmd_addr % 8)
             return sim_fail(s, e, RK_EINPUT, "regcmd_addr 0x%llx is not 8-byte aligned",
                             (unsigned long long)t->regcmd_addr);
