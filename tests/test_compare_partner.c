@@ -27,6 +27,7 @@
 #include "compare.h"
 #include "convert.h"
 #include "onnx.pb-c.h"
+#include "onnxgen.h"
 #include "rk_tensorio.h"
 #include "rknn_partner.h"
 #include "sim.h"
@@ -178,127 +179,32 @@ static void test_partner_weight_map_hand_derived(void **state)
 
 /* ---- models -------------------------------------------------------------- */
 
-typedef struct arena {
-    void *p[128];
-    int n;
-} arena;
-
-static void *ar(arena *a, size_t sz)
-{
-    assert_true(a->n < 128);
-    void *q = calloc(1, sz ? sz : 1);
-    assert_non_null(q);
-    return a->p[a->n++] = q;
-}
+/* Writers over tests/support/onnxgen.h: nodes are named after their output. */
+typedef tg_arena arena;
 
 static void ar_free(arena *a)
 {
-    for (int i = 0; i < a->n; i++)
-        free(a->p[i]);
-    a->n = 0;
+    tg_arena_free(a);
 }
 
 static Onnx__NodeProto *node(arena *a, const char *op, const char *in0, const char *in1, const char *out)
 {
-    Onnx__NodeProto *n = ar(a, sizeof(*n));
-    onnx__node_proto__init(n);
-    n->op_type = (char *)op;
-    n->name = (char *)out;
-    n->n_input = in1 ? 2 : 1;
-    n->input = ar(a, 2 * sizeof(char *));
-    n->input[0] = (char *)in0;
-    n->input[1] = (char *)in1;
-    n->n_output = 1;
-    n->output = ar(a, sizeof(char *));
-    n->output[0] = (char *)out;
-    return n;
+    const char *ins[2] = {in0, in1};
+    return tg_node(a, op, out, ins, in1 ? 2 : 1, &out, 1);
 }
 
 static Onnx__TensorProto *init_f32(arena *a, const char *name, int nd, const int64_t *dims, const float *v)
 {
-    Onnx__TensorProto *t = ar(a, sizeof(*t));
-    onnx__tensor_proto__init(t);
-    t->name = (char *)name;
-    t->has_data_type = 1;
-    t->data_type = 1;
-    t->n_dims = (size_t)nd;
-    t->dims = (int64_t *)dims;
-    int64_t ne = 1;
-    for (int i = 0; i < nd; i++)
-        ne *= dims[i];
-    t->n_float_data = (size_t)ne;
-    t->float_data = (float *)v;
-    return t;
-}
-
-static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, const int64_t *dims)
-{
-    Onnx__ValueInfoProto *v = ar(a, sizeof(*v));
-    onnx__value_info_proto__init(v);
-    v->name = (char *)name;
-    Onnx__TypeProto *tp = ar(a, sizeof(*tp));
-    onnx__type_proto__init(tp);
-    Onnx__TypeProto__Tensor *tt = ar(a, sizeof(*tt));
-    onnx__type_proto__tensor__init(tt);
-    tt->has_elem_type = 1;
-    tt->elem_type = 1;
-    if (dims) {
-        Onnx__TensorShapeProto *sh = ar(a, sizeof(*sh));
-        onnx__tensor_shape_proto__init(sh);
-        sh->n_dim = 4;
-        sh->dim = ar(a, 4 * sizeof(void *));
-        for (int i = 0; i < 4; i++) {
-            Onnx__TensorShapeProto__Dimension *d = ar(a, sizeof(*d));
-            onnx__tensor_shape_proto__dimension__init(d);
-            d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-            d->dim_value = dims[i];
-            sh->dim[i] = d;
-        }
-        tt->shape = sh;
-    }
-    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    tp->tensor_type = tt;
-    v->type = tp;
-    return v;
+    return tg_init_f32(a, name, nd, dims, v);
 }
 
 static const char *save_model_inits(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto **inits,
                                     size_t ni, const int64_t in_dims[4], const char *file)
 {
-    Onnx__ValueInfoProto *in = vinfo(a, "input", in_dims), *out = vinfo(a, "output", NULL);
-    Onnx__GraphProto g;
-    onnx__graph_proto__init(&g);
-    g.name = (char *)"partner";
-    g.n_node = nn;
-    g.node = nodes;
-    g.n_input = 1;
-    g.input = &in;
-    g.n_output = 1;
-    g.output = &out;
-    g.n_initializer = ni;
-    g.initializer = inits;
-    Onnx__OperatorSetIdProto ops;
-    onnx__operator_set_id_proto__init(&ops);
-    ops.domain = (char *)"";
-    ops.has_version = 1;
-    ops.version = 13;
-    Onnx__OperatorSetIdProto *opsp = &ops;
-    Onnx__ModelProto m;
-    onnx__model_proto__init(&m);
-    m.has_ir_version = 1;
-    m.ir_version = 8;
-    m.n_opset_import = 1;
-    m.opset_import = &opsp;
-    m.graph = &g;
-    size_t len = onnx__model_proto__get_packed_size(&m);
-    uint8_t *buf = ar(a, len);
-    onnx__model_proto__pack(&m, buf);
-    const char *path = tu_tmp_path(file);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    fclose(f);
-    return path;
+    Onnx__ValueInfoProto *in = tg_vinfo(a, "input", 4, in_dims), *out = tg_vinfo(a, "output", 0, NULL);
+    tg_graph g = {.name = "partner", .nodes = nodes, .n_nodes = nn, .inits = inits, .n_inits = ni,
+                  .inputs = &in, .n_inputs = 1, .outputs = &out, .n_outputs = 1};
+    return tg_save(a, &g, file);
 }
 
 static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto *w,

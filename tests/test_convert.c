@@ -18,6 +18,7 @@
 #include "convert.h"
 #include "cv_internal.h"
 #include "onnx.pb-c.h"
+#include "onnxgen.h"
 #include "onnxref.h"
 #include "rk_tensorio.h"
 #include "sim.h"
@@ -138,54 +139,23 @@ static void test_convert_missing_calib_dataset_is_input_error(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* A tiny in-memory ONNX writer for graphs the tests need (no python). */
+/* Graphs the tests need, written with tests/support/onnxgen.h (no python). */
 
-/* Arena: every allocation is kept and freed together. */
-typedef struct arena {
-    void *p[1024];
-    int n;
-} arena;
-
-static void *ar(arena *a, size_t sz)
-{
-    assert_true(a->n < 1024);
-    void *q = calloc(1, sz ? sz : 1);
-    assert_non_null(q);
-    return a->p[a->n++] = q;
-}
+typedef tg_arena arena;
 
 static void ar_free(arena *a)
 {
-    for (int i = 0; i < a->n; i++)
-        free(a->p[i]);
-    a->n = 0;
+    tg_arena_free(a);
 }
 
-/* Copies up to 5 names (NULL ends the list) into an arena vector. */
-static char **strv(arena *a, const char *const *v, size_t *n)
-{
-    char **out = ar(a, sizeof(char *) * 5);
-    *n = 0;
-    for (int i = 0; i < 5 && v[i]; i++) {
-        out[i] = ar(a, strlen(v[i]) + 1);
-        strcpy(out[i], v[i]);
-        (*n)++;
-    }
-    return out;
-}
-
+/* A node with up to 5 inputs (NULL ends the list) and one output. */
 static Onnx__NodeProto *node5(arena *a, const char *op, const char *name, const char *const ins[5],
                               const char *out)
 {
-    Onnx__NodeProto *n = ar(a, sizeof(*n));
-    onnx__node_proto__init(n);
-    const char *outs[5] = {out, NULL, NULL, NULL, NULL};
-    n->op_type = (char *)op;
-    n->name = (char *)name;
-    n->input = strv(a, ins, &n->n_input);
-    n->output = strv(a, outs, &n->n_output);
-    n->attribute = ar(a, sizeof(void *) * 4);
-    return n;
+    int n_in = 0;
+    while (n_in < 5 && ins[n_in])
+        n_in++;
+    return tg_node(a, op, name, ins, n_in, &out, 1);
 }
 
 static Onnx__NodeProto *node(arena *a, const char *op, const char *name, const char *i0, const char *i1,
@@ -197,69 +167,25 @@ static Onnx__NodeProto *node(arena *a, const char *op, const char *name, const c
 
 static void attr_ints(arena *a, Onnx__NodeProto *n, const char *name, int64_t v0, int64_t v1)
 {
-    Onnx__AttributeProto *at = ar(a, sizeof(*at));
-    onnx__attribute_proto__init(at);
-    at->name = (char *)name;
-    at->has_type = 1;
-    at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
-    at->n_ints = 2;
-    at->ints = ar(a, sizeof(int64_t) * 2);
-    at->ints[0] = v0;
-    at->ints[1] = v1;
-    n->attribute[n->n_attribute++] = at;
+    const int64_t v[2] = {v0, v1};
+    tg_attr_ints(a, n, name, v, 2);
 }
 
+/* Deterministic weights of mixed signs: fill * ((i % 7) - 3) / 3. */
 static Onnx__TensorProto *init_f32(arena *a, const char *name, int nd, const int64_t *dims, float fill)
 {
-    Onnx__TensorProto *t = ar(a, sizeof(*t));
-    onnx__tensor_proto__init(t);
-    t->name = (char *)name;
-    t->has_data_type = 1;
-    t->data_type = 1;
-    t->n_dims = (size_t)nd;
-    t->dims = ar(a, sizeof(int64_t) * (size_t)nd);
     int64_t ne = 1;
     for (int i = 0; i < nd; i++)
-        ne *= (t->dims[i] = dims[i]);
-    float *v = ar(a, sizeof(float) * (size_t)ne);
+        ne *= dims[i];
+    float *v = tg_alloc(a, sizeof(float) * (size_t)ne);
     for (int64_t i = 0; i < ne; i++)
-        v[i] = fill * (float)((i % 7) - 3) / 3.0f; /* deterministic, mixed signs */
-    t->n_float_data = (size_t)ne;
-    t->float_data = v;
-    return t;
+        v[i] = fill * (float)((i % 7) - 3) / 3.0f;
+    return tg_init_f32(a, name, nd, dims, v);
 }
 
 static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, int nd, const int64_t *dims)
 {
-    Onnx__ValueInfoProto *v = ar(a, sizeof(*v));
-    onnx__value_info_proto__init(v);
-    v->name = (char *)name;
-    Onnx__TypeProto *tp = ar(a, sizeof(*tp));
-    onnx__type_proto__init(tp);
-    Onnx__TypeProto__Tensor *tt = ar(a, sizeof(*tt));
-    onnx__type_proto__tensor__init(tt);
-    tt->has_elem_type = 1;
-    tt->elem_type = 1;
-    Onnx__TensorShapeProto *sh = ar(a, sizeof(*sh));
-    onnx__tensor_shape_proto__init(sh);
-    sh->n_dim = (size_t)nd;
-    sh->dim = ar(a, sizeof(void *) * (size_t)(nd ? nd : 1));
-    for (int i = 0; i < nd; i++) {
-        Onnx__TensorShapeProto__Dimension *d = ar(a, sizeof(*d));
-        onnx__tensor_shape_proto__dimension__init(d);
-        d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        d->dim_value = dims[i];
-        if (dims[i] < 0) { /* symbolic */
-            d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-            d->dim_param = (char *)"T";
-        }
-        sh->dim[i] = d;
-    }
-    tt->shape = sh;
-    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    tp->tensor_type = tt;
-    v->type = tp;
-    return v;
+    return tg_vinfo(a, name, nd, dims);
 }
 
 /* Writes the graph to a temporary .onnx file; returns its path.  Input
@@ -269,39 +195,9 @@ static const char *save_model_nd(arena *a, Onnx__NodeProto **nodes, size_t nn, O
                                  const char *file)
 {
     Onnx__ValueInfoProto *in = vinfo(a, "input", in_nd, in_dims), *out = vinfo(a, out_name, 0, NULL);
-    Onnx__GraphProto g;
-    onnx__graph_proto__init(&g);
-    g.name = (char *)"test_convert";
-    g.n_node = nn;
-    g.node = nodes;
-    g.n_input = 1;
-    g.input = &in;
-    g.n_output = 1;
-    g.output = &out;
-    g.n_initializer = ni;
-    g.initializer = inits;
-    Onnx__OperatorSetIdProto ops;
-    onnx__operator_set_id_proto__init(&ops);
-    ops.domain = (char *)"";
-    ops.has_version = 1;
-    ops.version = 13;
-    Onnx__OperatorSetIdProto *opsp = &ops;
-    Onnx__ModelProto m;
-    onnx__model_proto__init(&m);
-    m.has_ir_version = 1;
-    m.ir_version = 8;
-    m.n_opset_import = 1;
-    m.opset_import = &opsp;
-    m.graph = &g;
-    size_t len = onnx__model_proto__get_packed_size(&m);
-    uint8_t *buf = ar(a, len);
-    onnx__model_proto__pack(&m, buf);
-    const char *path = tu_tmp_path(file);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    fclose(f);
-    return path;
+    tg_graph g = {.name = "test_convert", .nodes = nodes, .n_nodes = nn, .inits = inits, .n_inits = ni,
+                  .inputs = &in, .n_inputs = 1, .outputs = &out, .n_outputs = 1};
+    return tg_save(a, &g, file);
 }
 
 static const char *save_model(arena *a, Onnx__NodeProto **nodes, size_t nn, Onnx__TensorProto **inits, size_t ni,

@@ -22,6 +22,7 @@
 
 #include "convert.h"
 #include "onnx.pb-c.h"
+#include "onnxgen.h"
 #include "onnxref.h"
 #include "report.h"
 #include "rk_tensorio.h"
@@ -260,103 +261,18 @@ static void test_hybrid_tiny_conv_fp16_matches_onnxref(void **state)
 
 /* ----------------------------------------- attention MatMuls in fp16 */
 
-/* A minimal ONNX writer for the attention model: every allocation goes to
- * one arena freed at the end. */
-typedef struct arena {
-    void *p[128];
-    int n;
-} arena;
-
-static void *ar(arena *a, size_t sz)
+/* One-node builder over tests/support/onnxgen.h: up to two inputs, one
+ * output, an optional INT/INTS attribute (count 1 = INT). */
+static Onnx__NodeProto *mknode(tg_arena *a, const char *op, const char *name, const char *i0, const char *i1,
+                               const char *out, const char *attr, const int64_t *v, int count)
 {
-    assert_true(a->n < 128);
-    void *q = calloc(1, sz ? sz : 1);
-    assert_non_null(q);
-    return a->p[a->n++] = q;
-}
-
-static Onnx__AttributeProto *attr(arena *a, const char *name, const int64_t *v, int n)
-{
-    Onnx__AttributeProto *at = ar(a, sizeof(*at));
-    onnx__attribute_proto__init(at);
-    at->name = (char *)name;
-    at->has_type = 1;
-    if (n == 1) { /* a scalar INT */
-        at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
-        at->has_i = 1;
-        at->i = v[0];
-    } else {
-        at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
-        at->n_ints = (size_t)n;
-        at->ints = ar(a, sizeof(int64_t) * (size_t)n);
-        memcpy(at->ints, v, sizeof(int64_t) * (size_t)n);
-    }
-    return at;
-}
-
-static Onnx__NodeProto *mknode(arena *a, const char *op, const char *name, const char *i0, const char *i1,
-                               const char *out, Onnx__AttributeProto *at)
-{
-    Onnx__NodeProto *n = ar(a, sizeof(*n));
-    onnx__node_proto__init(n);
-    n->op_type = (char *)op;
-    n->name = (char *)name;
-    n->input = ar(a, 2 * sizeof(char *));
-    n->input[n->n_input++] = (char *)i0;
-    if (i1)
-        n->input[n->n_input++] = (char *)i1;
-    n->output = ar(a, sizeof(char *));
-    n->output[n->n_output++] = (char *)out;
-    if (at) {
-        n->attribute = ar(a, sizeof(void *));
-        n->attribute[n->n_attribute++] = at;
-    }
+    const char *ins[2] = {i0, i1};
+    Onnx__NodeProto *n = tg_node(a, op, name, ins, i1 ? 2 : 1, &out, 1);
+    if (attr && count == 1)
+        tg_attr_int(a, n, attr, v[0]);
+    else if (attr)
+        tg_attr_ints(a, n, attr, v, count);
     return n;
-}
-
-static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, int nd, const int64_t *dims)
-{
-    Onnx__ValueInfoProto *v = ar(a, sizeof(*v));
-    onnx__value_info_proto__init(v);
-    v->name = (char *)name;
-    Onnx__TypeProto *tp = ar(a, sizeof(*tp));
-    onnx__type_proto__init(tp);
-    Onnx__TypeProto__Tensor *tt = ar(a, sizeof(*tt));
-    onnx__type_proto__tensor__init(tt);
-    tt->has_elem_type = 1;
-    tt->elem_type = 1;
-    Onnx__TensorShapeProto *sh = ar(a, sizeof(*sh));
-    onnx__tensor_shape_proto__init(sh);
-    sh->dim = ar(a, sizeof(void *) * (size_t)(nd ? nd : 1));
-    for (int i = 0; i < nd; i++) {
-        Onnx__TensorShapeProto__Dimension *d = ar(a, sizeof(*d));
-        onnx__tensor_shape_proto__dimension__init(d);
-        d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        d->dim_value = dims[i];
-        sh->dim[sh->n_dim++] = d;
-    }
-    tt->shape = sh;
-    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    tp->tensor_type = tt;
-    v->type = tp;
-    return v;
-}
-
-/* A float vector [n] = v[i] (broadcast along the last axis by Mul). */
-static Onnx__TensorProto *vec(arena *a, const char *name, int n, const float *v)
-{
-    Onnx__TensorProto *t = ar(a, sizeof(*t));
-    onnx__tensor_proto__init(t);
-    t->name = (char *)name;
-    t->has_data_type = 1;
-    t->data_type = 1;
-    t->n_dims = 1;
-    t->dims = ar(a, sizeof(int64_t));
-    t->dims[0] = n;
-    t->float_data = ar(a, sizeof(float) * (size_t)n);
-    memcpy(t->float_data, v, sizeof(float) * (size_t)n);
-    t->n_float_data = (size_t)n;
-    return t;
 }
 
 enum { AT_HEADS = 2, AT_T = 40, AT_D = 48 }; /* K and N > 32: several CNA weight groups */
@@ -371,56 +287,27 @@ enum { AT_HEADS = 2, AT_T = 40, AT_D = 48 }; /* K and N > 32: several CNA weight
  */
 static const char *save_attention_model(void)
 {
-    arena a = {0};
+    tg_arena a = {0};
     const int64_t in_dims[4] = {1, AT_HEADS, AT_T, AT_D}, perm[4] = {0, 1, 3, 2}, axis = -1;
-    const int64_t out_dims[4] = {1, AT_HEADS, AT_T, AT_D};
+    const int64_t out_dims[4] = {1, AT_HEADS, AT_T, AT_D}, vec_dims[1] = {AT_D};
     Onnx__NodeProto *nodes[6] = {
-        mknode(&a, "Mul", "q_scale", "input", "cq", "q", NULL),
-        mknode(&a, "Transpose", "k_t", "input", NULL, "kt", attr(&a, "perm", perm, 4)),
-        mknode(&a, "MatMul", "qk", "q", "kt", "logits", NULL),
-        mknode(&a, "Softmax", "softmax", "logits", NULL, "probs", attr(&a, "axis", &axis, 1)),
-        mknode(&a, "Mul", "v_neg", "input", "cv", "v", NULL),
-        mknode(&a, "MatMul", "pv", "probs", "v", "output", NULL)};
+        mknode(&a, "Mul", "q_scale", "input", "cq", "q", NULL, NULL, 0),
+        mknode(&a, "Transpose", "k_t", "input", NULL, "kt", "perm", perm, 4),
+        mknode(&a, "MatMul", "qk", "q", "kt", "logits", NULL, NULL, 0),
+        mknode(&a, "Softmax", "softmax", "logits", NULL, "probs", "axis", &axis, 1),
+        mknode(&a, "Mul", "v_neg", "input", "cv", "v", NULL, NULL, 0),
+        mknode(&a, "MatMul", "pv", "probs", "v", "output", NULL, NULL, 0)};
     float cq[AT_D], cv[AT_D];
     for (int i = 0; i < AT_D; i++) {
         cq[i] = i == 3 || i == 11 ? 8.0f : 1.0f;
         cv[i] = i == 5 ? -10.0f : -1.0f;
     }
-    Onnx__TensorProto *inits[2] = {vec(&a, "cq", AT_D, cq), vec(&a, "cv", AT_D, cv)};
-    Onnx__ValueInfoProto *in = vinfo(&a, "input", 4, in_dims), *out = vinfo(&a, "output", 4, out_dims);
-    Onnx__GraphProto g;
-    onnx__graph_proto__init(&g);
-    g.name = (char *)"attention";
-    g.n_node = 6;
-    g.node = nodes;
-    g.n_input = 1;
-    g.input = &in;
-    g.n_output = 1;
-    g.output = &out;
-    g.n_initializer = 2;
-    g.initializer = inits;
-    Onnx__OperatorSetIdProto ops, *opsp = &ops;
-    onnx__operator_set_id_proto__init(&ops);
-    ops.domain = (char *)"";
-    ops.has_version = 1;
-    ops.version = 13;
-    Onnx__ModelProto m;
-    onnx__model_proto__init(&m);
-    m.has_ir_version = 1;
-    m.ir_version = 8;
-    m.n_opset_import = 1;
-    m.opset_import = &opsp;
-    m.graph = &g;
-    size_t len = onnx__model_proto__get_packed_size(&m);
-    uint8_t *buf = ar(&a, len);
-    onnx__model_proto__pack(&m, buf);
-    const char *path = tu_tmp_path("hybrid_attention.onnx");
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    fclose(f);
-    for (int i = 0; i < a.n; i++)
-        free(a.p[i]);
+    Onnx__TensorProto *inits[2] = {tg_init_f32(&a, "cq", 1, vec_dims, cq), tg_init_f32(&a, "cv", 1, vec_dims, cv)};
+    Onnx__ValueInfoProto *in = tg_vinfo(&a, "input", 4, in_dims), *out = tg_vinfo(&a, "output", 4, out_dims);
+    tg_graph g = {.name = "attention", .nodes = nodes, .n_nodes = 6, .inits = inits, .n_inits = 2,
+                  .inputs = &in, .n_inputs = 1, .outputs = &out, .n_outputs = 1};
+    const char *path = tg_save(&a, &g, "hybrid_attention.onnx");
+    tg_arena_free(&a);
     return path;
 }
 
