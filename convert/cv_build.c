@@ -124,7 +124,7 @@ static rk_status add_rknn_tensor(rknn_model *m, const cv_soc *S, const cv_tensor
 
 /* A const tensor with its own buffer; `scale` (n_scale values, may be NULL)
  * is the symmetric int8 weight quantisation (zero points 0). */
-static rk_status add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t layout, const int32_t *shp,
+rk_status cv_add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t layout, const int32_t *shp,
                            uint32_t ns, const void *data, size_t len, const float *scale, uint32_t n_scale,
                            rk_err *e)
 {
@@ -341,12 +341,12 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     int32_t wshape[4] = {op->k, op->depthwise ? 1 : g->tensors[op->in[0]].c, op->kh, op->kw};
     int32_t bshape[1] = {op->k};
     if (!st)
-        st = add_const(m, wname, dt == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16, RKNN_LAYOUT_NATIVE_WEIGHT,
+        st = cv_add_const(m, wname, dt == RK_CONVERT_INT8 ? RK_DT_I8 : RK_DT_F16, RKNN_LAYOUT_NATIVE_WEIGHT,
                        wshape, 4, wn, wl, dt == RK_CONVERT_INT8 ? wscale : NULL,
                        o->weights_per_layer ? 1 : op->k, e);
     free(wscale);
     if (!st && bs)
-        st = add_const(m, bname, RK_DT_I32, RKNN_LAYOUT_NONE, bshape, 1, bs, bl, NULL, 0, e);
+        st = cv_add_const(m, bname, RK_DT_I32, RKNN_LAYOUT_NONE, bshape, 1, bs, bl, NULL, 0, e);
     q.unsigned_input = lite_unsigned_input(g, op->in[0]);
     q.in_name = g->tensors[op->in[0]].name;
     q.out_name = g->tensors[op->out].name;
@@ -573,7 +573,7 @@ static rk_status add_cpu_node(rknn_model *m, const cv_graph *g, const cv_op *op,
     int32_t shp[1] = {(int32_t)op->blob_len};
     if (op->blob_len > INT32_MAX)
         return rk_errf(e, RK_EUNSUPPORTED, "%s: CPU node definition of %zu bytes", op->label, op->blob_len);
-    rk_status st = add_const(m, bn, RK_DT_U8, RKNN_LAYOUT_NONE, shp, 1, op->blob, op->blob_len, NULL, 0, e);
+    rk_status st = cv_add_const(m, bn, RK_DT_U8, RKNN_LAYOUT_NONE, shp, 1, op->blob, op->blob_len, NULL, 0, e);
     if (st)
         return st;
     int32_t *ins = calloc((size_t)op->n_in + 1, sizeof(int32_t));

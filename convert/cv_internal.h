@@ -281,6 +281,12 @@ typedef struct cv_soc {
     int bs_group;
 } cv_soc;
 
+/* cv_build.c: a const tensor with its own buffer; `scale` (n_scale values,
+ * may be NULL) is the symmetric int8 weight quantisation (zero points 0). */
+rk_status cv_add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t layout, const int32_t *shp,
+                       uint32_t ns, const void *data, size_t len, const float *scale, uint32_t n_scale,
+                       rk_err *e);
+
 const cv_soc *cv_soc_get(rk_soc soc); /* NULL: no lowering for this SoC */
 int cv_soc_c2(const cv_soc *s, int esz);
 int cv_soc_wgrp(const cv_soc *s, int esz);

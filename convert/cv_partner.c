@@ -94,27 +94,11 @@ rk_status cv_partners_add(rknn_model *m, const cv_graph *g, rk_convert_report *r
     if (n)
         st = rknn_partners_format(v, n, &text, &len, e);
     if (!st && n) {
-        uint32_t b = 0, idx;
-        int32_t shp[1] = {(int32_t)len}, nat[1] = {(int32_t)len};
-        rknn_tensor r;
-        memset(&r, 0, sizeof(r));
-        r.name = (char *)RKNN_PARTNERS_TENSOR;
-        r.dtype = RK_DT_U8;
-        r.dtype_raw = (uint8_t)RK_DT_U8;
-        r.layout = RKNN_LAYOUT_NONE;
-        r.kind = RKNN_KIND_CONST;
-        r.native_shape = nat;
-        r.n_native_shape = 1;
-        r.shape = shp;
-        r.n_shape = 1;
-        r.size = (int32_t)len;
+        int32_t shp[1] = {(int32_t)len};
         if (len > INT32_MAX)
             st = rk_errf(e, RK_EUNSUPPORTED, "convert: partner table of %zu bytes", len);
-        if (!st)
-            st = rknn_add_buffer(m, text, len, &b, e);
-        r.buffer_index = (int32_t)b;
-        if (!st)
-            st = rknn_add_tensor(m, &r, &idx, e);
+        else
+            st = cv_add_const(m, RKNN_PARTNERS_TENSOR, RK_DT_U8, RKNN_LAYOUT_NONE, shp, 1, text, len, NULL, 0, e);
     }
     if (!st && n)
         cv_note(rep, "%u tensor%s stored in a derived form (#eq/#mm/#mmin/#mmw/#fp16/#int8): ONNX partners in '%s'",
