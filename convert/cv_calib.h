@@ -32,9 +32,10 @@ rk_status cv_calib_image_sample(const char *path, const rk_convert_opts *o, cons
                                 rk_tensor *out, rk_err *e);
 
 /* KL-divergence calibration (cv_quant.c) over a histogram of nbins counts
- * spanning [lo, hi]: the window of bins (scaled about the zero point; see
- * cv_quant.c) whose clipped distribution P and its CV_KL_LEVELS-level
- * quantisation Q have the least KL(P||Q).  Returns the window's value
+ * spanning [lo, hi]: the window of at least max(CV_KL_LEVELS, nbins / 2)
+ * bins (scaled about the zero point; see cv_quant.c) whose clipped
+ * distribution P and its CV_KL_LEVELS-level quantisation Q have the least
+ * KL(P||Q), the bin holding 0 left out of both.  Returns the window's value
  * range; the whole [lo, hi] when the histogram is empty. */
 #define CV_KL_LEVELS 256
 void cv_kl_range(const uint32_t *hist, int nbins, double lo, double hi, double *out_lo, double *out_hi);

@@ -455,11 +455,22 @@ static void choose_mmse_range(cv_tensor *t)
 /*
  * KL-divergence calibration, TensorRT's entropy method (NVIDIA, "8-bit
  * Inference with TensorRT", GTC 2017) adapted to asymmetric int8:
- *  - candidate windows of i bins, i = CV_KL_LEVELS .. nbins.  TensorRT
- *    grows [0, i) over a histogram of |x|; here the histogram is signed, so
- *    a window keeps the zero point's share: with zb = round(-lo / width),
- *    the zero bin boundary, it starts at zb - round(i * zb / nbins) (all
- *    non-negative tensors: [0, i) exactly as TensorRT);
+ *  - the bin holding 0 (lo <= 0 <= hi) does not count: zeros (ReLU/Clip
+ *    floors, padding, masked outputs) are exact in int8 whatever the range
+ *    (the zero point), so they say nothing about where to clip, but as one
+ *    spike holding up to 60 % of a tensor (PP-OCRv4 det head) they dominate
+ *    the divergence and push the window inwards.  The same rule exists in
+ *    NVIDIA's pytorch-quantization (histogram bin 0 of |x| replaced by bin
+ *    1), PPQ (its first 0.2 % of bins emptied) and ncnn (exact zeros not
+ *    binned);
+ *  - candidate windows of i bins, i = max(CV_KL_LEVELS, nbins / 2) ..
+ *    nbins: PaddleSlim's KL (cal_kl_threshold) starts at half the
+ *    histogram too; narrower windows clip tails that flat-background images
+ *    make look empty (README "--algo kl").  TensorRT grows [0, i) over a
+ *    histogram of |x|; here the histogram is signed, so a window keeps the
+ *    zero point's share: with zb = round(-lo / width), the zero bin
+ *    boundary, it starts at zb - round(i * zb / nbins) (all non-negative
+ *    tensors: [0, i) exactly as TensorRT);
  *  - P = the window's counts with everything left of it added to its first
  *    bin and everything right of it to its last bin (clipping);
  *  - Q = the window's original counts merged into CV_KL_LEVELS groups of
@@ -507,6 +518,15 @@ static double kl_window(const uint32_t *hist, int nbins, int a, int i, double *q
     return kl;
 }
 
+/* The bin observe_hist puts an exact 0 into, or -1 when 0 is outside. */
+static long kl_zero_bin(int nbins, double lo, double hi, double width)
+{
+    if (!(lo <= 0 && hi >= 0))
+        return -1;
+    long zb = (long)floor(-lo / width);
+    return RK_MAX(0, RK_MIN(nbins - 1, zb));
+}
+
 void cv_kl_range(const uint32_t *hist, int nbins, double lo, double hi, double *out_lo, double *out_hi)
 {
     *out_lo = lo;
@@ -515,15 +535,23 @@ void cv_kl_range(const uint32_t *hist, int nbins, double lo, double hi, double *
     if (!(width > 0) || nbins < CV_KL_LEVELS)
         return;
     double *q = malloc((size_t)nbins * sizeof(double));
-    if (!q)
+    uint32_t *h = malloc((size_t)nbins * sizeof(uint32_t));
+    if (!q || !h) {
+        free(q);
+        free(h);
         return; /* informational fallback: the min/max range */
+    }
+    memcpy(h, hist, (size_t)nbins * sizeof(uint32_t));
+    long zero = kl_zero_bin(nbins, lo, hi, width);
+    if (zero >= 0)
+        h[zero] = 0;
     long zb = lround(-lo / width);
     zb = RK_MAX(0, RK_MIN(nbins, zb));
     double best = INFINITY;
-    for (int i = CV_KL_LEVELS; i <= nbins; i++) {
+    for (int i = RK_MAX(CV_KL_LEVELS, nbins / 2); i <= nbins; i++) {
         int a = (int)(zb - lround((double)i * (double)zb / nbins));
         a = RK_MAX(0, RK_MIN(nbins - i, a));
-        double kl = kl_window(hist, nbins, a, i, q);
+        double kl = kl_window(h, nbins, a, i, q);
         if (kl <= best) {
             best = kl;
             *out_lo = lo + a * width;
@@ -531,6 +559,7 @@ void cv_kl_range(const uint32_t *hist, int nbins, double lo, double hi, double *
         }
     }
     free(q);
+    free(h);
 }
 
 static void choose_kl_range(cv_tensor *t)

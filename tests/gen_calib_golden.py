@@ -9,8 +9,11 @@ OUTDIR/kl_cases.txt   per case two lines:  NAME LO HI NBINS EXP_LO EXP_HI EXP_KL
                       "8-bit Inference with TensorRT", GTC 2017: reference P = the clipped
                       window, candidate Q = the window merged into 256 levels and expanded over
                       its non-empty bins, least KL(P||Q), ties to the wider window), with the
-                      zero-anchored windows for signed histograms that convert/cv_quant.c
-                      documents.  Independent code: numpy vector ops, not a port of the C loops.
+                      rules convert/cv_quant.c documents: the bin holding 0 does not count
+                      (as in NVIDIA's pytorch-quantization, PPQ, ncnn), windows span at least
+                      half the histogram (as PaddleSlim's cal_kl_threshold) and are anchored
+                      at the zero point for signed histograms.  Independent code: numpy
+                      vector ops, not a port of the C loops.
 OUTDIR/sample.png, sample_*.npy   a 37x23 RGB PNG and the float32 [1,3,H,W] tensor the
                       calibration loader must make from it: PIL resize BILINEAR then
                       (pixel - mean) / std per model channel, RGB or BGR (PIL + numpy).
@@ -31,7 +34,9 @@ def kl_reference(hist, lo, hi):
     zb = min(max(math.floor(-lo / w + 0.5), 0), n)
     best, res = math.inf, (lo, hi)
     h = hist.astype(np.float64)
-    for i in range(LEVELS, n + 1):
+    if lo <= 0 <= hi:  # the bin an exact zero falls into carries no weight
+        h[min(max(math.floor(-lo / w), 0), n - 1)] = 0
+    for i in range(max(LEVELS, n // 2), n + 1):
         a = min(max(zb - math.floor(i * zb / n + 0.5), 0), n - i)
         win = h[a:a + i]
         p = win.copy()
@@ -76,6 +81,8 @@ def main():
     cases.append(('all_negative', neg, neg.min(), 0.0))
     sig = 1 / (1 + np.exp(-rng.normal(0, 3, 100000)))
     cases.append(('positive_offset', sig, sig.min(), sig.max()))
+    masked = np.where(rng.random(200000) < 0.4, 0.0, rng.laplace(0.2, 1, 200000))  # signed, 40 % exact zeros
+    cases.append(('signed_zero_spike', masked, masked.min(), masked.max()))
     with open(os.path.join(out, 'kl_cases.txt'), 'w') as f:
         for name, x, lo, hi in cases:
             hist = hist_of(x, lo, hi)

@@ -2,9 +2,10 @@
  * (convert/cv_calib_src.c, cv_kl_range in convert/cv_quant.c).
  *
  * Golden data: tests/gen_calib_golden.py (run into the build dir at test
- * time) - a numpy implementation of TensorRT's entropy calibration on six
- * histograms (Gaussian, Laplace, ReLU with outliers, asymmetric signed, all
- * negative, all positive), and PIL + numpy normalised samples (resize
+ * time) - a numpy implementation of TensorRT's entropy calibration (with
+ * our zero-bin and half-histogram rules) on seven histograms (Gaussian,
+ * Laplace, ReLU with outliers, asymmetric signed, all negative, all
+ * positive, signed with 40 % exact zeros), and PIL + numpy normalised samples (resize
  * BILINEAR, (pixel - mean) / std, RGB / BGR).  Plus hand-derived KL cases
  * and the list/folder rules.  Skips the golden cases when /usr/bin/python3
  * with numpy and PIL is missing. */
@@ -65,7 +66,7 @@ static void test_convert_calib_kl_matches_numpy(void **state)
         n++;
     }
     fclose(f);
-    assert_int_equal(n, 6);
+    assert_int_equal(n, 7);
 }
 
 /* Hand-derived: a delta is represented exactly by every window containing
@@ -80,21 +81,49 @@ static void test_convert_calib_kl_hand_cases(void **state)
     h[100] = 1000;
     cv_kl_range(h, 2048, 0.0, 2048.0, &a, &b);
     assert_true(a == 0.0 && b == 2048.0);
-    /* Mass only in the first 256 bins (counts 1000..1255, S = 288640) plus
-     * two single counts at bins 2040 and 2041.  Window [0, 256): Q = the
-     * bulk exactly (one bin per level), P adds the 2 clipped counts to bin
-     * 255: KL ~ (1/2)(P-Q)^2/Q at bin 255 ~ (6.9e-6)^2 / 4.35e-3 / 2 ~ 5e-9.
-     * Windows 257..2040 end in an empty bin that receives the clipped
-     * counts (Q = 0 < P: infinite).  Wider windows merge ~8 bulk bins per
-     * level, whose counts differ by up to 7 around ~1100: KL ~ sum of
-     * var/(2 mean^2) ~ 2e-6.  So the answer is [0, 256). */
-    memset(h, 0, sizeof(h));
+}
+
+/* The bin holding 0 does not count: 10^6 zeros in bin 0 and 100 counts in
+ * each other bin.  Without bin 0 the histogram is flat, so the whole range
+ * has P = Q (every level's bins are equal; bin 0 is empty in both) and
+ * KL 0, while every narrower window piles the clipped counts into its last
+ * bin (KL > 0): [0, 2048).  Were the spike counted, merging bin 0 with its
+ * neighbours would cost ~0.83 ln(i / 256) and the narrowest window would
+ * win. */
+static void test_convert_calib_kl_zero_spike_ignored(void **state)
+{
+    (void)state;
+    uint32_t h[2048];
+    double a, b;
+    for (int i = 0; i < 2048; i++)
+        h[i] = 100;
+    h[0] = 1000000;
+    cv_kl_range(h, 2048, 0.0, 2048.0, &a, &b);
+    assert_true(a == 0.0 && b == 2048.0);
+    /* the same spike on a signed range: bin floor(1024 / 1) = 1024 holds 0 */
+    h[0] = 100;
+    h[1024] = 1000000;
+    cv_kl_range(h, 2048, -1024.0, 1024.0, &a, &b);
+    assert_true(a == -1024.0 && b == 1024.0);
+}
+
+/* Windows span at least half the histogram.  Mass in bins 1..255 (counts
+ * 1001..1255) plus single counts at bins 2040 and 2041: the full search
+ * would keep [0, 256) (KL ~5e-9: the two counts clipped into bin 255), but
+ * windows of 1024..2040 bins end in an empty bin that receives the clipped
+ * counts (Q = 0 < P: infinite), so the answer keeps the far counts:
+ * [0, b) with b >= 2041. */
+static void test_convert_calib_kl_half_histogram_minimum(void **state)
+{
+    (void)state;
+    uint32_t h[2048] = {0};
+    double a, b;
     for (int i = 0; i < 256; i++)
         h[i] = 1000 + (uint32_t)i;
     h[2040] = 1;
     h[2041] = 1;
     cv_kl_range(h, 2048, 0.0, 2048.0, &a, &b);
-    assert_true(a == 0.0 && b == 256.0);
+    assert_true(a == 0.0 && b >= 2041.0 && b <= 2048.0);
 }
 
 static void test_convert_calib_sample_matches_pil_numpy(void **state)
@@ -221,6 +250,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_convert_calib_kl_matches_numpy),
         cmocka_unit_test(test_convert_calib_kl_hand_cases),
+        cmocka_unit_test(test_convert_calib_kl_zero_spike_ignored),
+        cmocka_unit_test(test_convert_calib_kl_half_histogram_minimum),
         cmocka_unit_test(test_convert_calib_sample_matches_pil_numpy),
         cmocka_unit_test(test_convert_calib_sample_default_is_raw_pixels),
         cmocka_unit_test(test_convert_calib_folder_sorted_images_only),
