@@ -326,6 +326,10 @@ static int producer_of(const cv_graph *g, int ti)
  */
 static bool fp16_lowerable(const cv_graph *g, const cv_op *op, const char **why)
 {
+    if (cv_act_uses_lut(op)) {
+        *why = "its fused activation runs in the int8 DPU LUT; the float LUT is not simulated";
+        return false;
+    }
     switch (op->kind) {
     case CV_CONV:
         *why = "its input is several fp16 surfaces of < 4 rows, not lowered";

@@ -107,6 +107,41 @@ typedef enum cv_kind { CV_CONV, CV_ADD, CV_MAXPOOL, CV_AVGPOOL, CV_CPU, CV_MATMU
 #define CV_MAX_IN 16
 
 /*
+ * An activation fused into a Conv or Add beyond Relu/Clip (cv_graph.c
+ * fuse_followers, numbers in cv_act.c):
+ *   LEAKY       x >= 0 ? x : alpha*x          (Conv: DPU BN PReLU multiply;
+ *                                              int8 Add: the LUT)
+ *   SIGMOID     1 / (1 + e^-x)                (LUT, int8 only)
+ *   SILU        x * sigmoid(x)                (Sigmoid + Mul(x, .) pattern)
+ *   HARDSIGMOID max(0, min(1, alpha*x + beta))
+ *   HARDSWISH   x * hardsigmoid(x)            (HardSwish op, x*HardSigmoid(x),
+ *                                              x*Clip(x+b, 0, c) patterns)
+ *   TANH        tanh(x)
+ * post_mul / post_add: scalar affine ops after a LUT activation (y =
+ * post_mul * act(x) + post_add), folded into the table (1 / 0 if none).
+ * pre_name: the ONNX tensor entering the activation; calibration records
+ * its range in pre_min/pre_max (cv_quant.c; reported, see cv_act.c).
+ */
+typedef enum cv_act_kind {
+    CV_ACT_NONE,
+    CV_ACT_LEAKY,
+    CV_ACT_SIGMOID,
+    CV_ACT_SILU,
+    CV_ACT_HARDSIGMOID,
+    CV_ACT_HARDSWISH,
+    CV_ACT_TANH
+} cv_act_kind;
+
+typedef struct cv_act {
+    cv_act_kind kind;
+    float alpha, beta;
+    float post_mul, post_add;
+    char *pre_name;
+    float pre_min, pre_max;
+    bool pre_seen;
+} cv_act;
+
+/*
  * One NPU op.  in[]/out index cv_graph.tensors.  For CV_CONV, w is OIHW
  * float (O = k, I = c, or I = 1 when depthwise) with any BatchNorm already
  * folded in, b has k entries (zeros when the model has none, has_bias
@@ -146,6 +181,7 @@ typedef struct cv_op {
      * no ONNX nodes converting in[0] to out (int8 <-> fp16, blob: Identity). */
     bool fp16;
     bool cvt;
+    cv_act act; /* fused activation beyond Relu/Clip (kind CV_ACT_NONE: none) */
 } cv_op;
 
 /* Shape and element type of a value as seen in one float run (CPU nodes
@@ -284,6 +320,13 @@ typedef struct cv_conv_q {
      * and converts back ((u - 128) * 2^14 >> 14), as the vendor lite files do for
      * their graph inputs (SEMANTICS lite table; rksim's runtime stores u) */
     bool unsigned_input;
+    /* fused LeakyRelu: BN stage PReLU multiply (negatives only), operand
+     * bn_mul (int8: alpha = bn_mul / 2^bn_shift; fp16: fp16 bits of alpha) */
+    bool bn_prelu;
+    uint16_t bn_mul;
+    int bn_shift;
+    /* fused LUT activation (int8, cv_act.c): tables and ranges; NULL: none */
+    const sim_asm_lut *lut;
 } cv_conv_q;
 
 /* Emit the task(s) of one conv (tiling as needed).  op_idx = rknn node.
@@ -307,9 +350,32 @@ typedef struct cv_add_q {
     int32_t out_offset;
     int16_t out_scale;
     int out_shift;
+    const sim_asm_lut *lut; /* int8: fused LUT activation after the addition (NULL: none) */
 } cv_add_q;
 
 rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_add_q *q, uint32_t op_idx,
                       rk_err *e);
+
+/* cv_act.c -------------------------------------------------------------- */
+
+/* The fused function of op (activation, then post_mul/post_add) at x. */
+double cv_act_eval(const cv_act *a, double x);
+const char *cv_act_name(cv_act_kind k);
+/* true: op's activation runs in the DPU LUT (int8 only). */
+bool cv_act_uses_lut(const cv_op *op);
+
+/* The LUT of a fused activation: the DPU value entering the LUT is an
+ * integer in units of `unit` (real value = v * unit); the LUT output is an
+ * integer in units of out_unit, which OUT_CVT maps to the output tensor. */
+typedef struct cv_act_lut {
+    sim_asm_lut lut;
+    int16_t le[1024], lo[1024];
+    double out_unit;
+    double x_neg, x_pos;   /* real input range the tables cover */
+} cv_act_lut;
+
+rk_status cv_act_build_lut(const cv_op *op, double unit, cv_act_lut *L, rk_err *e);
+/* LeakyRelu's alpha as the int8 BN PReLU operand: alpha ~ mul / 2^shift. */
+rk_status cv_act_prelu_int8(const cv_op *op, uint16_t *mul, int *shift, rk_err *e);
 
 #endif

@@ -91,6 +91,28 @@ static void observe(cv_graph *g, cv_tensor *t, const float *v, int64_t n)
     }
 }
 
+/* The tensor entering a fused activation (a fused intermediate, so not a
+ * cv_tensor): its range is kept in the op's cv_act (cv_act.c). */
+static void observe_pre(cv_graph *g, const char *name, const rk_tensor *t)
+{
+    for (int k = 0; k < g->n_ops && !g->hist_pass; k++) {
+        cv_act *a = &g->ops[k].act;
+        if (!a->pre_name || strcmp(a->pre_name, name) != 0)
+            continue;
+        const float *v = t->data;
+        for (int64_t i = 0; i < t->nelem; i++) {
+            if (!isfinite(v[i]))
+                continue;
+            if (!a->pre_seen) {
+                a->pre_min = a->pre_max = v[i];
+                a->pre_seen = true;
+            }
+            a->pre_min = fminf(a->pre_min, v[i]);
+            a->pre_max = fmaxf(a->pre_max, v[i]);
+        }
+    }
+}
+
 static rk_status on_node(void *user, const ox_model *m, const ox_node *n, const rk_tensor *out, int nout,
                          rk_err *e)
 {
@@ -100,6 +122,8 @@ static rk_status on_node(void *user, const ox_model *m, const ox_node *n, const 
         int ti = cv_find_tensor(g, ox_node_output_name(n, i));
         if (ti >= 0 && out[i].dtype == RK_DT_F32)
             observe(g, &g->tensors[ti], out[i].data, out[i].nelem);
+        if (out[i].dtype == RK_DT_F32)
+            observe_pre(g, ox_node_output_name(n, i), &out[i]);
     }
     (void)e;
     return RK_OK;
@@ -279,10 +303,11 @@ static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
         t->eq_op = k;
     }
     /* Conv outputs read only by CPU groups (no fused Clip: its per-tensor
-     * saturation would not commute with per-channel scaling) */
+     * saturation would not commute with per-channel scaling; no LUT
+     * activation: f(x / e) != f(x) / e) */
     for (int k = 0; k < g->n_ops; k++) {
         const cv_op *op = &g->ops[k];
-        if (op->kind != CV_CONV || isfinite(op->clip_hi))
+        if (op->kind != CV_CONV || isfinite(op->clip_hi) || cv_act_uses_lut(op))
             continue;
         int ti = op->out, readers = 0, cpu_readers = 0;
         cv_tensor *t = &g->tensors[ti];
