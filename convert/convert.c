@@ -25,6 +25,54 @@ static rk_status validate_program(const rknn_model *m, rk_soc soc, rk_err *e)
     return RK_OK;
 }
 
+/* Appends src's notes and counts to dst (may be NULL), frees src. */
+static void report_move(rk_convert_report *dst, rk_convert_report *src)
+{
+    for (size_t i = 0; dst && i < src->n_notes; i++)
+        cv_note(dst, "%s", src->notes[i]);
+    if (dst) {
+        dst->n_npu_ops += src->n_npu_ops;
+        dst->n_cpu_ops += src->n_cpu_ops;
+        dst->n_tasks += src->n_tasks;
+        dst->n_tiled_ops += src->n_tiled_ops;
+        dst->n_fused += src->n_fused;
+    }
+    rk_convert_report_free(src);
+}
+
+/* Graph passes and calibration.  int8: LUT-fused activations whose output
+ * would quantise badly with one scale (cv_act_judge, needs the calibrated
+ * per-channel ranges) are refused and the graph is built and calibrated
+ * again without them (twice the calibration time, only then). */
+static rk_status build_graph(ox_model *om, const rk_convert_opts *opts, cv_graph *g, rk_convert_report *rep,
+                             rk_err *e)
+{
+    rk_convert_report r1, judged;
+    memset(&r1, 0, sizeof(r1));
+    memset(&judged, 0, sizeof(judged));
+    int refused = 0;
+    rk_status st = cv_graph_build(om, opts, g, &r1, e);
+    /* fp16 programs carry no quantisation parameters: no calibration run */
+    if (!st && opts->dtype == RK_CONVERT_INT8 && !(st = cv_calibrate(om, g, opts, &r1, e)))
+        st = cv_act_judge(g, &refused, &judged, e);
+    if (st || !refused) {
+        report_move(rep, &r1);
+        rk_convert_report_free(&judged);
+        return st;
+    }
+    rk_convert_report_free(&r1);
+    char **names = g->act_refused;
+    int n = g->n_act_refused;
+    g->act_refused = NULL;
+    g->n_act_refused = 0;
+    cv_graph_free(g);
+    g->act_refused = names;
+    g->n_act_refused = n;
+    report_move(rep, &judged);
+    st = cv_graph_build(om, opts, g, rep, e);
+    return st ? st : cv_calibrate(om, g, opts, rep, e);
+}
+
 rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rknn_model **out,
                           rk_convert_report *rep, rk_err *e)
 {
@@ -51,9 +99,7 @@ rk_status rk_convert_onnx(const char *onnx_path, const rk_convert_opts *opts, rk
     }
     if (opts->dtype == RK_CONVERT_FP16 && opts->calib_h5)
         cv_note(rep, "--calib %s ignored: fp16 programs need no calibration", opts->calib_h5);
-    /* fp16 programs carry no quantisation parameters: no calibration run */
-    if ((st = cv_graph_build(om, opts, &g, rep, e)) ||
-        (opts->dtype == RK_CONVERT_INT8 && (st = cv_calibrate(om, &g, opts, rep, e))) ||
+    if ((st = build_graph(om, opts, &g, rep, e)) ||
         (opts->hybrid_cfg && (st = cv_hybrid_apply(&g, &hy, rep, e))) || (st = cv_cpu_finish(om, &g, e)) ||
         (st = cv_hybrid_finish(om, &g, e)) || (st = cv_build_model(&g, opts, out, rep, e)))
         goto done;

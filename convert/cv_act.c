@@ -240,3 +240,61 @@ rk_status cv_act_prelu_int8(const cv_op *op, uint16_t *mul, int *shift, rk_err *
     *mul = (uint16_t)(al < 0 ? -sc : sc);
     return RK_OK;
 }
+
+/* Noise ratio of one per-tensor int8 scale against per-channel scales for
+ * the output of a LUT activation: C * R^2 / sum(r_c^2), R the tensor's
+ * range, r_c the channels' (each with 0 inside, as the quantiser forces). */
+double cv_act_spread(const cv_tensor *t)
+{
+    if (!t->ch_min || !t->ch_max)
+        return 1.0;
+    double lo = 0, hi = 0, sum = 0;
+    int n = 0;
+    for (int c = 0; c < t->c; c++) {
+        if (!isfinite(t->ch_min[c]))
+            continue;
+        double r = fmax(t->ch_max[c], 0.0) - fmin(t->ch_min[c], 0.0);
+        lo = fmin(lo, t->ch_min[c]);
+        hi = fmax(hi, t->ch_max[c]);
+        sum += r * r;
+        n++;
+    }
+    return sum > 0 ? n * (hi - lo) * (hi - lo) / sum : 1.0;
+}
+
+/*
+ * Why judge: a fused LUT activation writes its output with one int8 scale
+ * (OUT_CVT has no per-channel form), while the CPU path it replaces stores
+ * the conv output and the activation's output per-channel equalised
+ * (cv_quant.c) - at the price of quantising the pre-activation too.  The
+ * spread C * R^2 / sum(r_c^2) is how much more rounding noise the one
+ * scale gives than per-channel ones (noise ~ step^2, signal ~ r_c^2).
+ * Threshold CV_ACT_MAX_SPREAD = 4, chosen on PP-OCRv4 det (28 LUT
+ * activations, spreads 1.3 .. 41; final cosine on det_test.jpg, which is
+ * not in the calibration set: all fused 0.98724, threshold 2 0.99242, 4
+ * 0.99419, 8 0.99399, none fused 0.99243) - one model, so a tuned choice.
+ */
+rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *e)
+{
+    *n_new = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const cv_op *op = &g->ops[i];
+        if (!cv_act_uses_lut(op))
+            continue;
+        double spread = cv_act_spread(&g->tensors[op->out]);
+        if (spread <= CV_ACT_MAX_SPREAD)
+            continue;
+        char **p = realloc(g->act_refused, (size_t)(g->n_act_refused + 1) * sizeof(*p));
+        if (!p)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        g->act_refused = p;
+        if (!(p[g->n_act_refused] = strdup(op->name)))
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        g->n_act_refused++;
+        (*n_new)++;
+        cv_note(rep, "%s: %s left on the CPU after calibration: its output's channel ranges spread %.1f > %.0f "
+                "(C*R^2/sum r_c^2; one per-tensor int8 scale would lose the small channels)", op->label,
+                cv_act_name(op->act.kind), spread, CV_ACT_MAX_SPREAD);
+    }
+    return RK_OK;
+}

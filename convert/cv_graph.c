@@ -78,6 +78,9 @@ void cv_graph_free(cv_graph *g)
     free(g->ops);
     free(g->inputs);
     free(g->outputs);
+    for (int i = 0; i < g->n_act_refused; i++)
+        free(g->act_refused[i]);
+    free(g->act_refused);
     memset(g, 0, sizeof(*g));
 }
 
@@ -577,20 +580,32 @@ static bool channel_value(const rk_tensor *c, int k, int ch, float *v)
 }
 
 /* Mul / Div / Add / Sub of the conv output by a scalar or per-channel
- * constant: folded into the weights and bias (exact in float). */
-static bool fold_affine(const ox_model *m, const cv_graph *g, const ox_node *n, const char *cur, cv_op *op)
+ * constant (*kind '*', '/', '+', '-'; *c the constant): can it fold into
+ * the weights and bias? */
+static bool affine_foldable(const ox_model *m, const cv_graph *g, const ox_node *n, const char *cur, const cv_op *op,
+                            char *kind, const rk_tensor **c, bool *c_first)
 {
     const char *t = ox_node_op_type(n);
-    char kind = strcmp(t, "Mul") == 0 ? '*' : strcmp(t, "Div") == 0 ? '/' : strcmp(t, "Add") == 0 ? '+'
-              : strcmp(t, "Sub") == 0 ? '-' : 0;
-    const rk_tensor *c;
-    bool c_first;
     float v;
-    if (!kind || !const_operand(m, g, n, cur, &c, &c_first) || (kind == '/' && c_first))
+    *kind = strcmp(t, "Mul") == 0 ? '*' : strcmp(t, "Div") == 0 ? '/' : strcmp(t, "Add") == 0 ? '+'
+          : strcmp(t, "Sub") == 0 ? '-' : 0;
+    if (op->kind != CV_CONV || !*kind || !const_operand(m, g, n, cur, c, c_first) || (*kind == '/' && *c_first))
         return false;
     for (int ch = 0; ch < op->k; ch++)
-        if (!channel_value(c, op->k, ch, &v) || !isfinite(v) || (kind == '/' && v == 0.0f))
+        if (!channel_value(*c, op->k, ch, &v) || !isfinite(v) || (*kind == '/' && v == 0.0f))
             return false;
+    return true;
+}
+
+/* The fold itself (exact in float). */
+static bool fold_affine(const ox_model *m, const cv_graph *g, const ox_node *n, const char *cur, cv_op *op)
+{
+    char kind;
+    const rk_tensor *c;
+    bool c_first;
+    float v = 0;
+    if (!affine_foldable(m, g, n, cur, op, &kind, &c, &c_first))
+        return false;
     for (int ch = 0; ch < op->k; ch++) {
         channel_value(c, op->k, ch, &v);
         float *w = op->w + (size_t)ch * (size_t)op->wpk;
@@ -662,6 +677,12 @@ static bool act_fusable(const cv_graph *g, const cv_op *op, cv_act_kind kind, co
     }
     if (kind == CV_ACT_LEAKY && op->kind == CV_CONV)
         return true; /* BN PReLU multiply, int8 and fp16 */
+    for (int i = 0; i < g->n_act_refused; i++)
+        if (strcmp(g->act_refused[i], op->name) == 0) {
+            *why = "after calibration its int8 output's channel ranges differ too much for the one per-tensor scale "
+                   "a LUT output has (cv_act.c cv_act_judge); the CPU path keeps per-channel equalisation";
+            return false;
+        }
     if (g->dtype == RK_CONVERT_FP16) {
         *why = kind == CV_ACT_LEAKY ? "fp16 Add: the sum exists only after BN (PReLU), and the float LUT / EW "
                                       "PReLU are not simulated (SEMANTICS D-FPEW)"
@@ -825,6 +846,56 @@ static const char *fuse_activation(const ox_model *m, const cv_graph *g, cv_op *
     return out;
 }
 
+/* Constant Mul/Div/Add/Sub after a Conv (PP-OCRv4's learnable affine
+ * blocks): folded into the conv only when an activation then fuses (the
+ * table or ReLU needs the affine's output).  Otherwise they stay on the CPU
+ * as before: an offset folded into the bias widens the int8 range of a
+ * tensor that only CPU nodes or the next conv read (PP-OCRv4 det: final
+ * cosine 0.9924 -> 0.9895 when every affine was folded). */
+static rk_status fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *op, const char **cur, bool *used,
+                                   rk_convert_report *rep)
+{
+    int nodes[16], na = 0, j = -1;
+    const char *end = *cur;
+    char kind;
+    const rk_tensor *c;
+    bool c_first;
+    while (na < 16 && n_consumers(m, end, &j) == 1 &&
+           affine_foldable(m, g, ox_model_node(m, j), end, op, &kind, &c, &c_first)) {
+        nodes[na++] = j;
+        end = ox_node_output_name(ox_model_node(m, j), 0);
+    }
+    if (!na)
+        return RK_OK;
+    /* dry run of the activation match on a scratch copy */
+    int nn = ox_model_num_nodes(m);
+    cv_op probe = *op;
+    probe.act.pre_name = NULL;
+    bool *scratch = malloc((size_t)nn + 1);
+    rk_convert_report r2;
+    memset(&r2, 0, sizeof(r2));
+    if (!scratch)
+        return RK_ENOMEM;
+    memcpy(scratch, used, (size_t)nn);
+    bool fuses = fuse_activation(m, g, &probe, end, scratch, &r2) != NULL;
+    free(probe.act.pre_name);
+    free(scratch);
+    for (size_t i = 0; !fuses && i < r2.n_notes; i++)
+        cv_note(rep, "%s", r2.notes[i]); /* why the activation stays on the CPU */
+    rk_convert_report_free(&r2);
+    if (!fuses)
+        return RK_OK;
+    for (int i = 0; i < na; i++) {
+        const ox_node *n = ox_model_node(m, nodes[i]);
+        fold_affine(m, g, n, *cur, op);
+        cv_note(rep, "%s (constant operand) folded into %s's weights and bias", ox_node_label(n), op->label);
+        rep->n_fused++;
+        used[nodes[i]] = true;
+        *cur = ox_node_output_name(n, 0);
+    }
+    return RK_OK;
+}
+
 /* Follow the op's output through BatchNormalization and constant affine
  * ops (Conv only), one activation, and scalar affine ops after a LUT
  * activation; returns the name of the final tensor.  used[] marks fused
@@ -841,8 +912,6 @@ static const char *fuse_followers(const ox_model *m, const cv_graph *g, cv_op *o
         if (op->kind == CV_CONV && strcmp(t, "BatchNormalization") == 0 && ox_node_num_outputs(n) >= 1 &&
             fold_bn(m, g, n, op)) {
             cv_note(rep, "%s folded into %s", ox_node_label(n), op->label);
-        } else if (op->kind == CV_CONV && fold_affine(m, g, n, cur, op)) {
-            cv_note(rep, "%s (constant operand) folded into %s's weights and bias", ox_node_label(n), op->label);
         } else {
             break;
         }
@@ -850,6 +919,9 @@ static const char *fuse_followers(const ox_model *m, const cv_graph *g, cv_op *o
         used[j] = true;
         cur = ox_node_output_name(n, 0);
     }
+    rk_status st = fold_affine_chain(m, g, op, &cur, used, rep);
+    if (st)
+        return NULL; /* out of memory: the caller's tensor creation reports it */
     const char *act = fuse_activation(m, g, op, cur, used, rep);
     if (!act)
         return cur;
@@ -1260,7 +1332,11 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
 
 rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_convert_report *rep, rk_err *e)
 {
+    char **refused = g->act_refused; /* kept: the caller's rebuild request (cv_act_judge) */
+    int n_refused = g->n_act_refused;
     memset(g, 0, sizeof(*g));
+    g->act_refused = refused;
+    g->n_act_refused = n_refused;
     g->soc = cv_soc_get(o->soc); /* the passes need it too (cv_matmul.c) */
     g->dtype = o->dtype;
     cv_unsup u = {0};

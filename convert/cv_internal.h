@@ -48,6 +48,12 @@ typedef struct cv_tensor {
                     groups, stored y/eq[c] (weights and bias of output
                     channel c divided by eq[c]); the CPU groups multiply
                     back in float */
+    bool act_probe;  /* ch_min/ch_max recorded only to judge a fused LUT
+                        activation's output (cv_act_judge), never equalised */
+    bool eq_to_conv; /* eq_out whose single reader is the Conv ops[eq_reader]
+                        (its input channel c weights are multiplied by
+                        eq[c] instead of a CPU group multiplying back) */
+    int eq_reader;
     /* hybrid (cv_hybrid.c): stored as fp16 in an int8 program (written by
      * an fp16 NPU op, or a CPU group's output named in the config / read by
      * an fp16 op).  The calibration fields stay (conversions copy them). */
@@ -208,6 +214,10 @@ typedef struct cv_graph {
     bool shapes_done;
     bool hist_pass;     /* calibration: second (histogram) pass running */
     const struct cv_soc *soc; /* target SoC parameters (set before cv_graph_build) */
+    /* ops (by name) whose LUT activation stays on the CPU: set by the caller
+     * before a rebuild (cv_act_judge), kept by cv_graph_build */
+    char **act_refused;
+    int n_act_refused;
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);
@@ -376,6 +386,12 @@ typedef struct cv_act_lut {
 
 rk_status cv_act_build_lut(const cv_op *op, double unit, cv_act_lut *L, rk_err *e);
 /* LeakyRelu's alpha as the int8 BN PReLU operand: alpha ~ mul / 2^shift. */
+double cv_act_spread(const cv_tensor *t);
+/* After calibration: the LUT-fused ops whose output would quantise worse
+ * than the CPU path (spread above CV_ACT_MAX_SPREAD); names appended to
+ * g->act_refused (a report note each).  *n_new: how many were added. */
+#define CV_ACT_MAX_SPREAD 4.0
+rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *e);
 rk_status cv_act_prelu_int8(const cv_op *op, uint16_t *mul, int *shift, rk_err *e);
 
 #endif
