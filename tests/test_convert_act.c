@@ -500,6 +500,38 @@ static void test_convert_act_add_lut(void **state)
     }
 }
 
+/* After calibration a LUT activation whose output channels span very
+ * different ranges is left on the CPU (cv_act_judge): one output channel
+ * over [-0.3, 8], seven over a hundredth of that - spread 8 * R^2 /
+ * sum r_c^2 ~ 7.9 > 4 - and the graph is rebuilt without the fusion. */
+static void test_convert_act_judge_refuses_uneven_channels(void **state)
+{
+    (void)state;
+    model mo = {0};
+    arena *a = &mo.a;
+    const int64_t wd[4] = {8, 2, 1, 1};
+    float w[16];
+    for (int k = 0; k < 8; k++) {
+        float s = k == 0 ? 1.0f : 0.01f;
+        w[2 * k] = s;
+        w[2 * k + 1] = s / 127.0f;
+    }
+    Onnx__NodeProto *c = node(a, "Conv", "conv", "input", "w", NULL, "pre");
+    attr_k11(a, c);
+    mo.nodes[mo.nn++] = c;
+    mo.inits[mo.ni++] = init(a, "w", 4, wd, w);
+    mo.nodes[mo.nn++] = node(a, "Sigmoid", "sig", "pre", NULL, NULL, "s");
+    mo.nodes[mo.nn++] = node(a, "Mul", "mul", "pre", "s", NULL, "output");
+    result r = run_case(save(&mo, "act_uneven.onnx"), RK_SOC_RK3588, RK_CONVERT_INT8,
+                        "SiLU left on the CPU after calibration");
+    assert_true(r.note_found);
+    assert_int_equal(r.n_cpu, 1);
+    assert_false(r.lut);
+    assert_int_equal(r.violations, 0);
+    assert_true(r.cosine >= 0.999);
+    ar_free(&mo.a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_convert_act_leakyrelu_prelu_int8_fp16),
         cmocka_unit_test(test_convert_act_fp16_and_lite_stay_on_cpu),
         cmocka_unit_test(test_convert_act_add_lut),
+        cmocka_unit_test(test_convert_act_judge_refuses_uneven_channels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

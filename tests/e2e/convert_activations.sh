@@ -12,8 +12,9 @@
 #    pre-activation <= 0.55 output quanta (0.5 = int8 rounding; quanta =
 #    (max(y,0) - min(y,0)) / 255 of the numpy output, the min/max
 #    calibration on the same data); Add cases: numpy's function of the sum
-#    of the simulator's own int8 operands (exposed as graph outputs), so
-#    only the LUT stage is measured: <= 0.55 quanta;
+#    of the simulator's own int8 operands (exposed as graph outputs),
+#    clipped to the output range calibrated on the float sum, so only the
+#    LUT stage is measured: <= 0.55 quanta;
 #  - the convert report: fused (rk3588 int8; LeakyRelu also fp16) or a
 #    "not fused" note with the reason and a CPU node (fp16 LUT, rk3566).
 set -u
@@ -95,13 +96,19 @@ f = h5py.File(sim, 'r')
 y = f['output'][()].astype(np.float64)[0, 0]
 cases = json.load(open(D + '/add_cases.json'))
 if name in cases:
-    s = f['a'][()].astype(np.float64)[0, 0] + f['b'][()].astype(np.float64)[0, 0]
-    sg = 1 / (1 + np.exp(-s))
-    g = {'sig': sg, 'leaky': np.where(s >= 0, s, np.float32(0.1) * s), 'silu': s * sg,
-         'hswish': s * np.clip(s / 6 + 0.5, 0, 1)}[cases[name]]
+    fn = {'sig': lambda s: 1 / (1 + np.exp(-s)), 'leaky': lambda s: np.where(s >= 0, s, np.float32(0.1) * s),
+          'silu': lambda s: s / (1 + np.exp(-s)), 'hswish': lambda s: s * np.clip(s / 6 + 0.5, 0, 1)}[cases[name]]
+    # the output range calibrated on the float sum (min/max, 0 inside); the
+    # int8 operands' sum can pass it, where the int8 output saturates
+    x = h5py.File(D + '/sweep.h5', 'r')['input'][()].astype(np.float64)[0]
+    c = lambda w0, w1: np.float64(np.float32(w0)) * x[0] + np.float64(np.float32(w1)) * x[1]
+    yf = fn(c(1.0, 1 / 127.) + c(0.5, -0.5 / 127))
+    lo, hi = min(yf.min(), 0), max(yf.max(), 0)
+    g = np.clip(fn(f['a'][()].astype(np.float64)[0, 0] + f['b'][()].astype(np.float64)[0, 0]), lo, hi)
+    q = (hi - lo) / 255
 else:
     g = np.load(D + '/' + name + '_golden.npy')
-q = (max(g.max(), 0) - min(g.min(), 0)) / 255
+    q = (max(g.max(), 0) - min(g.min(), 0)) / 255
 print('%.4f' % (np.abs(y - g).max() / q))
 PYEOF
 }
@@ -122,7 +129,7 @@ run_case() { # name soc dtype expect(fused|cpu) [max quanta]
   local thr=0.999; [ "$dt" = fp16 ] && thr=0.99999
   "$RKSIM" compare "$D/$n.onnx" "$o.rknn" "$D/sweep.h5" --min-cosine $thr -o "$o.cmp" > "$o.sum" 2>&1 \
     || { echo "FAIL $n $soc $dt: compare --min-cosine $thr: $(tail -1 "$o.sum")"; fail=1; return; }
-  local msg="ok   $n $soc $dt ($want): $(sed -n "s/.*\(output 'output' cosine [0-9.]*\).*/\1/p" "$o.sum")"
+  local msg="ok   $n $soc $dt ($want): $(sed -n "s/.*\(output '[a-z]*' cosine [0-9.]*\).*/\1/p" "$o.sum")"
   if [ -n "$lim" ]; then
     "$RKSIM" run "$o.rknn" "$D/sweep.h5" -q -o "${o}_sim.h5" || { echo "FAIL $n: run"; fail=1; return; }
     local q; q=$(maxq "${o}_sim.h5" "$n" "$D")
