@@ -53,7 +53,9 @@ static rk_status build_graph(ox_model *om, const rk_convert_opts *opts, cv_graph
     int refused = 0;
     rk_status st = cv_graph_build(om, opts, g, &r1, e);
     /* fp16 programs carry no quantisation parameters: no calibration run */
-    if (!st && opts->dtype == RK_CONVERT_INT8 && !(st = cv_calibrate(om, g, opts, &r1, e)))
+    /* (with --no-cpu-fallback a refused activation could not run at all: kept fused) */
+    if (!st && opts->dtype == RK_CONVERT_INT8 && !(st = cv_calibrate(om, g, opts, &r1, e)) &&
+        !opts->no_cpu_fallback)
         st = cv_act_judge(g, &refused, &judged, e);
     if (st || !refused) {
         report_move(rep, &r1);

@@ -224,18 +224,22 @@ static const char *hint_for(const char *type)
         {"Clip", "a Clip that does not directly follow a Conv or Add (or has non-constant bounds) cannot be fused"},
         {"BatchNormalization", "BatchNormalization is folded only into a Conv whose output feeds nothing else"},
         {"Mul", "elementwise Mul of two activations on the DPU is the next milestone (only same-shape Add is lowered; "
-                "a constant Mul after a Conv folds into it, x*Sigmoid(x) / x*HardSigmoid(x) after a Conv or Add fuse "
-                "as SiLU / HardSwish in int8 RK3588 programs)"},
+                "a constant Mul after a Conv folds into it when an activation fuses after it; x*Sigmoid(x) / "
+                "x*HardSigmoid(x) after a Conv or Add fuse as SiLU / HardSwish in int8 RK3588 programs)"},
         {"Concat", "Concat needs layout planning (channel offsets in one NC1HWC2 buffer): next milestone"},
         {"Resize", "Resize is a CPU op in the vendor runtime (rksim: a CPU node unless --no-cpu-fallback)"},
         {"Softmax", "CPU op in the vendor runtime (rksim: a CPU node unless --no-cpu-fallback)"},
         {"Reshape", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
         {"Flatten", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
         {"Sigmoid", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs: the float "
-                    "LUT is not simulated (fp16) and the lite LUT fields are unconfirmed (rk3566)"},
-        {"Tanh", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs"},
-        {"HardSigmoid", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs"},
-        {"HardSwish", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs"},
+                    "LUT is not simulated (fp16), the lite LUT fields are unconfirmed (rk3566), and calibration may "
+                    "keep it on the CPU (report note)"},
+        {"Tanh", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs, unless "
+                    "calibration finds its output channels too uneven for one int8 scale (report note)"},
+        {"HardSigmoid", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs, unless "
+                    "calibration finds its output channels too uneven for one int8 scale (report note)"},
+        {"HardSwish", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs, unless "
+                    "calibration finds its output channels too uneven for one int8 scale (report note)"},
         {"LeakyRelu", "fuses only into the Conv it directly follows (DPU PReLU multiply, int8/fp16) or an int8 Add "
                       "(DPU LUT), on RK3588 (the lite PReLU/LUT fields are unconfirmed)"},
         {"ConvTranspose", "deconvolution is not simulated (sim/SEMANTICS.md Open)"},
@@ -852,8 +856,8 @@ static const char *fuse_activation(const ox_model *m, const cv_graph *g, cv_op *
  * as before: an offset folded into the bias widens the int8 range of a
  * tensor that only CPU nodes or the next conv read (PP-OCRv4 det: final
  * cosine 0.9924 -> 0.9895 when every affine was folded). */
-static rk_status fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *op, const char **cur, bool *used,
-                                   rk_convert_report *rep)
+static void fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *op, const char **cur, bool *used,
+                              rk_convert_report *rep)
 {
     int nodes[16], na = 0, j = -1;
     const char *end = *cur;
@@ -866,7 +870,7 @@ static rk_status fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *
         end = ox_node_output_name(ox_model_node(m, j), 0);
     }
     if (!na)
-        return RK_OK;
+        return;
     /* dry run of the activation match on a scratch copy */
     int nn = ox_model_num_nodes(m);
     cv_op probe = *op;
@@ -875,7 +879,7 @@ static rk_status fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *
     rk_convert_report r2;
     memset(&r2, 0, sizeof(r2));
     if (!scratch)
-        return RK_ENOMEM;
+        return; /* out of memory: the affine ops stay CPU nodes (only an optimisation is lost) */
     memcpy(scratch, used, (size_t)nn);
     bool fuses = fuse_activation(m, g, &probe, end, scratch, &r2) != NULL;
     free(probe.act.pre_name);
@@ -884,7 +888,7 @@ static rk_status fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *
         cv_note(rep, "%s", r2.notes[i]); /* why the activation stays on the CPU */
     rk_convert_report_free(&r2);
     if (!fuses)
-        return RK_OK;
+        return;
     for (int i = 0; i < na; i++) {
         const ox_node *n = ox_model_node(m, nodes[i]);
         fold_affine(m, g, n, *cur, op);
@@ -893,7 +897,6 @@ static rk_status fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *
         used[nodes[i]] = true;
         *cur = ox_node_output_name(n, 0);
     }
-    return RK_OK;
 }
 
 /* Follow the op's output through BatchNormalization and constant affine
@@ -919,9 +922,7 @@ static const char *fuse_followers(const ox_model *m, const cv_graph *g, cv_op *o
         used[j] = true;
         cur = ox_node_output_name(n, 0);
     }
-    rk_status st = fold_affine_chain(m, g, op, &cur, used, rep);
-    if (st)
-        return NULL; /* out of memory: the caller's tensor creation reports it */
+    fold_affine_chain(m, g, op, &cur, used, rep);
     const char *act = fuse_activation(m, g, op, cur, used, rep);
     if (!act)
         return cur;
