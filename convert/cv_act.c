@@ -274,6 +274,43 @@ double cv_act_spread(const cv_tensor *t)
  * not in the calibration set: all fused 0.98724, threshold 2 0.99242, 4
  * 0.99419, 8 0.99399, none fused 0.99243) - one model, so a tuned choice.
  */
+static rk_status push_name(char ***list, int *n, const char *name, rk_err *e)
+{
+    char **p = realloc(*list, (size_t)(*n + 1) * sizeof(*p));
+    if (!p)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    *list = p;
+    if (!(p[*n] = strdup(name)))
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    (*n)++;
+    return RK_OK;
+}
+
+rk_status cv_act_hybrid_refuse(cv_graph *g, const rk_hybrid_cfg *cfg, int *n_new, rk_convert_report *rep, rk_err *e)
+{
+    *n_new = 0;
+    for (int i = 0; cfg && i < g->n_ops; i++) {
+        const cv_op *op = &g->ops[i];
+        if (!cv_act_uses_lut(op))
+            continue;
+        for (int k = 0; k < cfg->n_layers; k++) {
+            if (strcmp(cfg->layers[k], g->tensors[op->out].name) != 0)
+                continue;
+            rk_status st = push_name(&g->act_refused, &g->n_act_refused, op->name, e);
+            if (!st)
+                st = push_name(&g->act_fp16, &g->n_act_fp16, op->name, e);
+            if (st)
+                return st;
+            (*n_new)++;
+            cv_note(rep, "hybrid: %s named float16: not fused with its %s (no float LUT is simulated); the %s runs in "
+                    "fp16, the activation on the CPU in float", op->label, cv_act_name(op->act.kind),
+                    op->kind == CV_ADD ? "Add" : "Conv");
+            break;
+        }
+    }
+    return RK_OK;
+}
+
 rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *e)
 {
     *n_new = 0;
@@ -284,13 +321,9 @@ rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *
         double spread = cv_act_spread(&g->tensors[op->out]);
         if (spread <= CV_ACT_MAX_SPREAD)
             continue;
-        char **p = realloc(g->act_refused, (size_t)(g->n_act_refused + 1) * sizeof(*p));
-        if (!p)
-            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-        g->act_refused = p;
-        if (!(p[g->n_act_refused] = strdup(op->name)))
-            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-        g->n_act_refused++;
+        rk_status st = push_name(&g->act_refused, &g->n_act_refused, op->name, e);
+        if (st)
+            return st;
         (*n_new)++;
         cv_note(rep, "%s: %s left on the CPU after calibration: its output's channel ranges spread %.1f > %.0f "
                 "(C*R^2/sum r_c^2; one per-tensor int8 scale would lose the small channels)", op->label,

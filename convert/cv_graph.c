@@ -81,6 +81,9 @@ void cv_graph_free(cv_graph *g)
     for (int i = 0; i < g->n_act_refused; i++)
         free(g->act_refused[i]);
     free(g->act_refused);
+    for (int i = 0; i < g->n_act_fp16; i++)
+        free(g->act_fp16[i]);
+    free(g->act_fp16);
     memset(g, 0, sizeof(*g));
 }
 
@@ -681,6 +684,11 @@ static bool act_fusable(const cv_graph *g, const cv_op *op, cv_act_kind kind, co
     }
     if (kind == CV_ACT_LEAKY && op->kind == CV_CONV)
         return true; /* BN PReLU multiply, int8 and fp16 */
+    for (int i = 0; i < g->n_act_fp16; i++)
+        if (strcmp(g->act_fp16[i], op->name) == 0) {
+            *why = "the hybrid config names this layer float16 and no float LUT is simulated";
+            return false;
+        }
     for (int i = 0; i < g->n_act_refused; i++)
         if (strcmp(g->act_refused[i], op->name) == 0) {
             *why = "after calibration its int8 output's channel ranges differ too much for the one per-tensor scale "
@@ -1333,11 +1341,13 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
 
 rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_convert_report *rep, rk_err *e)
 {
-    char **refused = g->act_refused; /* kept: the caller's rebuild request (cv_act_judge) */
-    int n_refused = g->n_act_refused;
+    char **refused = g->act_refused, **as_fp16 = g->act_fp16; /* kept: the caller's rebuild request */
+    int n_refused = g->n_act_refused, n_fp16 = g->n_act_fp16;
     memset(g, 0, sizeof(*g));
     g->act_refused = refused;
     g->n_act_refused = n_refused;
+    g->act_fp16 = as_fp16;
+    g->n_act_fp16 = n_fp16;
     g->soc = cv_soc_get(o->soc); /* the passes need it too (cv_matmul.c) */
     g->dtype = o->dtype;
     cv_unsup u = {0};

@@ -494,6 +494,20 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
         if (op->kind == CV_CPU) {
             g->tensors[ti[i]].fp16 = true; /* computed in float anyway: stored as fp16 instead of int8 */
             n_cpu++;
+            /* a LUT-fused layer the config names, built unfused (convert.c,
+             * cv_act_hybrid_refuse): its conv/add runs in fp16 too */
+            for (int j = 0; j < op->n_in; j++) {
+                int q = producer_of(g, op->in[j]);
+                cv_op *prod = q >= 0 ? &g->ops[q] : NULL;
+                bool named = false;
+                for (int k = 0; prod && k < g->n_act_fp16; k++)
+                    named |= strcmp(g->act_fp16[k], prod->name) == 0;
+                if (named && prod->kind != CV_CPU && !prod->fp16 && fp16_lowerable(g, prod, &why)) {
+                    prod->fp16 = true;
+                    g->tensors[prod->out].fp16 = true;
+                    n_npu++;
+                }
+            }
         } else if (!fp16_lowerable(g, op, &why)) {
             cv_note(rep, "hybrid: %s stays int8 (%s)", op->label, why);
         } else {

@@ -218,6 +218,11 @@ typedef struct cv_graph {
      * before a rebuild (cv_act_judge), kept by cv_graph_build */
     char **act_refused;
     int n_act_refused;
+    /* the subset refused because a hybrid config names their fused output
+     * as float16 (no float LUT): cv_hybrid_apply runs the conv/add in fp16
+     * and the activation's CPU node in float */
+    char **act_fp16;
+    int n_act_fp16;
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);
@@ -392,6 +397,9 @@ double cv_act_spread(const cv_tensor *t);
  * g->act_refused (a report note each).  *n_new: how many were added. */
 #define CV_ACT_MAX_SPREAD 4.0
 rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *e);
+/* Before calibration: LUT-fused ops whose output a hybrid config names
+ * float16 are refused (g->act_refused and g->act_fp16). */
+rk_status cv_act_hybrid_refuse(cv_graph *g, const rk_hybrid_cfg *cfg, int *n_new, rk_convert_report *rep, rk_err *e);
 rk_status cv_act_prelu_int8(const cv_op *op, uint16_t *mul, int *shift, rk_err *e);
 
 #endif
