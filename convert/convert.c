@@ -63,7 +63,8 @@ static rk_status build_graph(ox_model *om, const rk_convert_opts *opts, const rk
          * with --no-cpu-fallback a refused activation could not run at all */
         if (!st && !refused && opts->dtype == RK_CONVERT_INT8 && !(st = cv_calibrate(om, g, opts, &r1, e)) &&
             !opts->no_cpu_fallback && pass < 2)
-            st = cv_act_judge(g, &refused, &judged, e);
+            st = cv_act_judge(g, opts->algo == RK_CALIB_KL ? CV_ACT_MAX_SPREAD_KL : CV_ACT_MAX_SPREAD, &refused,
+                              &judged, e);
         if (st || !refused) {
             report_move(rep, &judged);
             report_move(rep, &r1);

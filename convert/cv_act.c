@@ -262,18 +262,6 @@ double cv_act_spread(const cv_tensor *t)
     return sum > 0 ? n * (hi - lo) * (hi - lo) / sum : 1.0;
 }
 
-/*
- * Why judge: a fused LUT activation writes its output with one int8 scale
- * (OUT_CVT has no per-channel form), while the CPU path it replaces stores
- * the conv output and the activation's output per-channel equalised
- * (cv_quant.c) - at the price of quantising the pre-activation too.  The
- * spread C * R^2 / sum(r_c^2) is how much more rounding noise the one
- * scale gives than per-channel ones (noise ~ step^2, signal ~ r_c^2).
- * Threshold CV_ACT_MAX_SPREAD = 4, chosen on PP-OCRv4 det (28 LUT
- * activations, spreads 1.3 .. 41; final cosine on det_test.jpg, which is
- * not in the calibration set: all fused 0.98724, threshold 2 0.99242, 4
- * 0.99419, 8 0.99399, none fused 0.99243) - one model, so a tuned choice.
- */
 static rk_status push_name(char ***list, int *n, const char *name, rk_err *e)
 {
     char **p = realloc(*list, (size_t)(*n + 1) * sizeof(*p));
@@ -311,7 +299,24 @@ rk_status cv_act_hybrid_refuse(cv_graph *g, const rk_hybrid_cfg *cfg, int *n_new
     return RK_OK;
 }
 
-rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *e)
+/*
+ * Why judge: a fused LUT activation writes its output with one int8 scale
+ * (OUT_CVT has no per-channel form), while the CPU path it replaces stores
+ * the conv output and the activation's output per-channel equalised
+ * (cv_quant.c) - at the price of quantising the pre-activation too.  The
+ * spread C * R^2 / sum(r_c^2) is how much more rounding noise the one
+ * scale gives than per-channel ones (noise ~ step^2, signal ~ r_c^2).
+ * Threshold 4 (CV_ACT_MAX_SPREAD), chosen on PP-OCRv4 det (28 LUT
+ * activations, spreads 1.3 .. 41; final cosine on det_test.jpg, which is
+ * not in the calibration set: all fused 0.98724, threshold 2 0.99242, 4
+ * 0.99419, 8 0.99399, none fused 0.99243) - one model, so a tuned choice.
+ * --algo kl: 2 (CV_ACT_MAX_SPREAD_KL): the entropy window clips the one
+ * scale's range, which a spread tensor pays for in its small channels
+ * (det, 16-image folder calibration: none 0.97383, 2 0.97402, 4 0.96734,
+ * all 0.94802; normal 0.99255 / 0.99259 / 0.99368, mmse 0.99110 / 0.99120
+ * / 0.99163 for none / 2 / 4).
+ */
+rk_status cv_act_judge(cv_graph *g, double max_spread, int *n_new, rk_convert_report *rep, rk_err *e)
 {
     *n_new = 0;
     for (int i = 0; i < g->n_ops; i++) {
@@ -319,7 +324,7 @@ rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *
         if (!cv_act_uses_lut(op))
             continue;
         double spread = cv_act_spread(&g->tensors[op->out]);
-        if (spread <= CV_ACT_MAX_SPREAD)
+        if (spread <= max_spread)
             continue;
         rk_status st = push_name(&g->act_refused, &g->n_act_refused, op->name, e);
         if (st)
@@ -327,7 +332,7 @@ rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *
         (*n_new)++;
         cv_note(rep, "%s: %s left on the CPU after calibration: its output's channel ranges spread %.1f > %.0f "
                 "(C*R^2/sum r_c^2; one per-tensor int8 scale would lose the small channels)", op->label,
-                cv_act_name(op->act.kind), spread, CV_ACT_MAX_SPREAD);
+                cv_act_name(op->act.kind), spread, max_spread);
     }
     return RK_OK;
 }

@@ -390,16 +390,19 @@ typedef struct cv_act_lut {
 } cv_act_lut;
 
 rk_status cv_act_build_lut(const cv_op *op, double unit, cv_act_lut *L, rk_err *e);
-/* LeakyRelu's alpha as the int8 BN PReLU operand: alpha ~ mul / 2^shift. */
+/* Channel-range spread of a tensor (cv_act_judge). */
 double cv_act_spread(const cv_tensor *t);
 /* After calibration: the LUT-fused ops whose output would quantise worse
- * than the CPU path (spread above CV_ACT_MAX_SPREAD); names appended to
- * g->act_refused (a report note each).  *n_new: how many were added. */
+ * than the CPU path (spread above max_spread: CV_ACT_MAX_SPREAD, or
+ * CV_ACT_MAX_SPREAD_KL for --algo kl); names appended to g->act_refused
+ * (a report note each).  *n_new: how many were added. */
 #define CV_ACT_MAX_SPREAD 4.0
-rk_status cv_act_judge(cv_graph *g, int *n_new, rk_convert_report *rep, rk_err *e);
+#define CV_ACT_MAX_SPREAD_KL 2.0
+rk_status cv_act_judge(cv_graph *g, double max_spread, int *n_new, rk_convert_report *rep, rk_err *e);
 /* Before calibration: LUT-fused ops whose output a hybrid config names
  * float16 are refused (g->act_refused and g->act_fp16). */
 rk_status cv_act_hybrid_refuse(cv_graph *g, const rk_hybrid_cfg *cfg, int *n_new, rk_convert_report *rep, rk_err *e);
+/* LeakyRelu's alpha as the int8 BN PReLU operand: alpha ~ mul / 2^shift. */
 rk_status cv_act_prelu_int8(const cv_op *op, uint16_t *mul, int *shift, rk_err *e);
 
 #endif
