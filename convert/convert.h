@@ -5,7 +5,9 @@
  *   cv_graph.c  ONNX graph -> a list of NPU ops: constant folding of
  *               initializer-only subgraphs (evaluated with onnxref),
  *               BatchNormalization folded
- *               into the preceding Conv, Relu / Clip fused into Conv or Add,
+ *               into the preceding Conv, one activation fused into Conv or
+ *               Add (Relu, Clip; LeakyRelu / Sigmoid / SiLU / HardSigmoid /
+ *               HardSwish / Tanh where the target has a DPU form, cv_act.c),
  *               Identity / Dropout aliased; every other op becomes a CPU
  *               node (cv_cpu.c: consecutive ones grouped, run in float by
  *               the simulator with onnxref's kernels; the node's ONNX

@@ -164,8 +164,37 @@ rk_status cv_add_const(rknn_model *m, const char *name, rk_dtype dt, uint8_t lay
 
 /* ------------------------------------------------------------ conv data */
 
+/* A fused LUT activation (cv_act.c) on int8 DPU values of `unit`: the
+ * tables, and OUT_CVT from the LUT's output unit to y's scale (replacing
+ * the plain requantisation).  Nothing to do for other ops. */
+static rk_status act_int8(const cv_op *op, double unit, const cv_tensor *y, cv_act_lut *L, const sim_asm_lut **lut,
+                          int16_t *out_scale, int *out_shift, rk_err *e)
+{
+    if (!cv_act_uses_lut(op))
+        return RK_OK;
+    if (!L)
+        return rk_errf(e, RK_EINTERNAL, "%s: LUT activation without table storage", op->label);
+    rk_status st = cv_act_build_lut(op, unit, L, e);
+    if (!st)
+        st = cv_fixed_point(L->out_unit / y->scale, "LUT output", op, out_scale, out_shift, e);
+    if (!st)
+        *lut = &L->lut;
+    return st;
+}
+
+/* A report line for a LUT activation: where the tables lie, the calibrated
+ * pre-activation range. */
+static void act_note(rk_convert_report *rep, const cv_op *op, const cv_act_lut *L)
+{
+    const cv_act *a = &op->act;
+    cv_note(rep, "%s: %s in the DPU LUT, LE %d / LO %d entries over [%.4g, %.4g] (index select %d / %d), output "
+            "%.4g*f+%.4g; calibrated pre-activation [%.4g, %.4g]", op->label, cv_act_name(a->kind), L->lut.n_le,
+            L->lut.n_lo, -L->x_neg, L->x_pos, L->lut.le_sel, L->lut.lo_sel, a->post_mul, a->post_add,
+            a->pre_seen ? a->pre_min : 0.0f, a->pre_seen ? a->pre_max : 0.0f);
+}
+
 static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, void **wraw,
-                           uint8_t **bs, size_t *bl, cv_conv_q *q, float *wscale, rk_err *e)
+                           uint8_t **bs, size_t *bl, cv_conv_q *q, float *wscale, cv_act_lut *lut, rk_err *e)
 {
     const cv_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
     int k = op->k, per = op->wpk;
@@ -213,8 +242,15 @@ static rk_status conv_int8(const cv_graph *g, const cv_op *op, bool per_layer, v
         mul[c] = (int16_t)lround(16384.0 * ws[c] / ws_ref);
     }
     if ((st = cv_fixed_point((double)x->scale * ws_ref / y->scale, "output", op, &q->out_scale, &q->out_shift, e)) ||
-        (st = cv_soc_pack_bs(g->soc, 5, k, alu, mul, bs, bl, e)))
+        (st = cv_soc_pack_bs(g->soc, 5, k, alu, mul, bs, bl, e)) ||
+        (st = act_int8(op, (double)x->scale * ws_ref, y, lut, &q->lut, &q->out_scale, &q->out_shift, e)))
         goto out;
+    if (op->act.kind == CV_ACT_LEAKY && !cv_act_uses_lut(op)) {
+        /* BN PReLU: negatives times alpha, in accumulator units (before OUT_CVT) */
+        q->bn_prelu = true;
+        if ((st = cv_act_prelu_int8(op, &q->bn_mul, &q->bn_shift, e)))
+            goto out;
+    }
     *wraw = wq; /* OIHW int8, packed per channel tile by build_conv */
     wq = NULL;
     q->prec = SIM_PREC_INT8;
@@ -260,6 +296,16 @@ static rk_status conv_fp16(const cv_graph *g, const cv_op *op, void **wraw, uint
     if (op->relu)
         cv_note(rep, "%s: fp16 fused ReLU in DPU BN (inferred float BN semantics, sim/SEMANTICS.md D-FP)",
                 op->label);
+    if (!st && cv_act_uses_lut(op))
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: fused %s needs the DPU LUT, which fp16 convs cannot use here (the "
+                       "float LUT is not simulated)", op->label, cv_act_name(op->act.kind));
+    if (op->act.kind == CV_ACT_LEAKY) {
+        /* BN PReLU with an fp16 register operand (SEMANTICS D-FPSTAGE / D-FPDATA, inferred) */
+        q->bn_prelu = true;
+        q->bn_mul = rk_f32_to_f16(op->act.alpha);
+        cv_note(rep, "%s: fp16 fused LeakyRelu in DPU BN (PReLU multiply by fp16 %.6g; inferred float BN "
+                "semantics, sim/SEMANTICS.md D-FPDATA)", op->label, rk_f16_to_f32(q->bn_mul));
+    }
     return st;
 }
 
@@ -332,9 +378,16 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     if (!wscale)
         return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     rk_convert_dtype dt = op_dtype(o, op);
+    cv_act_lut *lut = cv_act_uses_lut(op) ? malloc(sizeof(*lut)) : NULL;
+    if (cv_act_uses_lut(op) && !lut) {
+        free(wscale);
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    }
     rk_status st = dt == RK_CONVERT_INT8
-                       ? conv_int8(g, op, o->weights_per_layer, &wraw, &bs, &bl, &q, wscale, e)
+                       ? conv_int8(g, op, o->weights_per_layer, &wraw, &bs, &bl, &q, wscale, lut, e)
                        : conv_fp16(g, op, &wraw, &bs, &bl, &q, rep, e);
+    if (!st && q.lut)
+        act_note(rep, op, lut);
     if (!st)
         st = pack_weights_tiled(g, op, q.prec, o->no_tiling, wraw, &wn, &wl, e);
     free(wraw);
@@ -365,6 +418,7 @@ static rk_status build_conv(rknn_model *m, sim_asm *a, const cv_graph *g, const 
     }
     free(wn);
     free(bs);
+    free(lut);
     return st;
 }
 
@@ -395,8 +449,11 @@ static rk_status build_add_fp16(sim_asm *a, const cv_graph *g, const cv_op *op, 
 }
 
 static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const rk_convert_opts *o, uint32_t op_idx,
-                           rk_err *e)
+                           rk_convert_report *rep, rk_err *e)
 {
+    if (op_dtype(o, op) != RK_CONVERT_INT8 && op->act.kind != CV_ACT_NONE)
+        return rk_errf(e, RK_EUNSUPPORTED, "%s: fp16 Add with a fused %s is not lowered (the sum exists only after "
+                       "the BN stage; float LUT / EW PReLU not simulated)", op->label, cv_act_name(op->act.kind));
     if (op_dtype(o, op) != RK_CONVERT_INT8)
         return build_add_fp16(a, g, op, op_idx, e);
     const cv_tensor *ta = &g->tensors[op->in[0]], *tb = &g->tensors[op->in[1]], *ty = &g->tensors[op->out];
@@ -408,8 +465,18 @@ static rk_status build_add(sim_asm *a, const cv_graph *g, const cv_op *op, const
     q.b_offset = -tb->zp;
     q.b_scale = (int16_t)lround(tb->scale / u);
     q.out_offset = ty->zp;
+    cv_act_lut *lut = cv_act_uses_lut(op) ? malloc(sizeof(*lut)) : NULL;
+    if (cv_act_uses_lut(op) && !lut)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
     rk_status st = cv_fixed_point(u / ty->scale, "output", op, &q.out_scale, &q.out_shift, e);
-    return st ? st : cv_emit_add(a, g, op, &q, op_idx, e);
+    if (!st)
+        st = act_int8(op, u, ty, lut, &q.lut, &q.out_scale, &q.out_shift, e);
+    if (!st && q.lut)
+        act_note(rep, op, lut);
+    if (!st)
+        st = cv_emit_add(a, g, op, &q, op_idx, e);
+    free(lut);
+    return st;
 }
 
 /*
@@ -785,7 +852,7 @@ rk_status cv_build_model(cv_graph *g, const rk_convert_opts *o, rknn_model **out
         else if (op->kind == CV_CONV || op->kind == CV_MATMUL)
             st = build_conv(m, &a, g, op, o, node, rep, e);
         else if (op->kind == CV_ADD)
-            st = build_add(&a, g, op, o, node, e);
+            st = build_add(&a, g, op, o, node, rep, e);
         else if (op->kind != CV_CPU)
             st = g->soc->lite ? build_pool_lite(m, &a, g, op, o, node, rep, e) : build_pool(&a, g, op, o, node, e);
         if (!st)

@@ -303,6 +303,8 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     pack(p, "DPU_DATA_FORMAT", "IN_PRECISION", q->prec);
     pack(p, "DPU_DATA_FORMAT", "PROC_PRECISION", q->prec);
     pack(p, "DPU_DATA_FORMAT", "BS_MUL_SHIFT_VALUE_NEG", rdma ? 14 : 0);
+    /* PReLU multiplies negatives only: v * alpha < 0 takes the NEG shift (D-MUL) */
+    pack(p, "DPU_DATA_FORMAT", "BN_MUL_SHIFT_VALUE_NEG", q->bn_prelu && q->prec == SIM_PREC_INT8 ? q->bn_shift : 0);
     emit(p, R_DPU_DATA_FORMAT);
     if (!p->st)
         sim_asm_addr(a, R_DPU_DST_BASE_ADDR, q->out_name,
@@ -358,12 +360,37 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
         pack(p, "DPU_WDMA_SIZE_1", "WIDTH_WDMA", t->ow - 1);
         emit(p, R_DPU_WDMA_SIZE_1);
     }
-    /* BN_CFG 0x12 / 0x53: the vendor's ConvRelu / Conv values (dumps) */
-    sim_asm_reg(a, R_DPU_BN_CFG, op->relu ? 0x12 : 0x53);
+    /* BN_CFG 0x12 / 0x53: the vendor's ConvRelu / Conv values (dumps).
+     * Fused LeakyRelu: BN on with its MUL in PReLU mode (negatives times the
+     * register operand, SEMANTICS D-MUL / D-FPSTAGE), ALU and ReLU bypassed */
+    if (q->bn_prelu) {
+        pack(p, "DPU_BN_CFG", "BN_ALU_BYPASS", 1);
+        pack(p, "DPU_BN_CFG", "BN_MUL_PRELU", 1);
+        pack(p, "DPU_BN_CFG", "BN_RELU_BYPASS", 1);
+        emit(p, R_DPU_BN_CFG);
+    } else {
+        sim_asm_reg(a, R_DPU_BN_CFG, op->relu ? 0x12 : 0x53);
+    }
     sim_asm_reg(a, R_DPU_BN_ALU_CFG, 0);
-    sim_asm_reg(a, R_DPU_BN_MUL_CFG, 0);
+    if (q->bn_prelu) {
+        pack(p, "DPU_BN_MUL_CFG", "BN_MUL_OPERAND", q->bn_mul);
+        pack(p, "DPU_BN_MUL_CFG", "BN_MUL_SHIFT_VALUE", q->prec == SIM_PREC_INT8 ? q->bn_shift : 0);
+        emit(p, R_DPU_BN_MUL_CFG);
+    } else {
+        sim_asm_reg(a, R_DPU_BN_MUL_CFG, 0);
+    }
     sim_asm_reg(a, R_DPU_BN_RELUX_CMP, 0);
-    sim_asm_reg(a, R_DPU_EW_CFG, 0x383); /* EW bypassed: vendor value (both SoCs) */
+    if (q->lut) {
+        /* EW on with its operand bypassed: only the LUT (D-LUT), which maps
+         * the BS result in accumulator units (cv_act.c) */
+        pack(p, "DPU_EW_CFG", "EW_RELU_BYPASS", 1);
+        pack(p, "DPU_EW_CFG", "EW_OP_CVT_BYPASS", 1);
+        pack(p, "DPU_EW_CFG", "EW_LUT_BYPASS", 0);
+        pack(p, "DPU_EW_CFG", "EW_OP_BYPASS", 1);
+        emit(p, R_DPU_EW_CFG);
+    } else {
+        sim_asm_reg(a, R_DPU_EW_CFG, 0x383); /* EW bypassed: vendor value (both SoCs) */
+    }
     sim_asm_reg(a, R_DPU_EW_CVT_OFFSET, 0);
     pack(p, "DPU_EW_CVT_SCALE_VALUE", "EW_OP_CVT_SCALE", 1);
     emit(p, R_DPU_EW_CVT_SCALE);
@@ -376,6 +403,11 @@ static void emit_tile(cv_packer *p, const cv_graph *g, const cv_op *op, const cv
     emit(p, R_DPU_OUT_CVT_SHIFT);
     pack(p, "DPU_SURFACE_ADD", "SURF_ADD", (int64_t)y->w * y->h * (S->lite ? 1 : 2));
     emit(p, R_DPU_SURFACE_ADD);
+    /* LUT tables and registers where the vendor order has LUT_* (after
+     * SURFACE_ADD, npu-isa.md §8); uploaded by every task (RKNN uploads
+     * 2 x 513 values per LUT task: allbilly act_lut_readme.md) */
+    if (q->lut && !p->st)
+        sim_asm_lut_program(a, q->lut);
     if (rdma) {
         pack(p, "DPU_RDMA_DATA_CUBE_WIDTH", "WIDTH", t->ow - 1);
         emit(p, R_RDMA_CUBE_WIDTH);
@@ -630,9 +662,11 @@ static rk_status emit_add_task(sim_asm *a, const cv_graph *g, const cv_op *op, c
         pack(&p, "DPU_EW_CFG", "EW_ALU_ALGO", 2); /* add (TRM) */
     }
     pack(&p, "DPU_EW_CFG", "EW_RELU_BYPASS", op->relu ? 0 : 1);
-    pack(&p, "DPU_EW_CFG", "EW_LUT_BYPASS", 1);
+    pack(&p, "DPU_EW_CFG", "EW_LUT_BYPASS", q->lut ? 0 : 1); /* fused activation after the sum (D-LUT) */
     pack(&p, "DPU_EW_CFG", "EW_OP_SRC", 1);
     emit(&p, R_DPU_EW_CFG);
+    if (q->lut && !p.st)
+        sim_asm_lut_program(a, q->lut);
     sim_asm_reg(a, R_DPU_EW_CVT_OFFSET, (uint32_t)q->b_offset);
     pack(&p, "DPU_EW_CVT_SCALE_VALUE", "EW_OP_CVT_SCALE", (uint16_t)q->b_scale);
     emit(&p, R_DPU_EW_CVT_SCALE);

@@ -1,7 +1,10 @@
 /*
  * cv_graph.c - ONNX graph -> NPU op list, with the graph passes of the
- * first milestone: BatchNormalization folded into the Conv before it, Relu
- * and Clip fused into the Conv/Add before them.  Shapes are derived here
+ * first milestone: BatchNormalization and constant Mul/Div/Add/Sub folded
+ * into the Conv before them, one activation fused into the Conv/Add before
+ * it (Relu, Clip; LeakyRelu, Sigmoid, SiLU, HardSigmoid, HardSwish, Tanh
+ * where the target has a DPU form: cv_act.c) with scalar affine ops after
+ * a LUT activation folded into its table.  Shapes are derived here
  * (input shape from the model, conv/pool output sizes by the ONNX formulas)
  * so models without value_info convert; CPU nodes take their output shapes
  * from one float run (cv_cpu.c).  Every op outside the NPU lowering becomes
@@ -64,6 +67,7 @@ void cv_graph_free(cv_graph *g)
         free(g->ops[i].cpu_out);
         free(g->ops[i].blob);
         free(g->ops[i].mm_pack);
+        free(g->ops[i].act.pre_name);
     }
     for (int i = 0; i < g->n_shapes; i++)
         free(g->shapes[i].name);
@@ -75,6 +79,12 @@ void cv_graph_free(cv_graph *g)
     free(g->ops);
     free(g->inputs);
     free(g->outputs);
+    for (int i = 0; i < g->n_act_refused; i++)
+        free(g->act_refused[i]);
+    free(g->act_refused);
+    for (int i = 0; i < g->n_act_fp16; i++)
+        free(g->act_fp16[i]);
+    free(g->act_fp16);
     memset(g, 0, sizeof(*g));
 }
 
@@ -249,14 +259,25 @@ static const char *hint_for(const char *type)
         {"Relu", "a Relu that does not directly follow a Conv or Add cannot be fused; NPU Relu on its own is not in this milestone"},
         {"Clip", "a Clip that does not directly follow a Conv or Add (or has non-constant bounds) cannot be fused"},
         {"BatchNormalization", "BatchNormalization is folded only into a Conv whose output feeds nothing else"},
-        {"Mul", "elementwise Mul on the DPU is the next milestone (only same-shape Add is lowered)"},
+        {"Mul", "elementwise Mul of two activations on the DPU is the next milestone (only same-shape Add is lowered; "
+                "a constant Mul after a Conv folds into it when an activation fuses after it; x*Sigmoid(x) / "
+                "x*HardSigmoid(x) after a Conv or Add fuse as SiLU / HardSwish in int8 RK3588 programs)"},
         {"Concat", "Concat needs layout planning (channel offsets in one NC1HWC2 buffer): next milestone"},
         {"Resize", "Resize is a CPU op in the vendor runtime (rksim: a CPU node unless --no-cpu-fallback)"},
         {"Softmax", "CPU op in the vendor runtime (rksim: a CPU node unless --no-cpu-fallback)"},
         {"Reshape", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
         {"Flatten", "shape ops between NPU ops need non-4-D tensors in the container: next milestone"},
-        {"Sigmoid", "activation LUTs on the DPU are not simulated yet (sim/SEMANTICS.md D-LUT)"},
-        {"LeakyRelu", "PReLU/LeakyRelu fusion is the next milestone"},
+        {"Sigmoid", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs: the float "
+                    "LUT is not simulated (fp16), the lite LUT fields are unconfirmed (rk3566), and calibration may "
+                    "keep it on the CPU (report note)"},
+        {"Tanh", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs, unless "
+                    "calibration finds its output channels too uneven for one int8 scale (report note)"},
+        {"HardSigmoid", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs, unless "
+                    "calibration finds its output channels too uneven for one int8 scale (report note)"},
+        {"HardSwish", "fuses (DPU LUT) only into the Conv/Add it directly follows, in int8 RK3588 programs, unless "
+                    "calibration finds its output channels too uneven for one int8 scale (report note)"},
+        {"LeakyRelu", "fuses only into the Conv it directly follows (DPU PReLU multiply, int8/fp16) or an int8 Add "
+                      "(DPU LUT), on RK3588 (the lite PReLU/LUT fields are unconfirmed)"},
         {"ConvTranspose", "deconvolution is not simulated (sim/SEMANTICS.md Open)"},
     };
     for (size_t i = 0; i < RK_ARRAY_LEN(hints); i++)
@@ -553,8 +574,382 @@ static bool clip_bounds(const ox_model *m, const cv_graph *g, const ox_node *n, 
     return *lo <= 0.0f && *lo < *hi;
 }
 
-/* Follow the op's output through BatchNormalization (conv only) and one
- * Relu/Clip; returns the name of the final tensor.  used[] marks fused
+/* Consumers of tensor `name`: node indices into idx[0..max) (graph
+ * outputs are not nodes); returns the count as n_consumers does (a graph
+ * output counts 2, so it never looks like a private intermediate). */
+static int list_consumers(const ox_model *m, const char *name, int *idx, int max)
+{
+    int cnt = 0;
+    for (int i = 0; i < ox_model_num_nodes(m); i++) {
+        const ox_node *n = ox_model_node(m, i);
+        for (int k = 0; k < ox_node_num_inputs(n); k++)
+            if (strcmp(ox_node_input_name(n, k), name) == 0) {
+                if (cnt < max)
+                    idx[cnt] = i;
+                cnt++;
+                break;
+            }
+    }
+    for (int i = 0; i < ox_model_num_outputs(m); i++)
+        if (strcmp(ox_model_output(m, i)->name, name) == 0)
+            cnt += 2;
+    return cnt;
+}
+
+/* Binary elementwise node n with `cur` as one operand and a float constant
+ * as the other: *c the constant, *c_first whether it is input 0. */
+static bool const_operand(const ox_model *m, const cv_graph *g, const ox_node *n, const char *cur,
+                          const rk_tensor **c, bool *c_first)
+{
+    if (ox_node_num_inputs(n) != 2 || ox_node_num_outputs(n) < 1)
+        return false;
+    int ki = strcmp(ox_node_input_name(n, 0), cur) == 0 ? 0 : strcmp(ox_node_input_name(n, 1), cur) == 0 ? 1 : -1;
+    if (ki < 0 || strcmp(ox_node_input_name(n, 0), ox_node_input_name(n, 1)) == 0)
+        return false;
+    *c = f32_init(m, g, n, 1 - ki);
+    *c_first = ki == 1;
+    return *c && (*c)->nelem >= 1;
+}
+
+/* Value of a constant broadcast over [1,k,H,W] for channel ch: a scalar
+ * (one element) or a per-channel [k,1,1] / [1,k,1,1] tensor; false for
+ * any other shape (ONNX aligns a [k] vector with W, not C). */
+static bool channel_value(const rk_tensor *c, int k, int ch, float *v)
+{
+    if (c->nelem == 1) {
+        *v = ((const float *)c->data)[0];
+        return true;
+    }
+    if (c->nelem != k || c->ndim < 3 || c->ndim > 4 || c->dims[c->ndim - 3] != k)
+        return false;
+    *v = ((const float *)c->data)[ch];
+    return true;
+}
+
+/* Mul / Div / Add / Sub of the conv output by a scalar or per-channel
+ * constant (*kind '*', '/', '+', '-'; *c the constant): can it fold into
+ * the weights and bias? */
+static bool affine_foldable(const ox_model *m, const cv_graph *g, const ox_node *n, const char *cur, const cv_op *op,
+                            char *kind, const rk_tensor **c, bool *c_first)
+{
+    const char *t = ox_node_op_type(n);
+    float v;
+    *kind = strcmp(t, "Mul") == 0 ? '*' : strcmp(t, "Div") == 0 ? '/' : strcmp(t, "Add") == 0 ? '+'
+          : strcmp(t, "Sub") == 0 ? '-' : 0;
+    if (op->kind != CV_CONV || !*kind || !const_operand(m, g, n, cur, c, c_first) || (*kind == '/' && *c_first))
+        return false;
+    for (int ch = 0; ch < op->k; ch++)
+        if (!channel_value(*c, op->k, ch, &v) || !isfinite(v) || (*kind == '/' && v == 0.0f))
+            return false;
+    return true;
+}
+
+/* The fold itself (exact in float). */
+static bool fold_affine(const ox_model *m, const cv_graph *g, const ox_node *n, const char *cur, cv_op *op)
+{
+    char kind;
+    const rk_tensor *c;
+    bool c_first;
+    float v = 0;
+    if (!affine_foldable(m, g, n, cur, op, &kind, &c, &c_first))
+        return false;
+    for (int ch = 0; ch < op->k; ch++) {
+        channel_value(c, op->k, ch, &v);
+        float *w = op->w + (size_t)ch * (size_t)op->wpk;
+        float mul = kind == '*' ? v : kind == '/' ? 1.0f / v : kind == '-' && c_first ? -1.0f : 1.0f;
+        if (mul != 1.0f) {
+            for (int i = 0; i < op->wpk; i++)
+                w[i] *= mul;
+            op->b[ch] *= mul;
+        }
+        if (kind == '+')
+            op->b[ch] += v;
+        else if (kind == '-')
+            op->b[ch] += c_first ? v : -v;
+    }
+    op->has_bias = true;
+    return true;
+}
+
+/* A scalar Mul / Div / Add / Sub after a LUT activation: folded into the
+ * table (post_mul / post_add). */
+static bool fold_post_affine(const ox_model *m, const cv_graph *g, const ox_node *n, const char *cur, cv_op *op)
+{
+    const char *t = ox_node_op_type(n);
+    const rk_tensor *c;
+    bool c_first;
+    if (!const_operand(m, g, n, cur, &c, &c_first) || c->nelem != 1)
+        return false;
+    float v = ((const float *)c->data)[0];
+    cv_act *a = &op->act;
+    if (!isfinite(v))
+        return false;
+    if (strcmp(t, "Mul") == 0) {
+        a->post_mul *= v;
+        a->post_add *= v;
+    } else if (strcmp(t, "Div") == 0 && !c_first && v != 0.0f) {
+        a->post_mul /= v;
+        a->post_add /= v;
+    } else if (strcmp(t, "Add") == 0) {
+        a->post_add += v;
+    } else if (strcmp(t, "Sub") == 0) {
+        if (c_first) {
+            a->post_mul = -a->post_mul;
+            a->post_add = v - a->post_add;
+        } else {
+            a->post_add -= v;
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Can op (a Conv or Add) take activation `kind` in this program?  false
+ * with the reason (a report note; the activation stays a CPU node). */
+static bool act_fusable(const cv_graph *g, const cv_op *op, cv_act_kind kind, const char **why)
+{
+    if (op->kind != CV_CONV && op->kind != CV_ADD) {
+        *why = "only a Conv or Add takes it";
+        return false;
+    }
+    if (g->soc && g->soc->lite) {
+        /* lite streams write the 12 LUT registers at RK3588's offsets, but
+         * always 0, and BS_CFG / EW_CFG differ (ALU_ALGO moved to [3:2] /
+         * [4:3], SEMANTICS "lite differences"): the PReLU bit and the LUT
+         * fields are unconfirmed there */
+        *why = "RK3566/RK3568: no lite vendor stream enables the DPU LUT or PReLU and the lite BS/EW_CFG layouts "
+               "differ, so their fields are unconfirmed";
+        return false;
+    }
+    if (kind == CV_ACT_LEAKY && op->kind == CV_CONV)
+        return true; /* BN PReLU multiply, int8 and fp16 */
+    for (int i = 0; i < g->n_act_fp16; i++)
+        if (strcmp(g->act_fp16[i], op->name) == 0) {
+            *why = "the hybrid config names this layer float16 and no float LUT is simulated";
+            return false;
+        }
+    for (int i = 0; i < g->n_act_refused; i++)
+        if (strcmp(g->act_refused[i], op->name) == 0) {
+            *why = "after calibration its int8 output's channel ranges differ too much for the one per-tensor scale "
+                   "a LUT output has (cv_act.c cv_act_judge); the CPU path keeps per-channel equalisation";
+            return false;
+        }
+    if (g->dtype == RK_CONVERT_FP16) {
+        *why = kind == CV_ACT_LEAKY ? "fp16 Add: the sum exists only after BN (PReLU), and the float LUT / EW "
+                                      "PReLU are not simulated (SEMANTICS D-FPEW)"
+                                    : "fp16 program: the DPU's float LUT is not simulated (SEMANTICS D-LUT: fp LUT "
+                                      "refused)";
+        return false;
+    }
+    return true;
+}
+
+/* Sets op->act (kind, parameters, pre-activation name) for a fusion. */
+static void set_act(cv_op *op, cv_act_kind kind, float alpha, float beta, float post_mul, const char *pre)
+{
+    op->act.kind = kind;
+    op->act.alpha = alpha;
+    op->act.beta = beta;
+    op->act.post_mul = post_mul;
+    op->act.post_add = 0.0f;
+    free(op->act.pre_name);
+    op->act.pre_name = strdup(pre); /* NULL on OOM: calibration then only skips the report range */
+}
+
+/* The activation patterns with two readers of `cur`: x * f(x) with f =
+ * Sigmoid (SiLU), HardSigmoid (HardSwish), or Clip(x + b, 0, c) (HardSwish
+ * times c, as Paddle2ONNX writes it before its Div by 6).  Returns the
+ * product's name and marks the nodes used; NULL if no pattern matches. */
+static const char *match_x_times_f(const ox_model *m, const cv_graph *g, cv_op *op, const char *cur,
+                                   const int *cons, bool *used, int *n_nodes, cv_act_kind *kind, float *alpha,
+                                   float *beta, float *post)
+{
+    for (int f = 0; f < 2; f++) {
+        const ox_node *fn = ox_model_node(m, cons[f]), *mu = ox_model_node(m, cons[1 - f]);
+        if (strcmp(ox_node_op_type(mu), "Mul") != 0 || ox_node_num_inputs(mu) != 2 || ox_node_num_outputs(fn) < 1)
+            continue;
+        const char *ft = ox_node_op_type(fn);
+        int chain[3] = {cons[f], -1, -1}, nc = 1;
+        const char *fout = ox_node_output_name(fn, 0);
+        *post = 1.0f;
+        if (strcmp(ft, "Sigmoid") == 0 && ox_node_num_inputs(fn) == 1) {
+            *kind = CV_ACT_SILU;
+            *alpha = *beta = 0;
+        } else if (strcmp(ft, "HardSigmoid") == 0 && ox_node_num_inputs(fn) == 1) {
+            *kind = CV_ACT_HARDSWISH;
+            *alpha = ox_attr_float_or(fn, "alpha", 0.2f);
+            *beta = ox_attr_float_or(fn, "beta", 0.5f);
+        } else if (strcmp(ft, "Add") == 0) {
+            const rk_tensor *c;
+            bool c_first;
+            int cl = -1;
+            float lo, hi;
+            if (!const_operand(m, g, fn, cur, &c, &c_first) || c->nelem != 1 ||
+                list_consumers(m, fout, &cl, 1) != 1 || strcmp(ox_node_op_type(ox_model_node(m, cl)), "Clip") != 0 ||
+                !clip_bounds(m, g, ox_model_node(m, cl), &lo, &hi) || lo != 0.0f || !(hi > 0.0f) || !isfinite(hi))
+                continue;
+            *kind = CV_ACT_HARDSWISH;
+            *alpha = 1.0f / hi;
+            *beta = ((const float *)c->data)[0] / hi;
+            *post = hi;
+            chain[nc++] = cl;
+            fout = ox_node_output_name(ox_model_node(m, cl), 0);
+        } else {
+            continue;
+        }
+        int only = -1;
+        const char *mi0 = ox_node_input_name(mu, 0), *mi1 = ox_node_input_name(mu, 1);
+        bool operands = (strcmp(mi0, cur) == 0 && strcmp(mi1, fout) == 0) ||
+                        (strcmp(mi1, cur) == 0 && strcmp(mi0, fout) == 0);
+        if (!operands || list_consumers(m, fout, &only, 1) != 1)
+            continue;
+        if (*kind == CV_ACT_HARDSWISH && !(*alpha > 0 && *beta > 0 && *beta < 1))
+            continue;
+        chain[nc++] = cons[1 - f];
+        const char *why = NULL;
+        if (!act_fusable(g, op, *kind, &why))
+            return why; /* caller tells a reason from a name by *n_nodes == 0 */
+        for (int i = 0; i < nc; i++)
+            used[chain[i]] = true;
+        *n_nodes = nc;
+        return ox_node_output_name(mu, 0);
+    }
+    return NULL;
+}
+
+/* One activation after the op's (folded) output `cur`; returns the name of
+ * its result (NULL: none fused). */
+static const char *fuse_activation(const ox_model *m, const cv_graph *g, cv_op *op, const char *cur, bool *used,
+                                   rk_convert_report *rep)
+{
+    if (op->relu || isfinite(op->clip_lo) || isfinite(op->clip_hi) || op->act.kind != CV_ACT_NONE)
+        return NULL; /* one activation per op */
+    int cons[3] = {-1, -1, -1};
+    int cnt = list_consumers(m, cur, cons, 3);
+    if (cnt == 2 && cons[1] >= 0) {
+        cv_act_kind kind = CV_ACT_NONE;
+        float alpha = 0, beta = 0, post = 1;
+        int nn = 0;
+        const char *r = match_x_times_f(m, g, op, cur, cons, used, &nn, &kind, &alpha, &beta, &post);
+        if (r && !nn) {
+            cv_note(rep, "%s after %s not fused: %s (runs on the CPU)", cv_act_name(kind), op->label, r);
+            return NULL;
+        }
+        if (!r)
+            return NULL;
+        set_act(op, kind, alpha, beta, post, cur);
+        cv_note(rep, "%s (%d nodes: x * f(x)) fused into %s (DPU LUT)", cv_act_name(kind), nn, op->label);
+        rep->n_fused += (size_t)nn;
+        return r;
+    }
+    if (cnt != 1)
+        return NULL;
+    const ox_node *n = ox_model_node(m, cons[0]);
+    const char *t = ox_node_op_type(n);
+    const char *out = ox_node_output_name(n, 0);
+    if (strcmp(t, "Relu") == 0 || (strcmp(t, "LeakyRelu") == 0 && ox_attr_float_or(n, "alpha", 0.01f) == 0.0f)) {
+        op->relu = true;
+        op->clip_lo = 0.0f;
+        cv_note(rep, "%s fused into %s (DPU ReLU)", ox_node_label(n), op->label);
+    } else if (strcmp(t, "Clip") == 0) {
+        if (!clip_bounds(m, g, n, &op->clip_lo, &op->clip_hi)) {
+            op->clip_lo = -INFINITY;
+            op->clip_hi = INFINITY;
+            return NULL;
+        }
+        op->relu = op->clip_lo >= 0.0f;
+        cv_note(rep, "%s [%g, %g] fused into %s (ReLU + saturation of the int8 output range)", ox_node_label(n),
+                op->clip_lo, op->clip_hi, op->label);
+    } else {
+        cv_act_kind kind = CV_ACT_NONE;
+        float alpha = 0, beta = 0;
+        if (strcmp(t, "LeakyRelu") == 0) {
+            kind = CV_ACT_LEAKY;
+            alpha = ox_attr_float_or(n, "alpha", 0.01f);
+        } else if (strcmp(t, "Sigmoid") == 0) {
+            kind = CV_ACT_SIGMOID;
+        } else if (strcmp(t, "Tanh") == 0) {
+            kind = CV_ACT_TANH;
+        } else if (strcmp(t, "HardSigmoid") == 0 || strcmp(t, "HardSwish") == 0) {
+            bool hs = strcmp(t, "HardSigmoid") == 0;
+            kind = hs ? CV_ACT_HARDSIGMOID : CV_ACT_HARDSWISH;
+            alpha = hs ? ox_attr_float_or(n, "alpha", 0.2f) : 1.0f / 6.0f;
+            beta = hs ? ox_attr_float_or(n, "beta", 0.5f) : 0.5f;
+            if (!(alpha > 0 && beta > 0 && beta < 1))
+                return NULL; /* breakpoints not around 0: keep it on the CPU */
+        } else {
+            return NULL;
+        }
+        if (ox_node_num_inputs(n) != 1 || !isfinite(alpha))
+            return NULL;
+        const char *why = NULL;
+        if (!act_fusable(g, op, kind, &why)) {
+            if (op->kind == CV_CONV || op->kind == CV_ADD)
+                cv_note(rep, "%s after %s not fused: %s (runs on the CPU)", ox_node_label(n), op->label, why);
+            return NULL;
+        }
+        set_act(op, kind, alpha, beta, 1.0f, cur);
+        cv_note(rep, "%s fused into %s (%s)", ox_node_label(n), op->label,
+                cv_act_uses_lut(op) ? "DPU LUT" : "DPU BN PReLU multiply");
+    }
+    used[cons[0]] = true;
+    rep->n_fused++;
+    return out;
+}
+
+/* Constant Mul/Div/Add/Sub after a Conv (PP-OCRv4's learnable affine
+ * blocks): folded into the conv only when an activation then fuses (the
+ * table or ReLU needs the affine's output).  Otherwise they stay on the CPU
+ * as before: an offset folded into the bias widens the int8 range of a
+ * tensor that only CPU nodes or the next conv read (PP-OCRv4 det: final
+ * cosine 0.9924 -> 0.9895 when every affine was folded). */
+static void fold_affine_chain(const ox_model *m, const cv_graph *g, cv_op *op, const char **cur, bool *used,
+                              rk_convert_report *rep)
+{
+    int nodes[16], na = 0, j = -1;
+    const char *end = *cur;
+    char kind;
+    const rk_tensor *c;
+    bool c_first;
+    while (na < 16 && n_consumers(m, end, &j) == 1 &&
+           affine_foldable(m, g, ox_model_node(m, j), end, op, &kind, &c, &c_first)) {
+        nodes[na++] = j;
+        end = ox_node_output_name(ox_model_node(m, j), 0);
+    }
+    if (!na)
+        return;
+    /* dry run of the activation match on a scratch copy */
+    int nn = ox_model_num_nodes(m);
+    cv_op probe = *op;
+    probe.act.pre_name = NULL;
+    bool *scratch = malloc((size_t)nn + 1);
+    rk_convert_report r2;
+    memset(&r2, 0, sizeof(r2));
+    if (!scratch)
+        return; /* out of memory: the affine ops stay CPU nodes (only an optimisation is lost) */
+    memcpy(scratch, used, (size_t)nn);
+    bool fuses = fuse_activation(m, g, &probe, end, scratch, &r2) != NULL;
+    free(probe.act.pre_name);
+    free(scratch);
+    for (size_t i = 0; !fuses && i < r2.n_notes; i++)
+        cv_note(rep, "%s", r2.notes[i]); /* why the activation stays on the CPU */
+    rk_convert_report_free(&r2);
+    if (!fuses)
+        return;
+    for (int i = 0; i < na; i++) {
+        const ox_node *n = ox_model_node(m, nodes[i]);
+        fold_affine(m, g, n, *cur, op);
+        cv_note(rep, "%s (constant operand) folded into %s's weights and bias", ox_node_label(n), op->label);
+        rep->n_fused++;
+        used[nodes[i]] = true;
+        *cur = ox_node_output_name(n, 0);
+    }
+}
+
+/* Follow the op's output through BatchNormalization and constant affine
+ * ops (Conv only), one activation, and scalar affine ops after a LUT
+ * activation; returns the name of the final tensor.  used[] marks fused
  * nodes. */
 static const char *fuse_followers(const ox_model *m, const cv_graph *g, cv_op *op, const char *cur, bool *used,
                                   rk_convert_report *rep)
@@ -562,31 +957,34 @@ static const char *fuse_followers(const ox_model *m, const cv_graph *g, cv_op *o
     for (;;) {
         int j = -1;
         if (n_consumers(m, cur, &j) != 1)
-            return cur;
+            break;
         const ox_node *n = ox_model_node(m, j);
         const char *t = ox_node_op_type(n);
-        if (op->kind == CV_CONV && !op->relu && strcmp(t, "BatchNormalization") == 0 &&
-            ox_node_num_outputs(n) >= 1 && fold_bn(m, g, n, op)) {
+        if (op->kind == CV_CONV && strcmp(t, "BatchNormalization") == 0 && ox_node_num_outputs(n) >= 1 &&
+            fold_bn(m, g, n, op)) {
             cv_note(rep, "%s folded into %s", ox_node_label(n), op->label);
-            rep->n_fused++;
-        } else if (!op->relu && strcmp(t, "Relu") == 0) {
-            op->relu = true;
-            op->clip_lo = 0.0f;
-            cv_note(rep, "%s fused into %s (DPU ReLU)", ox_node_label(n), op->label);
-            rep->n_fused++;
-        } else if (!op->relu && strcmp(t, "Clip") == 0 && clip_bounds(m, g, n, &op->clip_lo, &op->clip_hi)) {
-            op->relu = op->clip_lo >= 0.0f;
-            cv_note(rep, "%s [%g, %g] fused into %s (ReLU + saturation of the int8 output range)",
-                    ox_node_label(n), op->clip_lo, op->clip_hi, op->label);
-            rep->n_fused++;
         } else {
-            return cur;
+            break;
         }
+        rep->n_fused++;
         used[j] = true;
         cur = ox_node_output_name(n, 0);
-        if (strcmp(t, "BatchNormalization") != 0)
-            return cur; /* one activation ends the fused group */
     }
+    fold_affine_chain(m, g, op, &cur, used, rep);
+    const char *act = fuse_activation(m, g, op, cur, used, rep);
+    if (!act)
+        return cur;
+    cur = act;
+    for (int j = -1; cv_act_uses_lut(op) && n_consumers(m, cur, &j) == 1;) {
+        const ox_node *n = ox_model_node(m, j);
+        if (!fold_post_affine(m, g, n, cur, op))
+            break;
+        cv_note(rep, "%s (scalar) folded into %s's %s table", ox_node_label(n), op->label, cv_act_name(op->act.kind));
+        rep->n_fused++;
+        used[j] = true;
+        cur = ox_node_output_name(n, 0);
+    }
+    return cur;
 }
 
 static rk_status lower_add(const ox_model *m, const ox_node *n, cv_graph *g, cv_unsup *u, bool *done,
@@ -1003,8 +1401,14 @@ static rk_status lower_node(ox_model *m, const rk_convert_opts *o, int i, cv_gra
 rk_status cv_graph_build(ox_model *m, const rk_convert_opts *o, cv_graph *g, rk_convert_report *rep, rk_err *e)
 {
     const rk_hybrid_cfg *hybrid = g->hybrid;
+    char **refused = g->act_refused, **as_fp16 = g->act_fp16; /* kept: the caller's rebuild request */
+    int n_refused = g->n_act_refused, n_fp16 = g->n_act_fp16;
     memset(g, 0, sizeof(*g));
     g->hybrid = hybrid;
+    g->act_refused = refused;
+    g->n_act_refused = n_refused;
+    g->act_fp16 = as_fp16;
+    g->n_act_fp16 = n_fp16;
     g->soc = cv_soc_get(o->soc); /* the passes need it too (cv_matmul.c) */
     g->dtype = o->dtype;
     cv_unsup u = {0};

@@ -326,6 +326,10 @@ static int producer_of(const cv_graph *g, int ti)
  */
 static bool fp16_lowerable(const cv_graph *g, const cv_op *op, const char **why)
 {
+    if (cv_act_uses_lut(op)) {
+        *why = "its fused activation runs in the int8 DPU LUT; the float LUT is not simulated";
+        return false;
+    }
     switch (op->kind) {
     case CV_CONV:
         *why = "its input is several fp16 surfaces of < 4 rows, not lowered";
@@ -539,6 +543,20 @@ rk_status cv_hybrid_apply(cv_graph *g, const rk_hybrid_cfg *cfg, rk_convert_repo
         if (op->kind == CV_CPU) {
             g->tensors[ti[i]].fp16 = true; /* computed in float anyway: stored as fp16 instead of int8 */
             n_cpu++;
+            /* a LUT-fused layer the config names, built unfused (convert.c,
+             * cv_act_hybrid_refuse): its conv/add runs in fp16 too */
+            for (int j = 0; j < op->n_in; j++) {
+                int q = producer_of(g, op->in[j]);
+                cv_op *prod = q >= 0 ? &g->ops[q] : NULL;
+                bool named = false;
+                for (int k = 0; prod && k < g->n_act_fp16; k++)
+                    named |= strcmp(g->act_fp16[k], prod->name) == 0;
+                if (named && prod->kind != CV_CPU && !prod->fp16 && fp16_lowerable(g, prod, &why)) {
+                    prod->fp16 = true;
+                    g->tensors[prod->out].fp16 = true;
+                    n_npu++;
+                }
+            }
         } else if (!fp16_lowerable(g, op, &why)) {
             cv_note(rep, "hybrid: %s stays int8 (%s)", op->label, why);
         } else {

@@ -53,6 +53,12 @@ typedef struct cv_tensor {
                     groups, stored y/eq[c] (weights and bias of output
                     channel c divided by eq[c]); the CPU groups multiply
                     back in float */
+    bool act_probe;  /* ch_min/ch_max recorded only to judge a fused LUT
+                        activation's output (cv_act_judge), never equalised */
+    bool eq_to_conv; /* eq_out whose single reader is the Conv ops[eq_reader]
+                        (its input channel c weights are multiplied by
+                        eq[c] instead of a CPU group multiplying back) */
+    int eq_reader;
     /* hybrid (cv_hybrid.c): stored as fp16 in an int8 program (written by
      * an fp16 NPU op, or a CPU group's output named in the config / read by
      * an fp16 op).  The calibration fields stay (conversions copy them). */
@@ -116,6 +122,41 @@ typedef enum cv_kind { CV_CONV, CV_ADD, CV_MAXPOOL, CV_AVGPOOL, CV_CPU, CV_MATMU
 #define CV_MAX_IN 16
 
 /*
+ * An activation fused into a Conv or Add beyond Relu/Clip (cv_graph.c
+ * fuse_followers, numbers in cv_act.c):
+ *   LEAKY       x >= 0 ? x : alpha*x          (Conv: DPU BN PReLU multiply;
+ *                                              int8 Add: the LUT)
+ *   SIGMOID     1 / (1 + e^-x)                (LUT, int8 only)
+ *   SILU        x * sigmoid(x)                (Sigmoid + Mul(x, .) pattern)
+ *   HARDSIGMOID max(0, min(1, alpha*x + beta))
+ *   HARDSWISH   x * hardsigmoid(x)            (HardSwish op, x*HardSigmoid(x),
+ *                                              x*Clip(x+b, 0, c) patterns)
+ *   TANH        tanh(x)
+ * post_mul / post_add: scalar affine ops after a LUT activation (y =
+ * post_mul * act(x) + post_add), folded into the table (1 / 0 if none).
+ * pre_name: the ONNX tensor entering the activation; calibration records
+ * its range in pre_min/pre_max (cv_quant.c; reported, see cv_act.c).
+ */
+typedef enum cv_act_kind {
+    CV_ACT_NONE,
+    CV_ACT_LEAKY,
+    CV_ACT_SIGMOID,
+    CV_ACT_SILU,
+    CV_ACT_HARDSIGMOID,
+    CV_ACT_HARDSWISH,
+    CV_ACT_TANH
+} cv_act_kind;
+
+typedef struct cv_act {
+    cv_act_kind kind;
+    float alpha, beta;
+    float post_mul, post_add;
+    char *pre_name;
+    float pre_min, pre_max;
+    bool pre_seen;
+} cv_act;
+
+/*
  * One NPU op.  in[]/out index cv_graph.tensors.  For CV_CONV, w is OIHW
  * float (O = k, I = c, or I = 1 when depthwise) with any BatchNorm already
  * folded in, b has k entries (zeros when the model has none, has_bias
@@ -155,6 +196,7 @@ typedef struct cv_op {
      * no ONNX nodes converting in[0] to out (int8 <-> fp16, blob: Identity). */
     bool fp16;
     bool cvt;
+    cv_act act; /* fused activation beyond Relu/Clip (kind CV_ACT_NONE: none) */
 } cv_op;
 
 /* Shape and element type of a value as seen in one float run (CPU nodes
@@ -186,6 +228,15 @@ typedef struct cv_graph {
      * ops it names for fp16 (geometry, runtime weight layout) before
      * cv_hybrid_apply marks them, because that layout is fixed at lowering. */
     const rk_hybrid_cfg *hybrid;
+    /* ops (by name) whose LUT activation stays on the CPU: set by the caller
+     * before a rebuild (cv_act_judge), kept by cv_graph_build */
+    char **act_refused;
+    int n_act_refused;
+    /* the subset refused because a hybrid config names their fused output
+     * as float16 (no float LUT): cv_hybrid_apply runs the conv/add in fp16
+     * and the activation's CPU node in float */
+    char **act_fp16;
+    int n_act_fp16;
 } cv_graph;
 
 void cv_graph_free(cv_graph *g);
@@ -312,6 +363,13 @@ typedef struct cv_conv_q {
      * and converts back ((u - 128) * 2^14 >> 14), as the vendor lite files do for
      * their graph inputs (SEMANTICS lite table; rksim's runtime stores u) */
     bool unsigned_input;
+    /* fused LeakyRelu: BN stage PReLU multiply (negatives only), operand
+     * bn_mul (int8: alpha = bn_mul / 2^bn_shift; fp16: fp16 bits of alpha) */
+    bool bn_prelu;
+    uint16_t bn_mul;
+    int bn_shift;
+    /* fused LUT activation (int8, cv_act.c): tables and ranges; NULL: none */
+    const sim_asm_lut *lut;
 } cv_conv_q;
 
 /* Emit the task(s) of one conv (tiling as needed).  op_idx = rknn node.
@@ -335,9 +393,44 @@ typedef struct cv_add_q {
     int32_t out_offset;
     int16_t out_scale;
     int out_shift;
+    const sim_asm_lut *lut; /* int8: fused LUT activation after the addition (NULL: none) */
 } cv_add_q;
 
 rk_status cv_emit_add(sim_asm *a, const cv_graph *g, const cv_op *op, const cv_add_q *q, uint32_t op_idx,
                       rk_err *e);
+
+/* cv_act.c -------------------------------------------------------------- */
+
+/* The fused function of op (activation, then post_mul/post_add) at x. */
+double cv_act_eval(const cv_act *a, double x);
+const char *cv_act_name(cv_act_kind k);
+/* true: op's activation runs in the DPU LUT (int8 only). */
+bool cv_act_uses_lut(const cv_op *op);
+
+/* The LUT of a fused activation: the DPU value entering the LUT is an
+ * integer in units of `unit` (real value = v * unit); the LUT output is an
+ * integer in units of out_unit, which OUT_CVT maps to the output tensor. */
+typedef struct cv_act_lut {
+    sim_asm_lut lut;
+    int16_t le[1024], lo[1024];
+    double out_unit;
+    double x_neg, x_pos;   /* real input range the tables cover */
+} cv_act_lut;
+
+rk_status cv_act_build_lut(const cv_op *op, double unit, cv_act_lut *L, rk_err *e);
+/* Channel-range spread of a tensor (cv_act_judge). */
+double cv_act_spread(const cv_tensor *t);
+/* After calibration: the LUT-fused ops whose output would quantise worse
+ * than the CPU path (spread above max_spread: CV_ACT_MAX_SPREAD, or
+ * CV_ACT_MAX_SPREAD_KL for --algo kl); names appended to g->act_refused
+ * (a report note each).  *n_new: how many were added. */
+#define CV_ACT_MAX_SPREAD 4.0
+#define CV_ACT_MAX_SPREAD_KL 2.0
+rk_status cv_act_judge(cv_graph *g, double max_spread, int *n_new, rk_convert_report *rep, rk_err *e);
+/* Before calibration: LUT-fused ops whose output a hybrid config names
+ * float16 are refused (g->act_refused and g->act_fp16). */
+rk_status cv_act_hybrid_refuse(cv_graph *g, const rk_hybrid_cfg *cfg, int *n_new, rk_convert_report *rep, rk_err *e);
+/* LeakyRelu's alpha as the int8 BN PReLU operand: alpha ~ mul / 2^shift. */
+rk_status cv_act_prelu_int8(const cv_op *op, uint16_t *mul, int *shift, rk_err *e);
 
 #endif

@@ -92,6 +92,28 @@ static void observe(cv_graph *g, cv_tensor *t, const float *v, int64_t n)
     }
 }
 
+/* The tensor entering a fused activation (a fused intermediate, so not a
+ * cv_tensor): its range is kept in the op's cv_act (cv_act.c). */
+static void observe_pre(cv_graph *g, const char *name, const rk_tensor *t)
+{
+    for (int k = 0; k < g->n_ops && !g->hist_pass; k++) {
+        cv_act *a = &g->ops[k].act;
+        if (!a->pre_name || strcmp(a->pre_name, name) != 0)
+            continue;
+        const float *v = t->data;
+        for (int64_t i = 0; i < t->nelem; i++) {
+            if (!isfinite(v[i]))
+                continue;
+            if (!a->pre_seen) {
+                a->pre_min = a->pre_max = v[i];
+                a->pre_seen = true;
+            }
+            a->pre_min = fminf(a->pre_min, v[i]);
+            a->pre_max = fmaxf(a->pre_max, v[i]);
+        }
+    }
+}
+
 static rk_status on_node(void *user, const ox_model *m, const ox_node *n, const rk_tensor *out, int nout,
                          rk_err *e)
 {
@@ -101,6 +123,8 @@ static rk_status on_node(void *user, const ox_model *m, const ox_node *n, const 
         int ti = cv_find_tensor(g, ox_node_output_name(n, i));
         if (ti >= 0 && out[i].dtype == RK_DT_F32)
             observe(g, &g->tensors[ti], out[i].data, out[i].nelem);
+        if (out[i].dtype == RK_DT_F32)
+            observe_pre(g, ox_node_output_name(n, i), &out[i]);
     }
     (void)e;
     return RK_OK;
@@ -305,13 +329,32 @@ static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
         }
         t->eq_op = k;
     }
-    /* Conv outputs read only by CPU groups (no fused Clip: its per-tensor
-     * saturation would not commute with per-channel scaling) */
+    /* outputs of LUT activations: per-channel ranges for cv_act_judge */
+    for (int k = 0; k < g->n_ops; k++) {
+        cv_tensor *t = &g->tensors[g->ops[k].out];
+        if (!cv_act_uses_lut(&g->ops[k]) || t->ch_min)
+            continue;
+        t->ch_min = malloc((size_t)t->c * sizeof(float));
+        t->ch_max = malloc((size_t)t->c * sizeof(float));
+        if (!t->ch_min || !t->ch_max)
+            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+        for (int c = 0; c < t->c; c++) {
+            t->ch_min[c] = INFINITY;
+            t->ch_max[c] = -INFINITY;
+        }
+        t->act_probe = true;
+    }
+    /* Conv outputs read only by CPU groups, or by exactly one Conv (then
+     * the reader's input weights compensate: cross-layer equalisation,
+     * needed since fused activations turn Conv -> CPU -> Conv links into
+     * Conv -> Conv ones).  No fused Clip: its per-tensor saturation would
+     * not commute with per-channel scaling; no LUT activation: f(x / e) !=
+     * f(x) / e (ReLU and LeakyRelu commute with positive scales) */
     for (int k = 0; k < g->n_ops; k++) {
         const cv_op *op = &g->ops[k];
-        if (op->kind != CV_CONV || isfinite(op->clip_hi))
+        if (op->kind != CV_CONV || isfinite(op->clip_hi) || cv_act_uses_lut(op))
             continue;
-        int ti = op->out, readers = 0, cpu_readers = 0;
+        int ti = op->out, readers = 0, cpu_readers = 0, conv_reader = -1;
         cv_tensor *t = &g->tensors[ti];
         if (t->is_output || t->ch_min)
             continue;
@@ -320,9 +363,14 @@ static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
                 if (g->ops[j].in[i] == ti) {
                     readers++;
                     cpu_readers += g->ops[j].kind == CV_CPU;
+                    if (g->ops[j].kind == CV_CONV && i == 0)
+                        conv_reader = j;
                 }
-        if (!readers || readers != cpu_readers)
+        bool to_conv = readers == 1 && conv_reader >= 0;
+        if (!readers || (readers != cpu_readers && !to_conv))
             continue;
+        t->eq_to_conv = to_conv;
+        t->eq_reader = conv_reader;
         t->ch_min = malloc((size_t)t->c * sizeof(float));
         t->ch_max = malloc((size_t)t->c * sizeof(float));
         if (!t->ch_min || !t->ch_max)
@@ -345,7 +393,7 @@ static rk_status equalise(cv_graph *g, rk_convert_report *rep, rk_err *e)
     int n = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         cv_tensor *t = &g->tensors[i];
-        if (!t->ch_min || !t->calibrated)
+        if (!t->ch_min || !t->calibrated || t->act_probe)
             continue;
         float big = 0;
         for (int c = 0; c < t->c; c++)
@@ -374,18 +422,22 @@ static rk_status equalise(cv_graph *g, rk_convert_report *rep, rk_err *e)
                 op->b[k] /= t->eq[k];
             }
             n++;
-            continue;
+            if (!t->eq_to_conv)
+                continue;
+            op = &g->ops[t->eq_reader]; /* the reader takes eq back, as an input below */
+            taps = op->kh * op->kw;
         }
         for (int k = 0; k < op->k; k++)
             for (int j = 0; j < op->wpk; j++) {
                 int c = op->depthwise ? k : j / taps;
                 op->w[(size_t)k * op->wpk + j] *= t->eq[c];
             }
-        n++;
+        n += !t->eq_out;
     }
     if (n)
-        cv_note(rep, "channel equalisation: %d tensor%s between a Conv and CPU nodes stored per-channel rescaled "
-                "('#eq'; conv weights and the CPU node's float graph compensate)", n, n > 1 ? "s" : "");
+        cv_note(rep, "channel equalisation: %d tensor%s between a Conv and CPU nodes or two Convs stored "
+                "per-channel rescaled ('#eq'; conv weights and the CPU node's float graph compensate)", n,
+                n > 1 ? "s" : "");
     return RK_OK;
 }
 

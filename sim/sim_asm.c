@@ -417,6 +417,15 @@ static void lut_regs(sim_asm *a, const sim_asm_lut *l)
     EMIT(R_DPU_LUT_LO_SLOPE_SHIFT);
 }
 
+void sim_asm_lut_program(sim_asm *a, const sim_asm_lut *l)
+{
+    if (a->st)
+        return;
+    lut_upload(a, 0, l->le, l->n_le);
+    lut_upload(a, 1, l->lo, l->n_lo);
+    lut_regs(a, l);
+}
+
 void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx)
 {
     if (a->st)

@@ -152,6 +152,11 @@ void sim_asm_end_task(sim_asm *a, uint32_t enable_mask, uint32_t op_idx);
 void sim_asm_conv_task(sim_asm *a, const sim_asm_conv *c, uint32_t op_idx);
 void sim_asm_ew_task(sim_asm *a, const sim_asm_ew *w, uint32_t op_idx);
 void sim_asm_pool_task(sim_asm *a, const sim_asm_pool *p, uint32_t op_idx);
+/* Upload both LUT tables (LUT_ACCESS_CFG / LUT_ACCESS_DATA) and write the
+ * LUT priority, index-select, range and slope registers (SEMANTICS.md
+ * D-LUT-RAM, D-LUT) inside the task being built: for DPU tasks assembled
+ * elsewhere (convert/cv_emit.c fused activations). */
+void sim_asm_lut_program(sim_asm *a, const sim_asm_lut *l);
 
 /* Link the tasks into one PC chain (tails patched with next address and
  * amount) and install program + relocations into the model. */

@@ -160,7 +160,7 @@ conv "$D/hyb_all.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid "$D/all_npu.c
 # 4. --hybrid-auto, ranked on the image the user evaluates (--hybrid-input):
 # gated.  Ranked on the first calibration image instead (the default): printed
 # only - the single-mode ranking of one image does not carry over to another
-# here (0.95050 on rec_test.png when written: block 2's int8 softmax, logits
+# here (0.95050 on rec_test.png before activation fusion: block 2's int8 softmax, logits
 # step 0.40, flips heads on small upstream changes).
 conv "$D/hyb_auto.rknn" --dtype int8 --calib "$D/calib.h5" --hybrid-auto 4 --hybrid-input "$D/rec.h5" \
   && { grep -q float16 "$D/hyb_auto.rknn.hybrid.cfg" || { echo "FAIL hybrid-auto: empty config"; fail=1; }
