@@ -28,6 +28,7 @@
 
 #include "convert.h"
 #include "onnx.pb-c.h"
+#include "onnxgen.h"
 #include "onnxref.h"
 #include "rk_tensorio.h"
 #include "sim.h"
@@ -37,129 +38,45 @@
 #define SW 256 /* x0 grid along W */
 #define SH 32  /* x1 samples along H (every 8th grid value) */
 
-/* ------------------------------------------------ a small ONNX writer */
+/* ------------------------------- graphs, over tests/support/onnxgen.h */
 
-typedef struct arena {
-    void *p[512];
-    int n;
-} arena;
-
-static void *ar(arena *a, size_t sz)
-{
-    assert_true(a->n < 512);
-    void *q = calloc(1, sz ? sz : 1);
-    assert_non_null(q);
-    return a->p[a->n++] = q;
-}
+typedef tg_arena arena;
 
 static void ar_free(arena *a)
 {
-    for (int i = 0; i < a->n; i++)
-        free(a->p[i]);
-    a->n = 0;
-}
-
-static char *ar_str(arena *a, const char *s)
-{
-    char *d = ar(a, strlen(s) + 1);
-    strcpy(d, s);
-    return d;
+    tg_arena_free(a);
 }
 
 /* ins: up to 3 names (NULL ends) */
 static Onnx__NodeProto *node(arena *a, const char *op, const char *name, const char *i0, const char *i1,
                              const char *i2, const char *out)
 {
-    Onnx__NodeProto *n = ar(a, sizeof(*n));
-    onnx__node_proto__init(n);
     const char *ins[3] = {i0, i1, i2};
-    n->op_type = ar_str(a, op);
-    n->name = ar_str(a, name);
-    n->input = ar(a, sizeof(char *) * 3);
-    for (int i = 0; i < 3 && ins[i]; i++)
-        n->input[n->n_input++] = ar_str(a, ins[i]);
-    n->output = ar(a, sizeof(char *));
-    n->output[0] = ar_str(a, out);
-    n->n_output = 1;
-    n->attribute = ar(a, sizeof(void *) * 4);
-    return n;
+    int n_in = 0;
+    while (n_in < 3 && ins[n_in])
+        n_in++;
+    return tg_node(a, op, name, ins, n_in, &out, 1);
 }
 
 static void attr_f(arena *a, Onnx__NodeProto *n, const char *name, float v)
 {
-    Onnx__AttributeProto *at = ar(a, sizeof(*at));
-    onnx__attribute_proto__init(at);
-    at->name = ar_str(a, name);
-    at->has_type = 1;
-    at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
-    at->has_f = 1;
-    at->f = v;
-    n->attribute[n->n_attribute++] = at;
+    tg_attr_float(a, n, name, v);
 }
 
 static void attr_k11(arena *a, Onnx__NodeProto *n)
 {
-    Onnx__AttributeProto *at = ar(a, sizeof(*at));
-    onnx__attribute_proto__init(at);
-    at->name = ar_str(a, "kernel_shape");
-    at->has_type = 1;
-    at->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
-    at->n_ints = 2;
-    at->ints = ar(a, sizeof(int64_t) * 2);
-    at->ints[0] = at->ints[1] = 1;
-    n->attribute[n->n_attribute++] = at;
+    const int64_t k[2] = {1, 1};
+    tg_attr_ints(a, n, "kernel_shape", k, 2);
 }
 
 static Onnx__TensorProto *init(arena *a, const char *name, int nd, const int64_t *dims, const float *v)
 {
-    Onnx__TensorProto *t = ar(a, sizeof(*t));
-    onnx__tensor_proto__init(t);
-    t->name = ar_str(a, name);
-    t->has_data_type = 1;
-    t->data_type = 1;
-    t->n_dims = (size_t)nd;
-    t->dims = ar(a, sizeof(int64_t) * (size_t)(nd ? nd : 1));
-    int64_t ne = 1;
-    for (int i = 0; i < nd; i++)
-        ne *= (t->dims[i] = dims[i]);
-    t->float_data = ar(a, sizeof(float) * (size_t)ne);
-    memcpy(t->float_data, v, sizeof(float) * (size_t)ne);
-    t->n_float_data = (size_t)ne;
-    return t;
+    return tg_init_f32(a, name, nd, dims, v);
 }
 
 static Onnx__TensorProto *scalar(arena *a, const char *name, float v)
 {
     return init(a, name, 0, NULL, &v);
-}
-
-static Onnx__ValueInfoProto *vinfo(arena *a, const char *name, int nd, const int64_t *dims)
-{
-    Onnx__ValueInfoProto *v = ar(a, sizeof(*v));
-    onnx__value_info_proto__init(v);
-    v->name = ar_str(a, name);
-    Onnx__TypeProto *tp = ar(a, sizeof(*tp));
-    onnx__type_proto__init(tp);
-    Onnx__TypeProto__Tensor *tt = ar(a, sizeof(*tt));
-    onnx__type_proto__tensor__init(tt);
-    tt->has_elem_type = 1;
-    tt->elem_type = 1;
-    Onnx__TensorShapeProto *sh = ar(a, sizeof(*sh));
-    onnx__tensor_shape_proto__init(sh);
-    sh->n_dim = (size_t)nd;
-    sh->dim = ar(a, sizeof(void *) * (size_t)(nd ? nd : 1));
-    for (int i = 0; i < nd; i++) {
-        Onnx__TensorShapeProto__Dimension *d = ar(a, sizeof(*d));
-        onnx__tensor_shape_proto__dimension__init(d);
-        d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        d->dim_value = dims[i];
-        sh->dim[i] = d;
-    }
-    tt->shape = sh;
-    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    tp->tensor_type = tt;
-    v->type = tp;
-    return v;
 }
 
 /* The graph under test: nodes/inits appended by the case builder. */
@@ -174,40 +91,11 @@ static const char *save(model *mo, const char *file)
 {
     arena *a = &mo->a;
     const int64_t in_dims[4] = {1, 2, SH, SW};
-    Onnx__ValueInfoProto *in = vinfo(a, "input", 4, in_dims), *out = vinfo(a, "output", 0, NULL);
-    Onnx__GraphProto g;
-    onnx__graph_proto__init(&g);
-    g.name = (char *)"test_convert_act";
-    g.n_node = mo->nn;
-    g.node = mo->nodes;
-    g.n_input = 1;
-    g.input = &in;
-    g.n_output = 1;
-    g.output = &out;
-    g.n_initializer = mo->ni;
-    g.initializer = mo->inits;
-    Onnx__OperatorSetIdProto ops;
-    onnx__operator_set_id_proto__init(&ops);
-    ops.domain = (char *)"";
-    ops.has_version = 1;
-    ops.version = 14; /* HardSwish */
-    Onnx__OperatorSetIdProto *opsp = &ops;
-    Onnx__ModelProto m;
-    onnx__model_proto__init(&m);
-    m.has_ir_version = 1;
-    m.ir_version = 8;
-    m.n_opset_import = 1;
-    m.opset_import = &opsp;
-    m.graph = &g;
-    size_t len = onnx__model_proto__get_packed_size(&m);
-    uint8_t *buf = ar(a, len);
-    onnx__model_proto__pack(&m, buf);
-    const char *path = tu_tmp_path(file);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(buf, 1, len, f), len);
-    fclose(f);
-    return path;
+    Onnx__ValueInfoProto *in = tg_vinfo(a, "input", 4, in_dims), *out = tg_vinfo(a, "output", 0, NULL);
+    tg_graph g = {.name = "test_convert_act", .nodes = mo->nodes, .n_nodes = mo->nn, .inits = mo->inits,
+                  .n_inits = mo->ni, .inputs = &in, .n_inputs = 1, .outputs = &out, .n_outputs = 1,
+                  .opset = 14 /* HardSwish */};
+    return tg_save(a, &g, file);
 }
 
 /* Conv 'conv' input -> out with weights [s, s/127] (1 output channel). */
