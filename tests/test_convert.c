@@ -24,6 +24,7 @@
 #include "sim.h"
 #include "sim_asm.h"
 #include "sim_regs.h"
+#include "simcheck.h"
 #include "testutil.h"
 
 static rknn_model *convert_tiny(rk_convert_dtype dt, rk_convert_report *rep, rk_status *st, rk_err *e)
@@ -49,33 +50,12 @@ static void test_convert_tiny_int8_matches_onnxref(void **state)
 
     rk_tensor_list in = {0};
     assert_int_equal(rk_h5_read(tu_source_path("datasets/tiny/input.h5"), &in, &e), RK_OK);
-    sim *s = NULL;
-    sim_options so = {0};
-    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
-    assert_int_equal(sim_set_input(s, 0, &in.items[0], false, &e), RK_OK);
-    assert_int_equal(sim_run(s, &e), RK_OK);
-    rk_tensor got = {0};
-    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-
-    ox_model *om = NULL;
-    assert_int_equal(ox_model_load_file(tu_source_path("datasets/tiny/tiny_conv.onnx"), &om, &e), RK_OK);
-    rk_tensor ref = {0};
-    ox_run_opts ro = {.threads = 1};
-    assert_int_equal(ox_run(om, &in.items[0], 1, &ro, &ref, &e), RK_OK);
-    assert_int_equal(got.nelem, ref.nelem);
-    const float *a = got.data, *b = ref.data;
-    double ab = 0, aa = 0, bb = 0;
-    for (int64_t i = 0; i < got.nelem; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
+    rk_tensor got = {0}, ref = {0};
+    tu_run_sim_and_ref(m, tu_source_path("datasets/tiny/tiny_conv.onnx"), &in.items[0], &got, &ref);
     /* int8 activations per tensor: cosine >= 0.99 is the milestone bound. */
-    assert_true(ab / sqrt(aa * bb) >= 0.99);
+    assert_true(tu_cosine(&got, &ref) >= 0.99);
     rk_tensor_free(&got);
     rk_tensor_free(&ref);
-    ox_model_free(om);
-    sim_destroy(s);
     rk_tensor_list_free(&in);
     rknn_free(m);
     rk_convert_report_free(&rep);
@@ -367,17 +347,8 @@ static void test_convert_cpu_fallback_runs_in_simulator(void **state)
     float *x = in.data;
     for (int64_t i = 0; i < in.nelem; i++)
         x[i] = (float)((i * 37) % 64) / 64.0f;
-    sim *s = NULL;
-    sim_options so = {0};
-    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
-    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
-    assert_int_equal(sim_run(s, &e), RK_OK);
     rk_tensor got = {0}, ref = {0};
-    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-    ox_model *om = NULL;
-    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
-    ox_run_opts ro = {.threads = 1};
-    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    tu_run_sim_and_ref(m, p, &in, &got, &ref);
     assert_int_equal(got.nelem, ref.nelem);
     /* sigmoid(softmax) lies in [0.5, 0.74]; int8 over [0, 0.74] has a step
      * of ~0.003: allow a few steps of accumulated error */
@@ -388,8 +359,6 @@ static void test_convert_cpu_fallback_runs_in_simulator(void **state)
     rk_tensor_free(&got);
     rk_tensor_free(&ref);
     rk_tensor_free(&in);
-    ox_model_free(om);
-    sim_destroy(s);
     rknn_free(m);
     rk_convert_report_free(&rep);
     ar_free(&a);
@@ -422,16 +391,7 @@ static void test_convert_equalisation_keeps_small_channels(void **state)
     assert_int_equal(rk_tensor_alloc(&in, "input", RK_DT_F32, 4, in_dims, &e), RK_OK);
     for (int64_t i = 0; i < in.nelem; i++)
         ((float *)in.data)[i] = (float)((i * 37) % 64) / 64.0f;
-    sim *s = NULL;
-    sim_options so = {0};
-    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
-    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
-    assert_int_equal(sim_run(s, &e), RK_OK);
-    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-    ox_model *om = NULL;
-    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
-    ox_run_opts ro = {.threads = 1};
-    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    tu_run_sim_and_ref(m, p, &in, &got, &ref);
     assert_int_equal(got.nelem, 2 * 64);
     double ab = 0, aa = 0, bb = 0;
     for (int i = 64; i < 128; i++) { /* channel 1 */
@@ -442,8 +402,6 @@ static void test_convert_equalisation_keeps_small_channels(void **state)
     rk_tensor_free(&got);
     rk_tensor_free(&ref);
     rk_tensor_free(&in);
-    ox_model_free(om);
-    sim_destroy(s);
     rknn_free(m);
     rk_convert_report_free(&rep);
     ar_free(&a);
@@ -526,17 +484,8 @@ static void test_convert_matmul_runs_as_npu_conv(void **state)
         lcg = lcg * 1664525u + 1013904223u;
         ((float *)in.data)[i] = (float)(lcg >> 8) / 16777216.0f;
     }
-    sim *s = NULL;
-    sim_options so = {0};
-    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
-    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
-    assert_int_equal(sim_run(s, &e), RK_OK);
     rk_tensor got = {0}, ref = {0};
-    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-    ox_model *om = NULL;
-    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
-    ox_run_opts ro = {.threads = 1};
-    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    tu_run_sim_and_ref(m, p, &in, &got, &ref);
     assert_int_equal(got.nelem, ref.nelem);
     assert_int_equal(got.nelem, 5 * 24);
     double worst = 0, big = 0;
@@ -550,8 +499,6 @@ static void test_convert_matmul_runs_as_npu_conv(void **state)
     rk_tensor_free(&got);
     rk_tensor_free(&ref);
     rk_tensor_free(&in);
-    ox_model_free(om);
-    sim_destroy(s);
     rknn_free(m);
     rk_convert_report_free(&rep);
     ar_free(&a);
@@ -583,17 +530,8 @@ static void test_convert_matmul_two_activations_on_npu(void **state)
         lcg = lcg * 1664525u + 1013904223u;
         ((float *)in.data)[i] = (float)(lcg >> 8) / 16777216.0f;
     }
-    sim *s = NULL;
-    sim_options so = {0};
-    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
-    assert_int_equal(sim_set_input(s, 0, &in, false, &e), RK_OK);
-    assert_int_equal(sim_run(s, &e), RK_OK);
     rk_tensor got = {0}, ref = {0};
-    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-    ox_model *om = NULL;
-    assert_int_equal(ox_model_load_file(p, &om, &e), RK_OK);
-    ox_run_opts ro = {.threads = 1};
-    assert_int_equal(ox_run(om, &in, 1, &ro, &ref, &e), RK_OK);
+    tu_run_sim_and_ref(m, p, &in, &got, &ref);
     assert_int_equal(got.nelem, ref.nelem);
     double worst = 0, big = 0;
     for (int64_t i = 0; i < got.nelem; i++) {
@@ -605,8 +543,6 @@ static void test_convert_matmul_two_activations_on_npu(void **state)
     rk_tensor_free(&got);
     rk_tensor_free(&ref);
     rk_tensor_free(&in);
-    ox_model_free(om);
-    sim_destroy(s);
     rknn_free(m);
     rk_convert_report_free(&rep);
     ar_free(&a);
@@ -675,31 +611,12 @@ static size_t count_violations(const rknn_model *m, rk_soc soc)
 /* Cosine between the simulated output and onnxref's float output. */
 static double sim_vs_onnxref(rknn_model *m, const char *onnx_path, const rk_tensor *in)
 {
-    rk_err e = {0};
-    sim *s = NULL;
-    sim_options so = {0};
-    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
-    assert_int_equal(sim_set_input(s, 0, in, false, &e), RK_OK);
-    assert_int_equal(sim_run(s, &e), RK_OK);
     rk_tensor got = {0}, ref = {0};
-    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-    ox_model *om = NULL;
-    assert_int_equal(ox_model_load_file(onnx_path, &om, &e), RK_OK);
-    ox_run_opts ro = {.threads = 1};
-    assert_int_equal(ox_run(om, in, 1, &ro, &ref, &e), RK_OK);
-    assert_int_equal(got.nelem, ref.nelem);
-    const float *a = got.data, *b = ref.data;
-    double ab = 0, aa = 0, bb = 0;
-    for (int64_t i = 0; i < got.nelem; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
+    tu_run_sim_and_ref(m, onnx_path, in, &got, &ref);
+    double c = tu_cosine(&got, &ref);
     rk_tensor_free(&got);
     rk_tensor_free(&ref);
-    ox_model_free(om);
-    sim_destroy(s);
-    return ab / sqrt(aa * bb + 1e-30);
+    return c;
 }
 
 /* The tiny model for rk3566: a lite container that passes the rk3566

@@ -27,6 +27,7 @@
 #include "report.h"
 #include "rk_tensorio.h"
 #include "sim.h"
+#include "simcheck.h"
 #include "testutil.h"
 
 static rk_status parse(const char *text, rk_hybrid_cfg *cfg, rk_err *e)
@@ -227,33 +228,11 @@ static void test_hybrid_tiny_conv_fp16_matches_onnxref(void **state)
 
     rk_tensor_list in = {0};
     assert_int_equal(rk_h5_read(tu_source_path("datasets/tiny/input.h5"), &in, &e), RK_OK);
-    sim *s = NULL;
-    sim_options so = {0};
-    assert_int_equal(sim_create(m, &so, &s, &e), RK_OK);
-    assert_int_equal(sim_set_input(s, 0, &in.items[0], false, &e), RK_OK);
-    st = sim_run(s, &e);
-    if (st)
-        fail_msg("%s", e.msg);
-    rk_tensor got = {0};
-    assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-    ox_model *om = NULL;
-    assert_int_equal(ox_model_load_file(tu_source_path("datasets/tiny/tiny_conv.onnx"), &om, &e), RK_OK);
-    rk_tensor ref = {0};
-    ox_run_opts ro = {.threads = 1};
-    assert_int_equal(ox_run(om, &in.items[0], 1, &ro, &ref, &e), RK_OK);
-    assert_int_equal(got.nelem, ref.nelem);
-    const float *a = got.data, *b = ref.data;
-    double ab = 0, aa = 0, bb = 0;
-    for (int64_t i = 0; i < got.nelem; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    assert_true(ab / sqrt(aa * bb) >= 0.999);
+    rk_tensor got = {0}, ref = {0};
+    tu_run_sim_and_ref(m, tu_source_path("datasets/tiny/tiny_conv.onnx"), &in.items[0], &got, &ref);
+    assert_true(tu_cosine(&got, &ref) >= 0.999);
     rk_tensor_free(&got);
     rk_tensor_free(&ref);
-    ox_model_free(om);
-    sim_destroy(s);
     rk_tensor_list_free(&in);
     rknn_free(m);
     rk_convert_report_free(&rep);
@@ -325,19 +304,6 @@ static void attention_input(rk_tensor *in, const char *h5)
     assert_int_equal(rk_h5_write(h5, in, 1, &e), RK_OK);
 }
 
-static double cosine(const rk_tensor *x, const rk_tensor *y)
-{
-    assert_int_equal(x->nelem, y->nelem);
-    const float *a = x->data, *b = y->data;
-    double ab = 0, aa = 0, bb = 0;
-    for (int64_t i = 0; i < x->nelem; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    return ab / sqrt(aa * bb + 1e-300);
-}
-
 /* Converts the attention model (int8, optionally with cfg), checks the
  * dtype of the MatMul tensors of every head, runs it; returns the output's
  * cosine against onnxref. */
@@ -378,7 +344,7 @@ static double attention_cosine(const char *model, const char *h5, const rk_tenso
         fail_msg("%s", e.msg);
     rk_tensor got = {0};
     assert_int_equal(sim_get_output(s, 0, false, &got, &e), RK_OK);
-    double c = cosine(&got, ref);
+    double c = tu_cosine(&got, ref);
     rk_tensor_free(&got);
     sim_destroy(s);
     rknn_free(m);
