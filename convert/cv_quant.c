@@ -301,6 +301,21 @@ static int producer_op(const cv_graph *g, int ti)
     return -1;
 }
 
+/* Per-channel range accumulators of t, empty ([+inf, -inf]) until the
+ * calibration passes fill them. */
+static rk_status alloc_channel_ranges(cv_tensor *t, rk_err *e)
+{
+    t->ch_min = malloc((size_t)t->c * sizeof(float));
+    t->ch_max = malloc((size_t)t->c * sizeof(float));
+    if (!t->ch_min || !t->ch_max)
+        return rk_errf(e, RK_ENOMEM, "convert: out of memory");
+    for (int c = 0; c < t->c; c++) {
+        t->ch_min[c] = INFINITY;
+        t->ch_max[c] = -INFINITY;
+    }
+    return RK_OK;
+}
+
 /* Candidates: the input of a Conv, produced by a CPU group (float, so it
  * can emit any per-channel scaling for free) and read by no other op. */
 static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
@@ -319,14 +334,8 @@ static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
                 readers += g->ops[j].in[i] == ti;
         if (readers != 1)
             continue;
-        t->ch_min = malloc((size_t)t->c * sizeof(float));
-        t->ch_max = malloc((size_t)t->c * sizeof(float));
-        if (!t->ch_min || !t->ch_max)
-            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-        for (int c = 0; c < t->c; c++) {
-            t->ch_min[c] = INFINITY;
-            t->ch_max[c] = -INFINITY;
-        }
+        if (alloc_channel_ranges(t, e))
+            return RK_ENOMEM;
         t->eq_op = k;
     }
     /* outputs of LUT activations: per-channel ranges for cv_act_judge */
@@ -334,14 +343,8 @@ static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
         cv_tensor *t = &g->tensors[g->ops[k].out];
         if (!cv_act_uses_lut(&g->ops[k]) || t->ch_min)
             continue;
-        t->ch_min = malloc((size_t)t->c * sizeof(float));
-        t->ch_max = malloc((size_t)t->c * sizeof(float));
-        if (!t->ch_min || !t->ch_max)
-            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-        for (int c = 0; c < t->c; c++) {
-            t->ch_min[c] = INFINITY;
-            t->ch_max[c] = -INFINITY;
-        }
+        if (alloc_channel_ranges(t, e))
+            return RK_ENOMEM;
         t->act_probe = true;
     }
     /* Conv outputs read only by CPU groups, or by exactly one Conv (then
@@ -371,14 +374,8 @@ static rk_status mark_eq_candidates(cv_graph *g, rk_err *e)
             continue;
         t->eq_to_conv = to_conv;
         t->eq_reader = conv_reader;
-        t->ch_min = malloc((size_t)t->c * sizeof(float));
-        t->ch_max = malloc((size_t)t->c * sizeof(float));
-        if (!t->ch_min || !t->ch_max)
-            return rk_errf(e, RK_ENOMEM, "convert: out of memory");
-        for (int c = 0; c < t->c; c++) {
-            t->ch_min[c] = INFINITY;
-            t->ch_max[c] = -INFINITY;
-        }
+        if (alloc_channel_ranges(t, e))
+            return RK_ENOMEM;
         t->eq_op = k;
         t->eq_out = true;
     }

@@ -596,18 +596,6 @@ static rknn_model *convert_soc(const char *path, rk_soc soc, bool no_tiling, rk_
     return m;
 }
 
-static size_t count_violations(const rknn_model *m, rk_soc soc)
-{
-    size_t bad = 0;
-    for (size_t i = 0; i < m->n_regcmd; i++) {
-        isa_violation v[4];
-        size_t n = isa_validate_entry(soc, m->regcmd[i], v, 4);
-        for (size_t k = 0; k < n && k < 4; k++)
-            bad += !isa_violation_is_note(v[k].kind);
-    }
-    return bad;
-}
-
 /* Cosine between the simulated output and onnxref's float output. */
 static double sim_vs_onnxref(rknn_model *m, const char *onnx_path, const rk_tensor *in)
 {
@@ -633,7 +621,7 @@ static void test_convert_rk3566_tiny_matches_onnxref(void **state)
     rknn_model *m = NULL;
     assert_int_equal(rk_convert_onnx(tu_source_path("datasets/tiny/tiny_conv.onnx"), &o, &m, &rep, &e), RK_OK);
     assert_string_equal(m->soc, "rk3566");
-    assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+    assert_int_equal(tu_count_violations(m, RK_SOC_RK3566), 0);
     bool cvt_unsigned = false;
     for (size_t i = 0; i < m->n_regcmd; i++)
         if ((uint16_t)m->regcmd[i] == 0x104C) /* CNA_CVT_CON0: on, DATA_SIGN 0 */
@@ -678,7 +666,7 @@ static void test_convert_rk3566_odd_surfaces_one_task_each(void **state)
     rknn_model *m = convert_soc(p, RK_SOC_RK3566, false, &rep, &st, &e);
     assert_int_equal(st, RK_OK);
     assert_int_equal(rep.n_tasks, 2);
-    assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+    assert_int_equal(tu_count_violations(m, RK_SOC_RK3566), 0);
     assert_true(sim_vs_onnxref(m, p, &x) >= 0.99);
     rknn_free(m);
     rk_convert_report_free(&rep);
@@ -788,7 +776,7 @@ static void test_convert_rk3566_global_pool_as_depthwise(void **state)
     rknn_model *m = convert_soc(p, RK_SOC_RK3566, false, &rep, &st, &e);
     assert_int_equal(st, RK_OK);
     assert_int_equal(rep.n_tasks, 2);
-    assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+    assert_int_equal(tu_count_violations(m, RK_SOC_RK3566), 0);
     assert_true(sim_vs_onnxref(m, p, &x) >= 0.99);
     rknn_free(m);
     rk_convert_report_free(&rep);
@@ -852,7 +840,7 @@ static void test_convert_rk3566_lowers_two_row_multi_surface_input(void **state)
             assert_non_null(strstr(e.msg, ">= 4 rows"));
         } else {
             assert_int_equal(st, RK_OK);
-            assert_int_equal(count_violations(m, RK_SOC_RK3566), 0);
+            assert_int_equal(tu_count_violations(m, RK_SOC_RK3566), 0);
             rk_tensor x = {0}, got = {0};
             const int64_t xd[4] = {1, 32, 2, 5};
             assert_int_equal(rk_tensor_alloc(&x, "input", RK_DT_F32, 4, xd, &e), RK_OK);

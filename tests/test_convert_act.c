@@ -33,6 +33,7 @@
 #include "rk_tensorio.h"
 #include "sim.h"
 #include "sim_regs.h"
+#include "simcheck.h"
 #include "testutil.h"
 
 #define SW 256 /* x0 grid along W */
@@ -136,18 +137,6 @@ typedef struct result {
     bool note_found;
 } result;
 
-static size_t count_violations(const rknn_model *m, rk_soc soc)
-{
-    size_t bad = 0;
-    for (size_t i = 0; i < m->n_regcmd; i++) {
-        isa_violation v[4];
-        size_t n = isa_validate_entry(soc, m->regcmd[i], v, 4);
-        for (size_t k = 0; k < n && k < 4; k++)
-            bad += !isa_violation_is_note(v[k].kind);
-    }
-    return bad;
-}
-
 /* Converts the model, runs it in the simulator and measures it against
  * onnxref.  note: a report note that must appear (NULL: none checked). */
 static result run_case(const char *path, rk_soc soc, rk_convert_dtype dt, const char *note)
@@ -167,7 +156,7 @@ static result run_case(const char *path, rk_soc soc, rk_convert_dtype dt, const 
     r.n_fused = rep.n_fused;
     for (size_t i = 0; note && i < rep.n_notes; i++)
         r.note_found |= strstr(rep.notes[i], note) != NULL;
-    r.violations = count_violations(m, soc);
+    r.violations = tu_count_violations(m, soc);
     for (size_t i = 0; i < m->n_regcmd; i++) {
         uint16_t reg = (uint16_t)m->regcmd[i];
         uint32_t val = (uint32_t)(m->regcmd[i] >> 16);

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "isa.h"
 #include "onnxref.h"
 #include "sim.h"
 
@@ -41,4 +42,16 @@ double tu_cosine(const rk_tensor *a, const rk_tensor *b)
         yy += (double)y[i] * y[i];
     }
     return xx > 0 && yy > 0 ? xy / sqrt(xx * yy) : 0.0;
+}
+
+size_t tu_count_violations(const rknn_model *m, rk_soc soc)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < m->n_regcmd; i++) {
+        isa_violation v[4];
+        size_t n = isa_validate_entry(soc, m->regcmd[i], v, 4);
+        for (size_t k = 0; k < n && k < 4; k++)
+            bad += !isa_violation_is_note(v[k].kind);
+    }
+    return bad;
 }

@@ -15,6 +15,10 @@
 void tu_run_sim_and_ref(rknn_model *m, const char *onnx_path, const rk_tensor *in, rk_tensor *got,
                         rk_tensor *ref);
 
+/* Register field writes of m's regcmd entries that soc's validator rejects
+ * (notes, e.g. fields of unknown layout, are not counted). */
+size_t tu_count_violations(const rknn_model *m, rk_soc soc);
+
 /* Cosine similarity of two float32 tensors of equal element count. */
 double tu_cosine(const rk_tensor *a, const rk_tensor *b);
 
